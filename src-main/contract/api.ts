@@ -1,0 +1,34 @@
+// The Benchside API: every method and event, declared once. Renderer, preload, transports and CLI all use these types.
+import type { z } from 'zod'
+import { appEvents, appMethods } from './app.ts'
+import { jobEvents, jobMethods } from './jobs.ts'
+import { runMethods } from './runs.ts'
+
+export const methods = { ...appMethods, ...runMethods, ...jobMethods }
+export const events = { ...appEvents, ...jobEvents }
+
+export type Methods = typeof methods
+export type MethodName = keyof Methods
+export type ArgsOf<M extends MethodName> = z.input<Methods[M]['args']>
+/** Arguments after validation and defaults, as handlers see them. */
+export type ParsedArgsOf<M extends MethodName> = z.output<Methods[M]['args']>
+export type ResultOf<M extends MethodName> = z.output<Methods[M]['result']>
+
+export type Events = typeof events
+export type EventName = keyof Events
+export type EventOf<E extends EventName> = z.output<Events[E]>
+
+export type Unsubscribe = () => void
+
+/** The typed API as the renderer sees it, in either host. */
+export type BenchsideApi = { [M in MethodName]: (args: ArgsOf<M>) => Promise<ResultOf<M>> } & {
+  on<E extends EventName>(event: E, listener: (payload: EventOf<E>) => void): Unsubscribe
+}
+
+export const methodNames = Object.keys(methods) as MethodName[]
+export const eventNames = Object.keys(events) as EventName[]
+
+export function isMethodName(name: unknown): name is MethodName {
+  return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name)
+}
+

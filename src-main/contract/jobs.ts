@@ -1,0 +1,57 @@
+// Long work: start a job (it becomes a run), follow its progress, cancel it, resume an interrupted one.
+import { z } from 'zod'
+import { method } from './define.ts'
+import { RunSummary } from './runs.ts'
+
+/** Parameters of the selftest job: it writes metrics for a few seconds so the job machinery can be seen working. */
+export const SelftestParams = z.object({
+  seconds: z.number().positive().max(3600).default(5),
+  metricsPerSecond: z.number().int().min(1).max(200).default(5),
+  /** Makes the job throw after this many seconds, to show how failures look. */
+  failAfterSeconds: z.number().positive().optional(),
+})
+
+const JobName = z.string().trim().min(1).max(200).optional()
+const Experiment = z.string().trim().min(1).max(200).optional()
+
+/** One variant per job kind; later rooms add theirs here. */
+export const JobSpec = z.discriminatedUnion('kind', [
+  z.object({ kind: z.literal('selftest'), params: SelftestParams.default(SelftestParams.parse({})) }),
+])
+export type JobSpec = z.output<typeof JobSpec>
+export type JobKind = JobSpec['kind']
+export type JobParams<K extends JobKind> = Extract<JobSpec, { kind: K }>['params']
+
+export const StartJobArgs = z.intersection(JobSpec, z.object({ name: JobName, experiment: Experiment }))
+
+export const JobState = z.enum(['queued', 'running', 'finished', 'failed', 'killed'])
+export const JobProgress = z.object({
+  runUuid: z.string(),
+  kind: z.string(),
+  name: z.string(),
+  state: JobState,
+  fraction: z.number().min(0).max(1),
+  phase: z.string(),
+  message: z.string(),
+  etaSeconds: z.number().nullable(),
+  startedAt: z.number().nullable(),
+})
+export type JobProgress = z.infer<typeof JobProgress>
+
+export const JobKindInfo = z.object({ kind: z.string(), summary: z.string() })
+
+export const jobMethods = {
+  startJob: method(StartJobArgs, RunSummary, 'Starts a job in its own process; the run it writes is returned at once.'),
+  cancelJob: method(z.object({ run: z.string().min(1) }), RunSummary, 'Stops a queued or running job; its run becomes KILLED.'),
+  resumeJob: method(
+    z.object({ run: z.string().min(1) }),
+    RunSummary,
+    'Continues an INTERRUPTED, FAILED or KILLED run where it stopped.',
+  ),
+  listJobs: method(z.object({}).default({}), z.array(JobProgress), 'Jobs queued or running in this process, with progress.'),
+  listJobKinds: method(z.object({}).default({}), z.array(JobKindInfo), 'The kinds of job that can be started.'),
+}
+
+export const jobEvents = {
+  jobProgress: JobProgress,
+}

@@ -1,0 +1,73 @@
+// Run history: browse, tag, annotate, delete and export past runs.
+import { z } from 'zod'
+import { method } from './define.ts'
+
+export const RunStatus = z.enum(['SCHEDULED', 'RUNNING', 'FINISHED', 'FAILED', 'KILLED', 'INTERRUPTED'])
+export type RunStatus = z.infer<typeof RunStatus>
+
+const RunId = z.string().trim().min(1, 'Give a run id (the full uuid or its first characters).').max(64)
+const Tag = z
+  .string()
+  .trim()
+  .min(1, 'A tag cannot be empty.')
+  .max(64, 'A tag has at most 64 characters.')
+  .regex(/^[^\s,]+$/, 'A tag has no spaces or commas.')
+
+export const RunSummary = z.object({
+  uuid: z.string(),
+  name: z.string(),
+  kind: z.string(),
+  experiment: z.string(),
+  status: RunStatus,
+  createdAt: z.number(),
+  startTime: z.number().nullable(),
+  endTime: z.number().nullable(),
+  error: z.string().nullable(),
+  tags: z.array(z.string()),
+  deleted: z.boolean(),
+})
+export type RunSummary = z.infer<typeof RunSummary>
+
+export const MetricPoint = z.object({ key: z.string(), value: z.number(), step: z.number(), time: z.number() })
+export type MetricPoint = z.infer<typeof MetricPoint>
+export const Note = z.object({ id: z.number(), text: z.string(), time: z.number() })
+export type Note = z.infer<typeof Note>
+export const Artifact = z.object({ path: z.string(), sha256: z.string(), size: z.number(), time: z.number() })
+export type Artifact = z.infer<typeof Artifact>
+
+export const RunDetail = RunSummary.extend({
+  params: z.record(z.string(), z.string()),
+  metrics: z.array(MetricPoint),
+  notes: z.array(Note),
+  artifacts: z.array(Artifact),
+})
+export type RunDetail = z.infer<typeof RunDetail>
+
+export const RunFilter = z.object({
+  kind: z.string().optional(),
+  status: RunStatus.optional(),
+  tag: z.string().optional(),
+  text: z.string().max(200).optional(),
+  includeDeleted: z.boolean().default(false),
+  limit: z.number().int().min(1).max(10_000).default(1000),
+})
+export type RunFilter = z.input<typeof RunFilter>
+
+export const runMethods = {
+  listRuns: method(RunFilter, z.array(RunSummary), 'Runs, newest first, filtered by kind, status, tag and free text.'),
+  getRun: method(z.object({ run: RunId }), RunDetail, 'One run with its params, metrics, notes and artifacts.'),
+  tagRun: method(z.object({ run: RunId, tag: Tag }), RunSummary, 'Adds a tag to a run.'),
+  untagRun: method(z.object({ run: RunId, tag: Tag }), RunSummary, 'Removes a tag from a run.'),
+  addNote: method(
+    z.object({ run: RunId, text: z.string().trim().min(1, 'A note cannot be empty.').max(20_000) }),
+    Note,
+    'Appends a note to a run.',
+  ),
+  deleteRun: method(z.object({ run: RunId }), RunSummary, 'Soft-deletes a run; restoreRun brings it back.'),
+  restoreRun: method(z.object({ run: RunId }), RunSummary, 'Undoes deleteRun.'),
+  exportRuns: method(
+    z.object({ runs: z.array(RunId).min(1, 'Choose at least one run to export.').max(1000) }),
+    z.object({ format: z.literal('benchside-runs'), version: z.literal(1), runs: z.array(RunDetail) }),
+    'The full record of runs as one JSON document.',
+  ),
+}

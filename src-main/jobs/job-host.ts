@@ -1,0 +1,66 @@
+// Entry of a job process: receives one 'start', runs that job function, streams results to the parent, exits.
+// Runs under child_process.fork (Node) or Electron's utilityProcess (parentPort); both are handled here.
+import { join } from 'node:path'
+import { writeFileAtomic } from '../store/files.ts'
+import type { JobContext } from './context.ts'
+import { jobKinds } from './kinds/index.ts'
+import type { FromJob, ToJob } from './protocol.ts'
+
+interface ParentPort {
+  postMessage(message: unknown): void
+  on(event: 'message', listener: (event: { data: unknown }) => void): void
+}
+const parentPort = (process as unknown as { parentPort?: ParentPort }).parentPort
+
+function send(message: FromJob): void {
+  if (parentPort) parentPort.postMessage(message)
+  else process.send?.(message)
+}
+
+function onMessage(listener: (message: ToJob) => void): void {
+  if (parentPort) parentPort.on('message', (event) => listener(event.data as ToJob))
+  else process.on('message', (message) => listener(message as ToJob))
+}
+
+// An orphaned job must not keep computing: when the parent goes, so do we.
+process.on('disconnect', () => process.exit(1))
+
+const abort = new AbortController()
+process.on('SIGTERM', () => {
+  abort.abort(new Error('cancelled'))
+  setTimeout(() => process.exit(143), 200).unref()
+})
+
+async function run(start: ToJob): Promise<void> {
+  const entry = jobKinds[start.spec.kind]
+  const { default: jobFunction } = await entry.load()
+  const context: JobContext = {
+    runUuid: start.runUuid,
+    params: start.spec.params,
+    signal: abort.signal,
+    resume: start.resume,
+    progress: (fraction, phase = '', message = '') =>
+      send({ type: 'progress', fraction: Math.min(1, Math.max(0, fraction)), phase, message }),
+    metric: (key, value, step) => send({ type: 'metrics', points: [{ key, value, step, time: Date.now() }] }),
+    param: (key, value) => send({ type: 'param', key, value: String(value) }),
+    artifact: (path, data) => {
+      const written = writeFileAtomic(join(start.artifactDir, path), data)
+      send({ type: 'artifact', path, ...written })
+    },
+  }
+  await jobFunction(context)
+}
+
+onMessage((message) => {
+  if (message.type !== 'start') return
+  run(message).then(
+    () => {
+      send({ type: 'done' })
+      setTimeout(() => process.exit(0), 50)
+    },
+    (error: unknown) => {
+      send({ type: 'error', message: error instanceof Error ? error.message : String(error) })
+      setTimeout(() => process.exit(1), 50)
+    },
+  )
+})

@@ -1,0 +1,15 @@
+// Every job kind: a one-line summary for the UI and CLI, and its job function, loaded only inside the job process.
+import type { JobKind } from '../../contract/index.ts'
+import type { JobFunction } from '../context.ts'
+
+interface JobKindEntry<K extends JobKind> {
+  summary: string
+  load: () => Promise<{ default: JobFunction<K> }>
+}
+
+export const jobKinds: { [K in JobKind]: JobKindEntry<K> } = {
+  selftest: {
+    summary: 'Writes metrics for a few seconds: shows that jobs, progress, cancel and the history work.',
+    load: () => import('./selftest.ts'),
+  },
+}

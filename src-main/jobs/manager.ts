@@ -1,0 +1,225 @@
+// Runs jobs in their own processes, one run each: queueing, progress with ETA, cancel, crash handling, resume.
+// The parent writes everything a job reports straight into the store, so a crash loses only the work in flight.
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { BenchsideError, type JobProgress, type JobSpec, type RunSummary } from '../contract/index.ts'
+import type { Store } from '../store/store.ts'
+import type { FromJob, JobLauncher, JobProcess, ResumeState } from './protocol.ts'
+
+export interface JobManagerOptions {
+  store: Store
+  launch: JobLauncher
+  /** Jobs running at once; more wait in the queue. Defaults to the number of cores. */
+  concurrency: number
+  onProgress: (progress: JobProgress) => void
+  onRunsChanged: (runUuids: string[]) => void
+  /** How long a cancelled job may take to exit before it is killed outright. */
+  killGraceMs?: number
+}
+
+interface ActiveJob {
+  progress: JobProgress
+  spec: JobSpec
+  resume: ResumeState | null
+  process: JobProcess | null
+  /** Set once the run has its final status; later messages from the process are ignored. */
+  settled: boolean
+  lastEmit: number
+  /** First progress report of this launch, the origin of the ETA (a resumed job starts part-way). */
+  origin: { fraction: number; time: number } | null
+}
+
+const PROGRESS_INTERVAL_MS = 100
+
+export class JobManager {
+  private readonly jobs = new Map<string, ActiveJob>()
+  private readonly owner = { pid: process.pid, host: hostname() }
+
+  constructor(private readonly options: JobManagerOptions) {}
+
+  start(spec: JobSpec, naming: { name?: string; experiment?: string } = {}): RunSummary {
+    const run = this.options.store.runs.create({
+      name: naming.name ?? `${spec.kind} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`,
+      kind: spec.kind,
+      experiment: naming.experiment,
+      jobSpec: spec,
+      owner: this.owner,
+    })
+    for (const [key, value] of Object.entries(spec.params)) {
+      if (value !== undefined) this.options.store.runs.logParam(run.uuid, key, typeof value === 'string' ? value : JSON.stringify(value))
+    }
+    this.enqueue(run, spec, null)
+    return this.options.store.runs.summary(run.uuid)
+  }
+
+  resume(runUuid: string): RunSummary {
+    const runs = this.options.store.runs
+    const run = runs.summary(runUuid)
+    if (!['INTERRUPTED', 'FAILED', 'KILLED'].includes(run.status)) {
+      throw new BenchsideError({ code: 'CONFLICT', message: `Run ${runUuid} is ${run.status}; only INTERRUPTED, FAILED or KILLED runs can be resumed.` })
+    }
+    if (this.jobs.has(runUuid)) {
+      throw new BenchsideError({ code: 'CONFLICT', message: `Run ${runUuid} is still stopping; resume it in a moment.` })
+    }
+    const spec = runs.jobSpec(runUuid) as JobSpec | null
+    if (!spec) throw new BenchsideError({ code: 'CONFLICT', message: `Run ${runUuid} was not started as a job, so there is nothing to resume.` })
+    this.enqueue(run, spec, { lastSteps: runs.lastSteps(runUuid) })
+    return runs.summary(runUuid)
+  }
+
+  cancel(runUuid: string): RunSummary {
+    const job = this.jobs.get(runUuid)
+    if (!job) {
+      const run = this.options.store.runs.summary(runUuid)
+      throw new BenchsideError({ code: 'CONFLICT', message: `Run ${runUuid} is ${run.status}, not a job running in this Benchside.` })
+    }
+    const summary = this.settle(job, 'KILLED', null)
+    if (job.process) {
+      const process = job.process
+      process.kill('SIGTERM')
+      setTimeout(() => process.kill('SIGKILL'), this.options.killGraceMs ?? 3000).unref()
+    }
+    return summary
+  }
+
+  list(): JobProgress[] {
+    return [...this.jobs.values()].map((job) => job.progress)
+  }
+
+  /** On shutdown: stop every job; their runs become INTERRUPTED and can be resumed later. */
+  shutdown(): void {
+    for (const job of this.jobs.values()) {
+      job.process?.kill('SIGKILL')
+      this.settle(job, 'INTERRUPTED', 'Benchside was closed while this job ran; resume it to continue.')
+    }
+  }
+
+  private enqueue(run: RunSummary, spec: JobSpec, resume: ResumeState | null): void {
+    this.options.store.runs.markActive(run.uuid, 'SCHEDULED', this.owner)
+    const job: ActiveJob = {
+      spec,
+      resume,
+      process: null,
+      settled: false,
+      lastEmit: 0,
+      origin: null,
+      progress: {
+        runUuid: run.uuid,
+        kind: spec.kind,
+        name: run.name,
+        state: 'queued',
+        fraction: 0,
+        phase: 'queued',
+        message: '',
+        etaSeconds: null,
+        startedAt: null,
+      },
+    }
+    this.jobs.set(run.uuid, job)
+    this.emit(job, true)
+    this.options.onRunsChanged([run.uuid])
+    this.pump()
+  }
+
+  private pump(): void {
+    const running = [...this.jobs.values()].filter((job) => job.progress.state === 'running').length
+    const next = [...this.jobs.values()].find((job) => job.progress.state === 'queued')
+    if (next && running < this.options.concurrency) {
+      this.launch(next)
+      this.pump()
+    }
+  }
+
+  private launch(job: ActiveJob): void {
+    const { store } = this.options
+    const uuid = job.progress.runUuid
+    store.runs.markActive(uuid, 'RUNNING', this.owner)
+    job.progress = { ...job.progress, state: 'running', phase: 'starting', startedAt: Date.now() }
+    let child: JobProcess
+    try {
+      child = this.options.launch()
+    } catch (error) {
+      this.settle(job, 'FAILED', `The job process could not start: ${error instanceof Error ? error.message : String(error)}`)
+      return
+    }
+    job.process = child
+    let reportedError: string | null = null
+    child.onMessage((message) => {
+      if (job.settled) return
+      if (message.type === 'error') reportedError = message.message
+      else this.receive(job, message)
+    })
+    child.onExit((code, signal) => {
+      job.process = null
+      if (!job.settled) {
+        const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
+        this.settle(job, 'FAILED', reportedError ?? `The job process ${how} before finishing; metrics written so far are kept.`)
+      }
+      this.jobs.delete(uuid)
+      this.pump()
+    })
+    child.send({ type: 'start', runUuid: uuid, spec: job.spec, artifactDir: join(store.artifactsDir, uuid), resume: job.resume })
+    this.emit(job, true)
+  }
+
+  private receive(job: ActiveJob, message: Exclude<FromJob, { type: 'error' }>): void {
+    const runs = this.options.store.runs
+    const uuid = job.progress.runUuid
+    switch (message.type) {
+      case 'progress': {
+        const now = Date.now()
+        job.origin ??= { fraction: message.fraction, time: now }
+        const done = message.fraction - job.origin.fraction
+        const elapsed = (now - job.origin.time) / 1000
+        job.progress = {
+          ...job.progress,
+          fraction: message.fraction,
+          phase: message.phase,
+          message: message.message,
+          etaSeconds: done > 0 && elapsed > 0 ? (elapsed / done) * (1 - message.fraction) : null,
+        }
+        this.emit(job, message.fraction >= 1)
+        break
+      }
+      case 'metrics':
+        runs.logMetrics(uuid, message.points)
+        break
+      case 'param':
+        runs.logParam(uuid, message.key, message.value)
+        break
+      case 'artifact':
+        runs.recordArtifact(uuid, message.path, message.sha256, message.size)
+        break
+      case 'done':
+        this.settle(job, 'FINISHED', null)
+        break
+    }
+  }
+
+  private settle(job: ActiveJob, status: 'FINISHED' | 'FAILED' | 'KILLED' | 'INTERRUPTED', error: string | null): RunSummary {
+    if (!job.settled) {
+      job.settled = true
+      const state = status === 'FINISHED' ? 'finished' : status === 'KILLED' ? 'killed' : 'failed'
+      job.progress = {
+        ...job.progress,
+        state,
+        fraction: status === 'FINISHED' ? 1 : job.progress.fraction,
+        phase: status.toLowerCase(),
+        message: error ?? '',
+        etaSeconds: null,
+      }
+      this.options.store.runs.finish(job.progress.runUuid, status, error)
+      if (!job.process) this.jobs.delete(job.progress.runUuid)
+      this.emit(job, true)
+      this.options.onRunsChanged([job.progress.runUuid])
+    }
+    return this.options.store.runs.summary(job.progress.runUuid)
+  }
+
+  private emit(job: ActiveJob, force: boolean): void {
+    const now = Date.now()
+    if (!force && now - job.lastEmit < PROGRESS_INTERVAL_MS) return
+    job.lastEmit = now
+    this.options.onProgress(job.progress)
+  }
+}

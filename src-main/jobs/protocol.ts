@@ -1,0 +1,35 @@
+// Messages between the job manager (parent) and a job process (child). Plain data: they cross a process boundary.
+import type { JobSpec, MetricPoint } from '../contract/index.ts'
+
+export interface ResumeState {
+  /** Last step logged per metric key before the interruption. */
+  lastSteps: Record<string, number>
+}
+
+export type ToJob = {
+  type: 'start'
+  runUuid: string
+  spec: JobSpec
+  /** Folder the job writes its artifacts into (the run's folder under the data folder). */
+  artifactDir: string
+  resume: ResumeState | null
+}
+
+export type FromJob =
+  | { type: 'progress'; fraction: number; phase: string; message: string }
+  | { type: 'metrics'; points: MetricPoint[] }
+  | { type: 'param'; key: string; value: string }
+  | { type: 'artifact'; path: string; sha256: string; size: number }
+  | { type: 'done' }
+  | { type: 'error'; message: string }
+
+/** A running job process, whatever started it (child_process.fork or Electron's utilityProcess). */
+export interface JobProcess {
+  readonly pid: number | undefined
+  send(message: ToJob): void
+  onMessage(listener: (message: FromJob) => void): void
+  onExit(listener: (code: number | null, signal: string | null) => void): void
+  kill(signal?: NodeJS.Signals): void
+}
+
+export type JobLauncher = () => JobProcess

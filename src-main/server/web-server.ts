@@ -1,0 +1,155 @@
+// Web mode: serves the built renderer on 127.0.0.1 and bridges the contract over a WebSocket (and POST /api/<method>).
+// Every API call needs the per-start token; requests from other origins or hosts are refused.
+import { randomBytes, timingSafeEqual } from 'node:crypto'
+import { existsSync } from 'node:fs'
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
+import type { AddressInfo } from 'node:net'
+import type { Duplex } from 'node:stream'
+import sirv from 'sirv'
+import { WebSocketServer, type WebSocket } from 'ws'
+import type { CallMessage, EventMessage } from '../contract/index.ts'
+import type { Core } from '../core.ts'
+import { CONTENT_SECURITY_POLICY } from '../desktop/security.ts'
+
+export interface WebServerOptions {
+  core: Core
+  rendererDir: string
+  host?: string
+  port?: number
+  token?: string
+}
+
+export interface WebServer {
+  url: string
+  port: number
+  token: string
+  close(): Promise<void>
+}
+
+const MAX_BODY_BYTES = 16 * 1024 * 1024
+
+export async function startWebServer(options: WebServerOptions): Promise<WebServer> {
+  const { core } = options
+  const bindHost = options.host ?? '127.0.0.1'
+  const token = options.token ?? randomBytes(24).toString('base64url')
+  let port = options.port ?? 0
+
+  const allowedHosts = () => new Set([`127.0.0.1:${port}`, `localhost:${port}`, `${bindHost}:${port}`, `[::1]:${port}`])
+  const allowedOrigins = () => new Set([...allowedHosts()].map((h) => `http://${h}`))
+  const hostOk = (req: IncomingMessage) => allowedHosts().has(req.headers.host ?? '')
+  // Browsers always send Origin on WebSocket upgrades and cross-origin POSTs; tools like curl send none.
+  const originOk = (req: IncomingMessage, required: boolean) =>
+    req.headers.origin === undefined ? !required : allowedOrigins().has(req.headers.origin)
+  const tokenOk = (given: string | null | undefined) => {
+    if (!given) return false
+    const a = Buffer.from(given)
+    const b = Buffer.from(token)
+    return a.length === b.length && timingSafeEqual(a, b)
+  }
+
+  const uiBuilt = existsSync(`${options.rendererDir}/index.html`)
+  const serveStatic = uiBuilt ? sirv(options.rendererDir, { etag: true, dev: false }) : null
+
+  const server = createServer((req, res) => {
+    const url = new URL(req.url ?? '/', 'http://x')
+    if (!hostOk(req)) return deny(res, 403, 'This host name is not allowed; open Benchside at 127.0.0.1.')
+    if (url.pathname.startsWith('/api/')) return void handleApiCall(req, res, url)
+    if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'Method not allowed.')
+    res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY)
+    res.setHeader('X-Content-Type-Options', 'nosniff')
+    // The token travels in the page URL: never send it on to another site.
+    res.setHeader('Referrer-Policy', 'no-referrer')
+    if (!serveStatic) return deny(res, 503, 'The Benchside UI is not built yet. Run `npm run build`, then start web mode again.')
+    serveStatic(req, res, () => deny(res, 404, 'Not found.'))
+  })
+
+  async function handleApiCall(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
+    if (!originOk(req, false)) return deny(res, 403, 'Requests from other origins are refused.')
+    const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '')
+    if (!tokenOk(bearer ?? (req.headers['x-benchside-token'] as string | undefined))) {
+      return deny(res, 401, 'Missing or wrong token: use the token printed when web mode started.')
+    }
+    if (req.method !== 'POST') return deny(res, 405, 'API calls are POST requests with a JSON body.')
+    let args: unknown
+    try {
+      const body = await readBody(req)
+      args = body.length ? JSON.parse(body) : {}
+    } catch (error) {
+      return deny(res, 400, `The request body is not valid JSON: ${(error as Error).message}`)
+    }
+    const reply = await core.router.handle(decodeURIComponent(url.pathname.slice('/api/'.length)), args)
+    res.writeHead(reply.ok ? 200 : reply.error.code === 'INTERNAL' ? 500 : 400, { 'Content-Type': 'application/json' })
+    res.end(JSON.stringify(reply))
+  }
+
+  const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES })
+  server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
+    const url = new URL(req.url ?? '/', 'http://x')
+    const refuse = (status: number, text: string) => {
+      socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
+    }
+    if (url.pathname !== '/ws') return refuse(404, 'Not Found')
+    if (!hostOk(req) || !originOk(req, true)) return refuse(403, 'Forbidden')
+    if (!tokenOk(url.searchParams.get('token'))) return refuse(401, 'Unauthorized')
+    sockets.handleUpgrade(req, socket, head, (ws) => serveSocket(ws))
+  })
+
+  function serveSocket(ws: WebSocket): void {
+    const stop = core.events.on((event, payload) => {
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, payload } satisfies EventMessage))
+    })
+    ws.on('close', stop)
+    ws.on('message', async (data) => {
+      let call: CallMessage
+      try {
+        call = JSON.parse(String(data)) as CallMessage
+        if (typeof call.id !== 'number') throw new Error('a call needs a numeric id')
+      } catch (error) {
+        ws.send(JSON.stringify({ id: -1, ok: false, error: { code: 'INVALID_ARGS', message: `Unreadable call: ${(error as Error).message}` } }))
+        return
+      }
+      const reply = await core.router.handle(call.method, call.args)
+      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: call.id, ...reply }))
+    })
+  }
+
+  await new Promise<void>((resolve, reject) => {
+    server.once('error', reject)
+    server.listen(port, bindHost, () => resolve())
+  })
+  port = (server.address() as AddressInfo).port
+  const shownHost = bindHost.includes(':') ? `[${bindHost}]` : bindHost
+  return {
+    url: `http://${shownHost}:${port}/?token=${token}`,
+    port,
+    token,
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const ws of sockets.clients) ws.terminate()
+        sockets.close()
+        server.close(() => resolve())
+        server.closeAllConnections()
+      }),
+  }
+}
+
+function deny(res: ServerResponse, status: number, message: string): void {
+  res.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8' })
+  res.end(message + '\n')
+}
+
+function readBody(req: IncomingMessage): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = []
+    let size = 0
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length
+      if (size > MAX_BODY_BYTES) {
+        reject(new Error('the body is larger than 16 MiB'))
+        req.destroy()
+      } else chunks.push(chunk)
+    })
+    req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))
+    req.on('error', reject)
+  })
+}

@@ -1,0 +1,25 @@
+// All service handlers, assembled; the type checker insists every contract method has one.
+import type { AppInfo } from '../contract/index.ts'
+import type { JobManager } from '../jobs/manager.ts'
+import type { Store } from '../store/store.ts'
+import { appHandlers } from './app.ts'
+import type { Handlers } from './handlers.ts'
+import { historyHandlers } from './history.ts'
+import { jobHandlers } from './jobs.ts'
+
+export interface ServiceDeps {
+  host: AppInfo['host']
+  store: Store
+  jobs: JobManager
+  runsChanged: (uuids: string[]) => void
+}
+
+export function createHandlers(deps: ServiceDeps): Handlers {
+  return {
+    ...appHandlers(deps.host, deps.store.dataDir),
+    ...historyHandlers(deps.store, deps.runsChanged),
+    ...jobHandlers(deps.store, deps.jobs),
+  }
+}
+
+export type { Handlers } from './handlers.ts'

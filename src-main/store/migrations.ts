@@ -1,0 +1,79 @@
+// Numbered schema migrations. Append only: a released migration is never edited, the next number fixes it.
+import type { Database } from 'better-sqlite3'
+
+export const migrations: readonly string[] = [
+  // 1: tracking tables in the spirit of MLflow.
+  `
+  CREATE TABLE experiments (
+    id          INTEGER PRIMARY KEY,
+    name        TEXT NOT NULL UNIQUE,
+    created_at  INTEGER NOT NULL
+  );
+  CREATE TABLE runs (
+    uuid           TEXT PRIMARY KEY,
+    experiment_id  INTEGER NOT NULL REFERENCES experiments(id),
+    name           TEXT NOT NULL,
+    kind           TEXT NOT NULL,
+    status         TEXT NOT NULL CHECK (status IN ('SCHEDULED','RUNNING','FINISHED','FAILED','KILLED','INTERRUPTED')),
+    created_at     INTEGER NOT NULL,
+    start_time     INTEGER,
+    end_time       INTEGER,
+    error          TEXT,
+    job_spec       TEXT,
+    owner_pid      INTEGER,
+    owner_host     TEXT,
+    deleted_at     INTEGER
+  );
+  CREATE INDEX runs_by_created ON runs(created_at DESC);
+  CREATE TABLE params (
+    run_uuid  TEXT NOT NULL REFERENCES runs(uuid) ON DELETE CASCADE,
+    key       TEXT NOT NULL,
+    value     TEXT NOT NULL,
+    PRIMARY KEY (run_uuid, key)
+  ) WITHOUT ROWID;
+  CREATE TABLE metrics (
+    run_uuid  TEXT NOT NULL REFERENCES runs(uuid) ON DELETE CASCADE,
+    key       TEXT NOT NULL,
+    value     REAL NOT NULL,
+    step      INTEGER NOT NULL,
+    time      INTEGER NOT NULL
+  );
+  CREATE INDEX metrics_by_run ON metrics(run_uuid, key, step);
+  CREATE TABLE tags (
+    run_uuid  TEXT NOT NULL REFERENCES runs(uuid) ON DELETE CASCADE,
+    tag       TEXT NOT NULL,
+    PRIMARY KEY (run_uuid, tag)
+  ) WITHOUT ROWID;
+  CREATE TABLE notes (
+    id        INTEGER PRIMARY KEY,
+    run_uuid  TEXT NOT NULL REFERENCES runs(uuid) ON DELETE CASCADE,
+    text      TEXT NOT NULL,
+    time      INTEGER NOT NULL
+  );
+  CREATE TABLE artifacts (
+    run_uuid  TEXT NOT NULL REFERENCES runs(uuid) ON DELETE CASCADE,
+    path      TEXT NOT NULL,
+    sha256    TEXT NOT NULL,
+    size      INTEGER NOT NULL,
+    time      INTEGER NOT NULL,
+    PRIMARY KEY (run_uuid, path)
+  ) WITHOUT ROWID;
+  `,
+]
+
+/** Brings the schema to the newest version, one transaction per migration; user_version counts what is applied. */
+export function migrate(db: Database): number {
+  const current = db.pragma('user_version', { simple: true }) as number
+  if (current > migrations.length) {
+    throw new Error(
+      `The Benchside database is schema version ${current}, newer than this Benchside understands (${migrations.length}). Update Benchside, or set BENCHSIDE_HOME to another folder.`,
+    )
+  }
+  for (let version = current; version < migrations.length; version++) {
+    db.transaction(() => {
+      db.exec(migrations[version]!)
+      db.pragma(`user_version = ${version + 1}`)
+    })()
+  }
+  return migrations.length
+}

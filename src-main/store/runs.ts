@@ -1,0 +1,272 @@
+// Runs and everything recorded against them: params (written once), metrics, tags, notes, artifacts.
+import type { Database } from 'better-sqlite3'
+import { randomUUID } from 'node:crypto'
+import { isAbsolute, join, normalize, sep } from 'node:path'
+import {
+  BenchsideError,
+  type Artifact,
+  type MetricPoint,
+  type Note,
+  type RunDetail,
+  type RunStatus,
+  type RunSummary,
+} from '../contract/index.ts'
+import { RunFilter } from '../contract/index.ts'
+import { writeFileAtomic } from './files.ts'
+
+interface RunRow {
+  uuid: string
+  name: string
+  kind: string
+  experiment: string
+  status: RunStatus
+  created_at: number
+  start_time: number | null
+  end_time: number | null
+  error: string | null
+  deleted_at: number | null
+  tags: string | null
+}
+
+export interface NewRun {
+  name: string
+  kind: string
+  experiment?: string
+  jobSpec?: unknown
+  status?: RunStatus
+  /** The process that will run it; runs whose owner died become INTERRUPTED at the next start. */
+  owner?: { pid: number; host: string }
+}
+
+const FINAL_STATUSES: readonly RunStatus[] = ['FINISHED', 'FAILED', 'KILLED', 'INTERRUPTED']
+
+const SUMMARY_SELECT = `
+  SELECT r.uuid, r.name, r.kind, e.name AS experiment, r.status, r.created_at, r.start_time, r.end_time, r.error,
+         r.deleted_at, (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM tags t WHERE t.run_uuid = r.uuid ORDER BY tag)) AS tags
+  FROM runs r JOIN experiments e ON e.id = r.experiment_id`
+
+function toSummary(row: RunRow): RunSummary {
+  return {
+    uuid: row.uuid,
+    name: row.name,
+    kind: row.kind,
+    experiment: row.experiment,
+    status: row.status,
+    createdAt: row.created_at,
+    startTime: row.start_time,
+    endTime: row.end_time,
+    error: row.error,
+    tags: row.tags ? row.tags.split('\u001f') : [],
+    deleted: row.deleted_at !== null,
+  }
+}
+
+export class RunsRepository {
+  constructor(
+    private readonly db: Database,
+    private readonly artifactsDir: string,
+  ) {}
+
+  create(run: NewRun): RunSummary {
+    const uuid = randomUUID()
+    const now = Date.now()
+    this.db.transaction(() => {
+      const experimentId = this.experimentId(run.experiment ?? 'Default')
+      this.db
+        .prepare(
+          `INSERT INTO runs (uuid, experiment_id, name, kind, status, created_at, job_spec, owner_pid, owner_host)
+           VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+        )
+        .run(
+          uuid,
+          experimentId,
+          run.name,
+          run.kind,
+          run.status ?? 'SCHEDULED',
+          now,
+          run.jobSpec === undefined ? null : JSON.stringify(run.jobSpec),
+          run.owner?.pid ?? null,
+          run.owner?.host ?? null,
+        )
+    })()
+    return this.summary(uuid)
+  }
+
+  private experimentId(name: string): number {
+    this.db.prepare(`INSERT OR IGNORE INTO experiments (name, created_at) VALUES (?, ?)`).run(name, Date.now())
+    return (this.db.prepare(`SELECT id FROM experiments WHERE name = ?`).get(name) as { id: number }).id
+  }
+
+  /** Accepts a full uuid or an unambiguous prefix of at least 4 characters, as users type them. */
+  resolve(idOrPrefix: string): string {
+    const id = idOrPrefix.trim().toLowerCase()
+    const exact = this.db.prepare(`SELECT uuid FROM runs WHERE uuid = ?`).get(id) as { uuid: string } | undefined
+    if (exact) return exact.uuid
+    if (id.length >= 4 && /^[0-9a-f-]+$/.test(id)) {
+      const rows = this.db.prepare(`SELECT uuid FROM runs WHERE uuid LIKE ? || '%' LIMIT 2`).all(id) as { uuid: string }[]
+      if (rows.length === 1) return rows[0]!.uuid
+      if (rows.length > 1) {
+        throw new BenchsideError({ code: 'CONFLICT', message: `Run id '${idOrPrefix}' matches several runs; type more of it.` })
+      }
+    }
+    throw new BenchsideError({ code: 'NOT_FOUND', message: `No run has the id '${idOrPrefix}'. 'benchside runs list' shows the ids.` })
+  }
+
+  summary(uuid: string): RunSummary {
+    const row = this.db.prepare(`${SUMMARY_SELECT} WHERE r.uuid = ?`).get(uuid) as RunRow | undefined
+    if (!row) throw new BenchsideError({ code: 'NOT_FOUND', message: `No run has the id '${uuid}'.` })
+    return toSummary(row)
+  }
+
+  list(filter: RunFilter = {}): RunSummary[] {
+    const f = RunFilter.parse(filter)
+    const where: string[] = []
+    const args: unknown[] = []
+    if (!f.includeDeleted) where.push('r.deleted_at IS NULL')
+    if (f.kind) (where.push('r.kind = ?'), args.push(f.kind))
+    if (f.status) (where.push('r.status = ?'), args.push(f.status))
+    if (f.tag) (where.push('EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.uuid AND t.tag = ?)'), args.push(f.tag))
+    if (f.text) {
+      const like = `%${f.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`
+      where.push(
+        `(r.name LIKE ? ESCAPE '\\' OR r.kind LIKE ? ESCAPE '\\' OR r.uuid LIKE ? ESCAPE '\\' OR e.name LIKE ? ESCAPE '\\'
+          OR EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.uuid AND t.tag LIKE ? ESCAPE '\\')
+          OR EXISTS (SELECT 1 FROM notes n WHERE n.run_uuid = r.uuid AND n.text LIKE ? ESCAPE '\\'))`,
+      )
+      args.push(like, like, like, like, like, like)
+    }
+    const sql = `${SUMMARY_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`
+    return (this.db.prepare(sql).all(...args, f.limit) as RunRow[]).map(toSummary)
+  }
+
+  detail(uuid: string): RunDetail {
+    const summary = this.summary(uuid)
+    const params = Object.fromEntries(
+      (this.db.prepare(`SELECT key, value FROM params WHERE run_uuid = ? ORDER BY key`).all(uuid) as { key: string; value: string }[]).map(
+        (p) => [p.key, p.value],
+      ),
+    )
+    const metrics = this.db
+      .prepare(`SELECT key, value, step, time FROM metrics WHERE run_uuid = ? ORDER BY key, step, rowid`)
+      .all(uuid) as MetricPoint[]
+    const notes = this.db.prepare(`SELECT id, text, time FROM notes WHERE run_uuid = ? ORDER BY id`).all(uuid) as Note[]
+    const artifacts = this.db
+      .prepare(`SELECT path, sha256, size, time FROM artifacts WHERE run_uuid = ? ORDER BY path`)
+      .all(uuid) as Artifact[]
+    return { ...summary, params, metrics, notes, artifacts }
+  }
+
+  jobSpec(uuid: string): unknown {
+    const row = this.db.prepare(`SELECT job_spec FROM runs WHERE uuid = ?`).get(uuid) as { job_spec: string | null } | undefined
+    return row?.job_spec ? JSON.parse(row.job_spec) : null
+  }
+
+  /** SCHEDULED (queued) or RUNNING, owned by the given process; also how a resumed run re-opens. */
+  markActive(uuid: string, status: 'SCHEDULED' | 'RUNNING', owner: { pid: number; host: string }): void {
+    this.db
+      .prepare(
+        `UPDATE runs SET status = ?, start_time = CASE WHEN ? = 'RUNNING' THEN coalesce(start_time, ?) ELSE start_time END,
+         end_time = NULL, error = NULL, owner_pid = ?, owner_host = ? WHERE uuid = ?`,
+      )
+      .run(status, status, Date.now(), owner.pid, owner.host, uuid)
+  }
+
+  /** Ends a run; a run already in a final state keeps it (a late crash report cannot turn KILLED into FAILED). */
+  finish(uuid: string, status: RunStatus, error: string | null = null): RunSummary {
+    this.db
+      .prepare(
+        `UPDATE runs SET status = ?, end_time = ?, error = ?, owner_pid = NULL
+         WHERE uuid = ? AND status NOT IN (${FINAL_STATUSES.map(() => '?').join(',')})`,
+      )
+      .run(status, Date.now(), error, uuid, ...FINAL_STATUSES)
+    return this.summary(uuid)
+  }
+
+  /** Runs left RUNNING or SCHEDULED by a process that no longer exists become INTERRUPTED. */
+  interruptOrphans(host: string, isAlive: (pid: number) => boolean): string[] {
+    const rows = this.db
+      .prepare(`SELECT uuid, owner_pid, owner_host FROM runs WHERE status IN ('RUNNING','SCHEDULED')`)
+      .all() as { uuid: string; owner_pid: number | null; owner_host: string | null }[]
+    const orphans = rows.filter((r) => r.owner_pid === null || (r.owner_host === host && !isAlive(r.owner_pid)))
+    const mark = this.db.prepare(
+      `UPDATE runs SET status = 'INTERRUPTED', end_time = ?, owner_pid = NULL,
+       error = coalesce(error, 'The Benchside process that ran this job stopped before it finished.') WHERE uuid = ?`,
+    )
+    this.db.transaction(() => orphans.forEach((r) => mark.run(Date.now(), r.uuid)))()
+    return orphans.map((r) => r.uuid)
+  }
+
+  /** Params are written once: the same value again is fine, a different one is refused. */
+  logParam(uuid: string, key: string, value: string): void {
+    const existing = this.db.prepare(`SELECT value FROM params WHERE run_uuid = ? AND key = ?`).get(uuid, key) as
+      | { value: string }
+      | undefined
+    if (existing) {
+      if (existing.value === value) return
+      throw new BenchsideError({
+        code: 'CONFLICT',
+        message: `Param '${key}' of run ${uuid} is already '${existing.value}'; params are written once.`,
+      })
+    }
+    this.db.prepare(`INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?)`).run(uuid, key, value)
+  }
+
+  logMetrics(uuid: string, points: readonly MetricPoint[]): void {
+    const insert = this.db.prepare(`INSERT INTO metrics (run_uuid, key, value, step, time) VALUES (?, ?, ?, ?, ?)`)
+    this.db.transaction(() => points.forEach((p) => insert.run(uuid, p.key, p.value, p.step, p.time)))()
+  }
+
+  /** The last step logged per metric key, so a resumed job can carry on after it. */
+  lastSteps(uuid: string): Record<string, number> {
+    const rows = this.db.prepare(`SELECT key, max(step) AS step FROM metrics WHERE run_uuid = ? GROUP BY key`).all(uuid) as {
+      key: string
+      step: number
+    }[]
+    return Object.fromEntries(rows.map((r) => [r.key, r.step]))
+  }
+
+  addTag(uuid: string, tag: string): RunSummary {
+    this.db.prepare(`INSERT OR IGNORE INTO tags (run_uuid, tag) VALUES (?, ?)`).run(uuid, tag)
+    return this.summary(uuid)
+  }
+
+  removeTag(uuid: string, tag: string): RunSummary {
+    this.db.prepare(`DELETE FROM tags WHERE run_uuid = ? AND tag = ?`).run(uuid, tag)
+    return this.summary(uuid)
+  }
+
+  addNote(uuid: string, text: string): Note {
+    const time = Date.now()
+    const { lastInsertRowid } = this.db.prepare(`INSERT INTO notes (run_uuid, text, time) VALUES (?, ?, ?)`).run(uuid, text, time)
+    return { id: Number(lastInsertRowid), text, time }
+  }
+
+  setDeleted(uuid: string, deleted: boolean): RunSummary {
+    this.db.prepare(`UPDATE runs SET deleted_at = ? WHERE uuid = ?`).run(deleted ? Date.now() : null, uuid)
+    return this.summary(uuid)
+  }
+
+  /** Where a run's artifact lives on disk; refuses paths that would leave the run's folder. */
+  artifactPath(uuid: string, relativePath: string): string {
+    const clean = normalize(relativePath)
+    if (!relativePath || isAbsolute(relativePath) || clean.startsWith('..' + sep) || clean === '..') {
+      throw new BenchsideError({ code: 'INVALID_ARGS', field: 'path', message: `Artifact path '${relativePath}' must be relative and stay inside the run.` })
+    }
+    return join(this.artifactsDir, uuid, clean)
+  }
+
+  /** Records a file already written under artifactPath(); hash and size identify its content. */
+  recordArtifact(uuid: string, relativePath: string, sha256: string, size: number): Artifact {
+    const artifact = { path: normalize(relativePath).split(sep).join('/'), sha256, size, time: Date.now() }
+    this.db
+      .prepare(`INSERT OR REPLACE INTO artifacts (run_uuid, path, sha256, size, time) VALUES (?, ?, ?, ?, ?)`)
+      .run(uuid, artifact.path, sha256, size, artifact.time)
+    return artifact
+  }
+
+  /** Writes the file atomically (temp file, then rename) and records it. */
+  writeArtifact(uuid: string, relativePath: string, data: Uint8Array | string): Artifact {
+    const { sha256, size } = writeFileAtomic(this.artifactPath(uuid, relativePath), data)
+    return this.recordArtifact(uuid, relativePath, sha256, size)
+  }
+}

@@ -1,0 +1,42 @@
+// Opens the SQLite history (WAL, migrated) and hands out the repositories. The only room that writes SQL.
+import Database from 'better-sqlite3'
+import { mkdirSync } from 'node:fs'
+import { join } from 'node:path'
+import { migrate } from './migrations.ts'
+import { RunsRepository } from './runs.ts'
+
+export interface StoreOptions {
+  dataDir: string
+  /** Path to an Electron-ABI better_sqlite3.node; plain Node uses the one npm built. */
+  nativeBinding?: string
+}
+
+export class Store {
+  readonly db: Database.Database
+  readonly dataDir: string
+  readonly artifactsDir: string
+  readonly runs: RunsRepository
+
+  constructor(options: StoreOptions) {
+    this.dataDir = options.dataDir
+    this.artifactsDir = join(options.dataDir, 'artifacts')
+    mkdirSync(this.artifactsDir, { recursive: true })
+    const file = join(options.dataDir, 'benchside.sqlite')
+    this.db = new Database(file, options.nativeBinding ? { nativeBinding: options.nativeBinding } : {})
+    this.db.pragma('journal_mode = WAL')
+    // NORMAL keeps WAL commits durable against a process crash; only a power cut can lose the last commits.
+    this.db.pragma('synchronous = NORMAL')
+    this.db.pragma('foreign_keys = ON')
+    this.db.pragma('busy_timeout = 5000')
+    migrate(this.db)
+    this.runs = new RunsRepository(this.db, this.artifactsDir)
+  }
+
+  integrityCheck(): string {
+    return this.db.pragma('integrity_check', { simple: true }) as string
+  }
+
+  close(): void {
+    if (this.db.open) this.db.close()
+  }
+}

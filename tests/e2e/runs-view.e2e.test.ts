@@ -1,0 +1,78 @@
+// The Runs view and the jobs tray in real Chromium against real web mode: start, watch, cancel, reload, verify.
+import { mkdirSync } from 'node:fs'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hasChromium, launchChromium } from '../helpers/chromium.ts'
+import { tempHome } from '../helpers/temp-home.ts'
+import { startWebMode, type WebMode } from '../helpers/web-mode.ts'
+
+describe.skipIf(!hasChromium)('Runs view in web mode (Chromium)', () => {
+  let home: ReturnType<typeof tempHome>
+  let web: WebMode
+  let browser: BrowserContext
+  let page: Page
+  const pageErrors: string[] = []
+
+  beforeAll(async () => {
+    home = tempHome()
+    web = await startWebMode(home.dir)
+    browser = await launchChromium()
+    page = await browser.newPage()
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(`${message.text()} (${message.location().url})`)
+    })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await web?.stop()
+    home?.remove()
+  })
+
+  it('starts two selftest jobs, cancels one, and finds both runs with the right status and metrics after a reload', async () => {
+    await page.goto(web.url)
+    await page.getByTestId('runs-empty').waitFor()
+    expect(await page.getByTestId('runs-empty').textContent()).toMatch(/No runs yet/)
+
+    await page.getByLabel('Selftest seconds').fill('4')
+    await page.getByTestId('start-selftest').click()
+    await page.getByTestId('start-selftest').click()
+    const jobs = page.getByTestId('job')
+    await expect.poll(() => jobs.count(), { timeout: 10_000 }).toBe(2)
+
+    // Progress moves in the tray.
+    const firstPercent = jobs.first().getByTestId('job-percent')
+    await expect.poll(async () => parseInt((await firstPercent.textContent()) ?? '0'), { timeout: 10_000 }).toBeGreaterThan(0)
+    const seen = parseInt((await firstPercent.textContent()) ?? '0')
+    await expect.poll(async () => parseInt((await firstPercent.textContent()) ?? '0'), { timeout: 10_000 }).toBeGreaterThan(seen)
+
+    const cancelledRun = await jobs.first().getAttribute('data-run')
+    const finishedRun = await jobs.nth(1).getAttribute('data-run')
+    await jobs.first().getByTestId('cancel-job').click()
+    await page.locator(`[data-testid=job][data-run="${cancelledRun}"][data-state=killed]`).waitFor({ timeout: 10_000 })
+    await page.locator(`[data-testid=job][data-run="${finishedRun}"][data-state=finished]`).waitFor({ timeout: 20_000 })
+
+    mkdirSync('test-results', { recursive: true })
+    await page.screenshot({ path: 'test-results/runs-view-jobs.png' })
+
+    await page.reload()
+    const rows = page.getByTestId('run-row')
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(2)
+    expect(await page.locator(`[data-testid=run-row][data-run="${cancelledRun}"]`).getAttribute('data-status')).toBe('KILLED')
+    expect(await page.locator(`[data-testid=run-row][data-run="${finishedRun}"]`).getAttribute('data-status')).toBe('FINISHED')
+
+    // The finished run has all 4 s × 5/s loss points; the cancelled one kept what it wrote before the cancel.
+    await page.locator(`[data-testid=run-row][data-run="${finishedRun}"]`).click()
+    await page.locator(`[data-testid=run-detail][data-run="${finishedRun}"]`).waitFor()
+    expect(await page.locator('[data-testid=metrics-table] tr[data-metric=loss]').getAttribute('data-points')).toBe('20')
+    await page.locator(`[data-testid=run-row][data-run="${cancelledRun}"]`).click()
+    await page.locator(`[data-testid=run-detail][data-run="${cancelledRun}"]`).waitFor()
+    const killedPoints = Number(await page.locator('[data-testid=metrics-table] tr[data-metric=loss]').getAttribute('data-points'))
+    expect(killedPoints).toBeGreaterThan(0)
+    expect(killedPoints).toBeLessThan(20)
+    await page.screenshot({ path: 'test-results/runs-view-detail.png' })
+
+    expect(pageErrors).toEqual([])
+  })
+})
