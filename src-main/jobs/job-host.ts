@@ -1,7 +1,6 @@
 // Entry of a job process: receives one 'start', runs that job function, streams results to the parent, exits.
 // Runs under child_process.fork (Node) or Electron's utilityProcess (parentPort); both are handled here.
-import { join } from 'node:path'
-import { writeFileAtomic } from '../store/files.ts'
+import { pathInside, writeFileAtomic } from '../store/files.ts'
 import type { JobContext } from './context.ts'
 import { jobKinds } from './kinds/index.ts'
 import type { FromJob, ToJob } from './protocol.ts'
@@ -44,7 +43,7 @@ async function run(start: ToJob): Promise<void> {
     metric: (key, value, step) => send({ type: 'metrics', points: [{ key, value, step, time: Date.now() }] }),
     param: (key, value) => send({ type: 'param', key, value: String(value) }),
     artifact: (path, data) => {
-      const written = writeFileAtomic(join(start.artifactDir, path), data)
+      const written = writeFileAtomic(pathInside(start.artifactDir, path), data)
       send({ type: 'artifact', path, ...written })
     },
   }

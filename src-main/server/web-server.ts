@@ -51,7 +51,8 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const serveStatic = uiBuilt ? sirv(options.rendererDir, { etag: true, dev: false }) : null
 
   const server = createServer((req, res) => {
-    const url = new URL(req.url ?? '/', 'http://x')
+    const url = parseTarget(req)
+    if (!url) return deny(res, 400, 'The request target is not a valid URL path.')
     if (!hostOk(req)) return deny(res, 403, 'This host name is not allowed; open Benchside at 127.0.0.1.')
     if (url.pathname.startsWith('/api/')) return void handleApiCall(req, res, url)
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'Method not allowed.')
@@ -77,17 +78,24 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     } catch (error) {
       return deny(res, 400, `The request body is not valid JSON: ${(error as Error).message}`)
     }
-    const reply = await core.router.handle(decodeURIComponent(url.pathname.slice('/api/'.length)), args)
+    let method: string
+    try {
+      method = decodeURIComponent(url.pathname.slice('/api/'.length))
+    } catch {
+      return deny(res, 400, 'The method name in the path is not valid percent-encoding.')
+    }
+    const reply = await core.router.handle(method, args)
     res.writeHead(reply.ok ? 200 : reply.error.code === 'INTERNAL' ? 500 : 400, { 'Content-Type': 'application/json' })
     res.end(JSON.stringify(reply))
   }
 
   const sockets = new WebSocketServer({ noServer: true, maxPayload: MAX_BODY_BYTES })
   server.on('upgrade', (req: IncomingMessage, socket: Duplex, head: Buffer) => {
-    const url = new URL(req.url ?? '/', 'http://x')
+    const url = parseTarget(req)
     const refuse = (status: number, text: string) => {
       socket.end(`HTTP/1.1 ${status} ${text}\r\nConnection: close\r\nContent-Length: 0\r\n\r\n`)
     }
+    if (!url) return refuse(400, 'Bad Request')
     if (url.pathname !== '/ws') return refuse(404, 'Not Found')
     if (!hostOk(req) || !originOk(req, true)) return refuse(403, 'Forbidden')
     if (!tokenOk(url.searchParams.get('token'))) return refuse(401, 'Unauthorized')
@@ -130,6 +138,15 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
         server.close(() => resolve())
         server.closeAllConnections()
       }),
+  }
+}
+
+/** The request's path and query, or null when the target does not parse (never throw on what a client sends). */
+function parseTarget(req: IncomingMessage): URL | null {
+  try {
+    return new URL(req.url ?? '/', 'http://localhost')
+  } catch {
+    return null
   }
 }
 

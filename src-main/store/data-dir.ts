@@ -1,11 +1,17 @@
 // Where Benchside keeps its history: BENCHSIDE_HOME, else the folder Electron calls userData, so the CLI and the app share one history.
 import { homedir } from 'node:os'
-import { join } from 'node:path'
+import { join, posix, win32 } from 'node:path'
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
   if (env.BENCHSIDE_HOME) return env.BENCHSIDE_HOME
   const home = homedir()
   if (platform === 'darwin') return join(home, 'Library', 'Application Support', 'Benchside')
-  if (platform === 'win32') return join(env.APPDATA ?? join(home, 'AppData', 'Roaming'), 'Benchside')
-  return join(env.XDG_CONFIG_HOME ?? join(home, '.config'), 'Benchside')
+  if (platform === 'win32') return join(absoluteOrNull(env.APPDATA, platform) ?? join(home, 'AppData', 'Roaming'), 'Benchside')
+  // The XDG spec: an empty or relative XDG_CONFIG_HOME is ignored.
+  return join(absoluteOrNull(env.XDG_CONFIG_HOME, platform) ?? join(home, '.config'), 'Benchside')
+}
+
+function absoluteOrNull(folder: string | undefined, platform: NodeJS.Platform): string | null {
+  if (!folder) return null
+  return (platform === 'win32' ? win32.isAbsolute(folder) : posix.isAbsolute(folder)) ? folder : null
 }

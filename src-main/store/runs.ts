@@ -1,7 +1,7 @@
 // Runs and everything recorded against them: params (written once), metrics, tags, notes, artifacts.
 import type { Database } from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
-import { isAbsolute, join, normalize, sep } from 'node:path'
+import { join, normalize, sep } from 'node:path'
 import {
   BenchsideError,
   type Artifact,
@@ -12,7 +12,7 @@ import {
   type RunSummary,
 } from '../contract/index.ts'
 import { RunFilter } from '../contract/index.ts'
-import { writeFileAtomic } from './files.ts'
+import { pathInside, writeFileAtomic } from './files.ts'
 
 interface RunRow {
   uuid: string
@@ -248,11 +248,7 @@ export class RunsRepository {
 
   /** Where a run's artifact lives on disk; refuses paths that would leave the run's folder. */
   artifactPath(uuid: string, relativePath: string): string {
-    const clean = normalize(relativePath)
-    if (!relativePath || isAbsolute(relativePath) || clean.startsWith('..' + sep) || clean === '..') {
-      throw new BenchsideError({ code: 'INVALID_ARGS', field: 'path', message: `Artifact path '${relativePath}' must be relative and stay inside the run.` })
-    }
-    return join(this.artifactsDir, uuid, clean)
+    return pathInside(join(this.artifactsDir, uuid), relativePath)
   }
 
   /** Records a file already written under artifactPath(); hash and size identify its content. */

@@ -28,7 +28,12 @@ export class Store {
     this.db.pragma('synchronous = NORMAL')
     this.db.pragma('foreign_keys = ON')
     this.db.pragma('busy_timeout = 5000')
-    migrate(this.db)
+    try {
+      migrate(this.db)
+    } catch (error) {
+      this.db.close()
+      throw error
+    }
     this.runs = new RunsRepository(this.db, this.artifactsDir)
   }
 

@@ -215,7 +215,7 @@ describe('defaultDataDir', () => {
 
   // Bug: the XDG Base Directory spec says an empty XDG_CONFIG_HOME is treated as unset; `??` keeps '' and the
   // result is the relative path 'Benchside', so the history would land in whatever the working directory is.
-  it.fails('treats an empty XDG_CONFIG_HOME as unset, never returning a relative folder', () => {
+  it('treats an empty XDG_CONFIG_HOME as unset, never returning a relative folder', () => {
     expect(defaultDataDir({ XDG_CONFIG_HOME: '' }, 'linux')).toBe(join(homedir(), '.config', 'Benchside'))
   })
 })
