@@ -7,5 +7,6 @@ export default defineConfig({
     hookTimeout: 60_000,
     // Real child processes and a real browser: keep files in separate processes.
     pool: 'forks',
+    reporters: ['default', './tests/helpers/summary-reporter.ts'],
   },
 })
