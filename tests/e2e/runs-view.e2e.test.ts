@@ -71,7 +71,21 @@ describe.skipIf(!hasChromium)('Runs view in web mode (Chromium)', () => {
     const killedPoints = Number(await page.locator('[data-testid=metrics-table] tr[data-metric=loss]').getAttribute('data-points'))
     expect(killedPoints).toBeGreaterThan(0)
     expect(killedPoints).toBeLessThan(20)
+
+    // Tag and note the run from its detail; both survive a reload, and the tag filter finds it.
+    await page.getByLabel('New tag').fill('baseline')
+    await page.getByLabel('New tag').press('Enter')
+    await page.getByLabel('New note').fill('cancelled on purpose')
+    await page.getByRole('button', { name: 'Add note' }).click()
+    await page.locator('.detail blockquote', { hasText: 'cancelled on purpose' }).waitFor()
+    await page.locator('.plot .main-svg').first().waitFor({ timeout: 20_000 })
     await page.screenshot({ path: 'test-results/runs-view-detail.png' })
+    await page.reload()
+    await page.getByLabel('Tag').selectOption('baseline')
+    await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(1)
+    await rows.first().click()
+    await page.locator('.detail .chip', { hasText: 'baseline' }).waitFor()
+    await page.locator('.detail blockquote', { hasText: 'cancelled on purpose' }).waitFor()
 
     expect(pageErrors).toEqual([])
   })
