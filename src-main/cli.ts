@@ -3,12 +3,19 @@ import { Command } from 'commander'
 import type { AppInfo } from './contract/index.ts'
 import { createCore, type Core } from './core.ts'
 import { registerJobCommands } from './cli/jobs.ts'
+import { registerModelCommands } from './cli/models.ts'
 import { exitWithError } from './cli/output.ts'
 import { registerRunCommands } from './cli/runs.ts'
 import { registerWebCommand } from './cli/web.ts'
 import { nodeJobLauncher } from './jobs/node-launcher.ts'
 import { version } from './services/app.ts'
 import { defaultDataDir } from './store/data-dir.ts'
+
+// `benchside runs list | head` closes the pipe early; that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(0)
+  throw error
+})
 
 let core: Core | null = null
 /** Opened on first use, so `--help` never touches the data folder. */
@@ -25,6 +32,7 @@ const program = new Command()
 
 registerRunCommands(program, openCore)
 registerJobCommands(program, openCore)
+registerModelCommands(program, openCore)
 registerWebCommand(program, openCore)
 
 function closeCore(): void {

@@ -5,7 +5,7 @@ import { EventHub } from './event-hub.ts'
 import { JobManager } from './jobs/manager.ts'
 import type { JobLauncher } from './jobs/protocol.ts'
 import { Router } from './router.ts'
-import { createHandlers } from './services/index.ts'
+import { createHandlers, DatasetCatalog, ModelCatalog, prepareJobInputs } from './services/index.ts'
 import { Store } from './store/store.ts'
 
 export interface CoreOptions {
@@ -40,14 +40,17 @@ export function createCore(options: CoreOptions): Core {
   store.runs.interruptOrphans(hostname(), isProcessAlive)
   const events = new EventHub()
   const runsChanged = (runUuids: string[]) => events.emit('runsChanged', { runUuids })
+  const datasets = new DatasetCatalog(store)
+  const models = new ModelCatalog(store)
   const jobs = new JobManager({
     store,
     launch: options.launch,
     concurrency: options.concurrency ?? availableParallelism(),
     onProgress: (progress) => events.emit('jobProgress', progress),
     onRunsChanged: runsChanged,
+    prepareInputs: (spec) => prepareJobInputs(spec, datasets, models),
   })
-  const router = new Router(createHandlers({ host: options.host, store, jobs, runsChanged }))
+  const router = new Router(createHandlers({ host: options.host, store, jobs, datasets, models, runsChanged }))
   const api = createClient({
     call: (method, args) => router.handle(method, args).then((reply) => ({ id: 0, ...reply })),
     subscribe: (listener) => events.on(listener),

@@ -2,9 +2,10 @@
 import type { z } from 'zod'
 import { appEvents, appMethods } from './app.ts'
 import { jobEvents, jobMethods } from './jobs.ts'
+import { modelMethods } from './models.ts'
 import { runMethods } from './runs.ts'
 
-export const methods = { ...appMethods, ...runMethods, ...jobMethods }
+export const methods = { ...appMethods, ...runMethods, ...jobMethods, ...modelMethods }
 export const events = { ...appEvents, ...jobEvents }
 
 export type Methods = typeof methods

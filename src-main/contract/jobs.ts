@@ -1,6 +1,7 @@
 // Long work: start a job (it becomes a run), follow its progress, cancel it, resume an interrupted one.
 import { z } from 'zod'
 import { method } from './define.ts'
+import { EvaluateParams, TrainParams } from './models.ts'
 import { RunSummary } from './runs.ts'
 
 /** Parameters of the selftest job: it writes metrics for a few seconds so the job machinery can be seen working. */
@@ -17,6 +18,8 @@ const Experiment = z.string().trim().min(1).max(200).optional()
 /** One variant per job kind; later rooms add theirs here. */
 export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('selftest'), params: SelftestParams.default(SelftestParams.parse({})) }),
+  z.object({ kind: z.literal('train'), params: TrainParams.default(TrainParams.parse({})) }),
+  z.object({ kind: z.literal('evaluate'), params: EvaluateParams }),
 ])
 export type JobSpec = z.output<typeof JobSpec>
 export type JobKind = JobSpec['kind']

@@ -1,5 +1,6 @@
 // What a job function gets: its params, a cancel signal, and ways to report progress and results.
 import type { JobKind, JobParams } from '../contract/index.ts'
+import type { JobInputs } from './inputs.ts'
 import type { ResumeState } from './protocol.ts'
 
 export interface JobContext<K extends JobKind = JobKind> {
@@ -9,6 +10,10 @@ export interface JobContext<K extends JobKind = JobKind> {
   readonly signal: AbortSignal
   /** Set when this run was interrupted before and is being resumed. */
   readonly resume: ResumeState | null
+  /** Datasets and model files the parent resolved for this job. */
+  readonly inputs: JobInputs<K>
+  /** The run's artifact folder, where checkpoints are read back on resume. */
+  readonly artifactDir: string
   progress(fraction: number, phase?: string, message?: string): void
   metric(key: string, value: number, step: number): void
   param(key: string, value: string | number | boolean): void

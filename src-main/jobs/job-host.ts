@@ -1,7 +1,7 @@
 // Entry of a job process: receives one 'start', runs that job function, streams results to the parent, exits.
 // Runs under child_process.fork (Node) or Electron's utilityProcess (parentPort); both are handled here.
 import { pathInside, writeFileAtomic } from '../store/files.ts'
-import type { JobContext } from './context.ts'
+import type { JobContext, JobFunction } from './context.ts'
 import { jobKinds } from './kinds/index.ts'
 import type { FromJob, ToJob } from './protocol.ts'
 
@@ -32,12 +32,14 @@ process.on('SIGTERM', () => {
 
 async function run(start: ToJob): Promise<void> {
   const entry = jobKinds[start.spec.kind]
-  const { default: jobFunction } = await entry.load()
+  const jobFunction = (await entry.load()).default as JobFunction
   const context: JobContext = {
     runUuid: start.runUuid,
     params: start.spec.params,
     signal: abort.signal,
     resume: start.resume,
+    inputs: start.inputs as JobContext['inputs'],
+    artifactDir: start.artifactDir,
     progress: (fraction, phase = '', message = '') =>
       send({ type: 'progress', fraction: Math.min(1, Math.max(0, fraction)), phase, message }),
     metric: (key, value, step) => send({ type: 'metrics', points: [{ key, value, step, time: Date.now() }] }),

@@ -15,12 +15,15 @@ export interface JobManagerOptions {
   onRunsChanged: (runUuids: string[]) => void
   /** How long a cancelled job may take to exit before it is killed outright. */
   killGraceMs?: number
+  /** Resolves a job's inputs (dataset and model files); throws a BenchsideError when they do not exist. */
+  prepareInputs?: (spec: JobSpec) => unknown
 }
 
 interface ActiveJob {
   progress: JobProgress
   spec: JobSpec
   resume: ResumeState | null
+  inputs: unknown
   process: JobProcess | null
   /** Set once the run has its final status; later messages from the process are ignored. */
   settled: boolean
@@ -38,6 +41,7 @@ export class JobManager {
   constructor(private readonly options: JobManagerOptions) {}
 
   start(spec: JobSpec, naming: { name?: string; experiment?: string } = {}): RunSummary {
+    const inputs = this.options.prepareInputs?.(spec) ?? {}
     const run = this.options.store.runs.create({
       name: naming.name ?? `${spec.kind} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`,
       kind: spec.kind,
@@ -48,7 +52,7 @@ export class JobManager {
     for (const [key, value] of Object.entries(spec.params)) {
       if (value !== undefined) this.options.store.runs.logParam(run.uuid, key, typeof value === 'string' ? value : JSON.stringify(value))
     }
-    this.enqueue(run, spec, null)
+    this.enqueue(run, spec, null, inputs)
     return this.options.store.runs.summary(run.uuid)
   }
 
@@ -63,7 +67,8 @@ export class JobManager {
     }
     const spec = runs.jobSpec(runUuid) as JobSpec | null
     if (!spec) throw new BenchsideError({ code: 'CONFLICT', message: `Run ${runUuid} was not started as a job, so there is nothing to resume.` })
-    this.enqueue(run, spec, { lastSteps: runs.lastSteps(runUuid) })
+    const inputs = this.options.prepareInputs?.(spec) ?? {}
+    this.enqueue(run, spec, { lastSteps: runs.lastSteps(runUuid) }, inputs)
     return runs.summary(runUuid)
   }
 
@@ -94,11 +99,12 @@ export class JobManager {
     }
   }
 
-  private enqueue(run: RunSummary, spec: JobSpec, resume: ResumeState | null): void {
+  private enqueue(run: RunSummary, spec: JobSpec, resume: ResumeState | null, inputs: unknown): void {
     this.options.store.runs.markActive(run.uuid, 'SCHEDULED', this.owner)
     const job: ActiveJob = {
       spec,
       resume,
+      inputs,
       process: null,
       settled: false,
       lastEmit: 0,
@@ -158,7 +164,7 @@ export class JobManager {
       this.jobs.delete(uuid)
       this.pump()
     })
-    child.send({ type: 'start', runUuid: uuid, spec: job.spec, artifactDir: join(store.artifactsDir, uuid), resume: job.resume })
+    child.send({ type: 'start', runUuid: uuid, spec: job.spec, artifactDir: join(store.artifactsDir, uuid), resume: job.resume, inputs: job.inputs })
     this.emit(job, true)
   }
 

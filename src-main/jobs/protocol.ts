@@ -13,6 +13,8 @@ export type ToJob = {
   /** Folder the job writes its artifacts into (the run's folder under the data folder). */
   artifactDir: string
   resume: ResumeState | null
+  /** Resolved by the parent (see inputs.ts). */
+  inputs: unknown
 }
 
 export type FromJob =

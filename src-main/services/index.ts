@@ -6,11 +6,15 @@ import { appHandlers } from './app.ts'
 import type { Handlers } from './handlers.ts'
 import { historyHandlers } from './history.ts'
 import { jobHandlers } from './jobs.ts'
+import { DatasetCatalog, datasetHandlers } from './datasets.ts'
+import { ModelCatalog, modelHandlers } from './models.ts'
 
 export interface ServiceDeps {
   host: AppInfo['host']
   store: Store
   jobs: JobManager
+  datasets: DatasetCatalog
+  models: ModelCatalog
   runsChanged: (uuids: string[]) => void
 }
 
@@ -19,7 +23,12 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...appHandlers(deps.host, deps.store.dataDir),
     ...historyHandlers(deps.store, deps.runsChanged),
     ...jobHandlers(deps.store, deps.jobs),
+    ...datasetHandlers(deps.store, deps.datasets),
+    ...modelHandlers(deps.store, deps.datasets, deps.models, deps.runsChanged),
   }
 }
+
+export { DatasetCatalog } from './datasets.ts'
+export { ModelCatalog, prepareJobInputs } from './models.ts'
 
 export type { Handlers } from './handlers.ts'

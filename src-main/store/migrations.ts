@@ -59,6 +59,36 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (run_uuid, path)
   ) WITHOUT ROWID;
   `,
+  // 2: latency look-up table, one measured timing per board, agent version, operation, shape, dtype and layout.
+  `
+  CREATE TABLE latency (
+    board_id       TEXT NOT NULL,
+    agent_version  TEXT NOT NULL,
+    operation      TEXT NOT NULL,
+    shape          TEXT NOT NULL,
+    dtype          TEXT NOT NULL,
+    layout         TEXT NOT NULL,
+    median_s       REAL NOT NULL,
+    min_s          REAL NOT NULL,
+    max_s          REAL NOT NULL,
+    measured_at    INTEGER NOT NULL,
+    raw            TEXT NOT NULL,
+    PRIMARY KEY (board_id, agent_version, operation, shape, dtype, layout)
+  ) WITHOUT ROWID;
+  `,
+  // 3: datasets imported by the user (built-in ones are not stored). Files live under <data>/datasets/<id>/.
+  `
+  CREATE TABLE datasets (
+    id            TEXT PRIMARY KEY,
+    name          TEXT NOT NULL,
+    format        TEXT NOT NULL CHECK (format IN ('idx', 'npz', 'wav')),
+    path          TEXT NOT NULL,
+    sample_shape  TEXT NOT NULL,
+    class_names   TEXT NOT NULL,
+    counts        TEXT NOT NULL,
+    created_at    INTEGER NOT NULL
+  );
+  `,
 ]
 
 /** Brings the schema to the newest version, one transaction per migration; user_version counts what is applied. */

@@ -156,6 +156,30 @@ export class RunsRepository {
     return { ...summary, params, metrics, notes, artifacts }
   }
 
+  /** Live (not deleted) runs of the given kinds that hold an artifact at `path`, newest first. */
+  withArtifact(path: string, kinds: readonly string[], status: RunStatus = 'FINISHED'): RunSummary[] {
+    const rows = this.db
+      .prepare(
+        `${SUMMARY_SELECT} WHERE r.deleted_at IS NULL AND r.status = ? AND r.kind IN (${kinds.map(() => '?').join(',')})
+         AND EXISTS (SELECT 1 FROM artifacts a WHERE a.run_uuid = r.uuid AND a.path = ?) ORDER BY r.created_at DESC`,
+      )
+      .all(status, ...kinds, path) as RunRow[]
+    return rows.map(toSummary)
+  }
+
+  /** The last value of one metric, or null. */
+  lastMetric(uuid: string, key: string): number | null {
+    const row = this.db.prepare(`SELECT value FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step DESC, rowid DESC LIMIT 1`).get(uuid, key) as
+      | { value: number }
+      | undefined
+    return row?.value ?? null
+  }
+
+  params(uuid: string): Record<string, string> {
+    const rows = this.db.prepare(`SELECT key, value FROM params WHERE run_uuid = ?`).all(uuid) as { key: string; value: string }[]
+    return Object.fromEntries(rows.map((p) => [p.key, p.value]))
+  }
+
   jobSpec(uuid: string): unknown {
     const row = this.db.prepare(`SELECT job_spec FROM runs WHERE uuid = ?`).get(uuid) as { job_spec: string | null } | undefined
     return row?.job_spec ? JSON.parse(row.job_spec) : null

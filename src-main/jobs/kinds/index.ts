@@ -12,4 +12,12 @@ export const jobKinds: { [K in JobKind]: JobKindEntry<K> } = {
     summary: 'Writes metrics for a few seconds: shows that jobs, progress, cancel and the history work.',
     load: () => import('./selftest.ts'),
   },
+  train: {
+    summary: 'Trains an architecture on a dataset: per-epoch metrics, checkpoints, test accuracy, the model as artifacts.',
+    load: () => import('./train.ts'),
+  },
+  evaluate: {
+    summary: 'Evaluates a stored model on a dataset split: accuracy, loss, confusion matrix.',
+    load: () => import('./evaluate.ts'),
+  },
 }

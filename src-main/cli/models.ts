@@ -1,0 +1,158 @@
+// benchside data list|import|show, models list|show|export|import, train, eval
+import type { Command } from 'commander'
+import type { Core } from '../core.ts'
+import { followJob } from './jobs.ts'
+import { formatTime, printJson, printTable } from './output.ts'
+
+type OpenCore = () => Core
+
+const percent = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`)
+
+export function registerModelCommands(program: Command, openCore: OpenCore): void {
+  const data = program.command('data').description('datasets: built-in and imported')
+  data
+    .command('list')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const list = await openCore().api.listDatasets({})
+      if (o.json) return printJson(list)
+      printTable(
+        ['ID', 'NAME', 'ORIGIN', 'SAMPLE', 'CLASSES', 'TRAIN', 'TEST'],
+        list.map((d) => [d.id, d.name, d.origin, d.sampleShape.join('×'), d.classNames.length, d.counts.train, d.counts.test]),
+      )
+    })
+  data
+    .command('show <id>')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o) => {
+      const d = await openCore().api.getDataset({ id, samplesPerClass: 0 })
+      if (o.json) return printJson(d)
+      console.log(`${d.name} (${d.id}) — ${d.description}`)
+      console.log(`samples ${d.sampleShape.join('×')} · train ${d.counts.train} · test ${d.counts.test}`)
+      printTable(['CLASS', 'NAME', 'TRAIN', 'TEST'], d.classNames.map((n, i) => [i, n, d.classCounts.train[i]!, d.classCounts.test[i]!]))
+    })
+  data
+    .command('import <path>')
+    .description('a folder of four IDX files (MNIST layout) or an NPZ with x_train, y_train, x_test, y_test')
+    .option('--name <name>', 'a name for the dataset')
+    .option('--json', 'print JSON')
+    .action(async (path: string, o) => {
+      const d = await openCore().api.importDataset({ path, name: o.name })
+      if (o.json) return printJson(d)
+      console.log(`Imported ${d.name} as '${d.id}': ${d.counts.train} train / ${d.counts.test} test samples of ${d.sampleShape.join('×')}, ${d.classNames.length} classes.`)
+    })
+
+  const models = program.command('models').description('architectures and trained or imported models')
+  models
+    .command('list')
+    .option('--architectures', 'list the built-in architectures instead')
+    .option('--json', 'print JSON')
+    .action(async (o) => {
+      const api = openCore().api
+      if (o.architectures) {
+        const list = await api.listArchitectures({})
+        return o.json ? printJson(list) : printTable(['ARCHITECTURE', 'WHAT'], list.map((a) => [a.id, a.summary]))
+      }
+      const list = await api.listModels({})
+      if (o.json) return printJson(list)
+      if (!list.length) return console.log("No models yet. Train one with: benchside train --model lenet5-bn --epochs 5")
+      printTable(
+        ['ID', 'NAME', 'ARCHITECTURE', 'DATASET', 'TEST ACC', 'BACKEND', 'CREATED'],
+        list.map((m) => [m.id.slice(0, 8), m.name, m.architecture, m.dataset, percent(m.testAccuracy), m.backend, formatTime(m.createdAt)]),
+      )
+    })
+  models
+    .command('show <model>')
+    .description('a model (or, with --architecture, an architecture) with its layers and injection points')
+    .option('--architecture', 'treat <model> as an architecture id')
+    .option('--dataset <id>', 'dataset for the input shape, with --architecture', 'fashion-mnist-subset')
+    .option('--json', 'print JSON')
+    .action(async (id: string, o) => {
+      const api = openCore().api
+      const points = o.architecture ? await api.describeArchitecture({ architecture: id, dataset: o.dataset }) : (await api.getModel({ model: id })).points
+      if (o.json) return printJson(points)
+      printTable(
+        ['POINT', 'LABEL', 'OP', 'OUTPUT', 'MACS', 'PARAMS'],
+        points.map((p) => [p.id, p.label, p.op, p.outputShape.join('×'), p.macs, p.params]),
+      )
+    })
+  models
+    .command('export <model> <path>')
+    .description('tfjs LayersModel into the folder <path>, or --npz weights into the file <path>')
+    .option('--npz', 'weights-only NPZ (names in docs/model-files.md)')
+    .action(async (model: string, path: string, o) => {
+      const { files } = await openCore().api.exportModel({ model, path, format: o.npz ? 'npz' : 'layers' })
+      console.log(`Wrote ${files.join(', ')}`)
+    })
+  models
+    .command('import <path>')
+    .description('a model.json (tfjs LayersModel) or .npz weights; NPZ needs --architecture and --dataset')
+    .option('--architecture <id>', 'the architecture the weights belong to')
+    .option('--dataset <id>', 'the dataset the model was trained on')
+    .option('--name <name>', 'a name for the model')
+    .option('--json', 'print JSON')
+    .action(async (path: string, o) => {
+      const m = await openCore().api.importModel({ path, architecture: o.architecture, dataset: o.dataset, name: o.name })
+      if (o.json) return printJson(m)
+      console.log(`Imported ${m.architecture} as model ${m.id.slice(0, 8)}.`)
+    })
+
+  program
+    .command('train')
+    .description('train an architecture on a dataset (a job with progress; Ctrl-C cancels)')
+    .option('--dataset <id>', 'dataset id (benchside data list)', 'fashion-mnist-subset')
+    .option('--model <architecture>', 'architecture (benchside models list --architectures)', 'lenet5-bn')
+    .option('--epochs <n>', 'epochs', Number, 5)
+    .option('--batch-size <n>', 'batch size', Number, 64)
+    .option('--optimizer <name>', 'adam or sgd', 'adam')
+    .option('--lr <rate>', 'learning rate', Number, 2e-3)
+    .option('--schedule <name>', 'cosine or constant', 'cosine')
+    .option('--seed <n>', 'seed', Number, 1)
+    .option('--validation <fraction>', 'fraction of train held out for validation', Number, 0.1)
+    .option('--patience <n>', 'early stopping after n epochs without a better validation accuracy (0: off)', Number, 0)
+    .option('--name <name>', 'a name for the run')
+    .option('--json', 'print the finished run as JSON')
+    .action(async (o) => {
+      const core = openCore()
+      const run = await core.api.startJob({
+        kind: 'train',
+        name: o.name,
+        params: {
+          dataset: o.dataset,
+          architecture: o.model,
+          epochs: o.epochs,
+          batchSize: o.batchSize,
+          optimizer: o.optimizer,
+          learningRate: o.lr,
+          schedule: o.schedule,
+          seed: o.seed,
+          validationFraction: o.validation,
+          patience: o.patience,
+        },
+      })
+      const done = await followJob(core, run, Boolean(o.json))
+      const detail = await core.api.getRun({ run: done.uuid })
+      if (o.json) printJson(detail)
+      else if (done.status === 'FINISHED') {
+        const test = detail.metrics.find((m) => m.key === 'test_accuracy')?.value ?? null
+        console.log(`Model ${done.uuid.slice(0, 8)} (${o.model} on ${o.dataset}): test accuracy ${percent(test)}, backend ${detail.params.backend}.`)
+      }
+      process.exitCode = done.status === 'FINISHED' ? 0 : 1
+    })
+
+  program
+    .command('eval <model>')
+    .description('evaluate a model on a dataset split (a job)')
+    .option('--dataset <id>', 'dataset id (default: the one it was trained on)')
+    .option('--split <name>', 'test or train', 'test')
+    .option('--json', 'print the finished run as JSON')
+    .action(async (model: string, o) => {
+      const core = openCore()
+      const run = await core.api.startJob({ kind: 'evaluate', params: { model, dataset: o.dataset, split: o.split } })
+      const done = await followJob(core, run, Boolean(o.json))
+      const detail = await core.api.getRun({ run: done.uuid })
+      if (o.json) printJson(detail)
+      else if (done.status === 'FINISHED') console.log(`Accuracy ${percent(detail.metrics.find((m) => m.key === 'accuracy')?.value ?? null)} on ${o.split}.`)
+      process.exitCode = done.status === 'FINISHED' ? 0 : 1
+    })
+}

@@ -1,0 +1,110 @@
+// Models & Data: datasets, architectures, trained or imported models, and the train / evaluate jobs.
+import { z } from 'zod'
+import { method } from './define.ts'
+
+const Id = z.string().trim().min(1).max(200)
+
+export const DatasetInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  origin: z.enum(['embedded', 'system', 'imported']),
+  format: z.enum(['idx', 'npz']),
+  description: z.string(),
+  sampleShape: z.array(z.number()),
+  classNames: z.array(z.string()),
+  counts: z.object({ train: z.number(), validation: z.number(), test: z.number() }),
+})
+export type DatasetInfo = z.infer<typeof DatasetInfo>
+
+export const DatasetDetail = DatasetInfo.extend({
+  classCounts: z.object({ train: z.array(z.number()), test: z.array(z.number()) }),
+  /** A few test samples per class, scaled to 0–255 for display (first channel). */
+  samples: z.array(z.object({ label: z.number(), width: z.number(), height: z.number(), pixels: z.array(z.number()) })),
+})
+export type DatasetDetail = z.infer<typeof DatasetDetail>
+
+export const InjectionPointInfo = z.object({
+  id: z.string(),
+  label: z.string(),
+  op: z.string(),
+  outputShape: z.array(z.number()),
+  inputShapes: z.array(z.array(z.number())),
+  macs: z.number(),
+  params: z.number(),
+})
+export type InjectionPointInfo = z.infer<typeof InjectionPointInfo>
+
+export const ArchitectureInfo = z.object({ id: z.string(), summary: z.string() })
+
+export const ModelInfo = z.object({
+  id: z.string(),
+  name: z.string(),
+  architecture: z.string(),
+  dataset: z.string(),
+  source: z.enum(['trained', 'imported']),
+  testAccuracy: z.number().nullable(),
+  backend: z.string().nullable(),
+  createdAt: z.number(),
+})
+export type ModelInfo = z.infer<typeof ModelInfo>
+
+export const ModelDetail = ModelInfo.extend({
+  classNames: z.array(z.string()),
+  sampleShape: z.array(z.number()),
+  points: z.array(InjectionPointInfo),
+})
+export type ModelDetail = z.infer<typeof ModelDetail>
+
+export const TrainParams = z.object({
+  dataset: Id.default('fashion-mnist-subset'),
+  architecture: Id.default('lenet5-bn'),
+  epochs: z.number().int().min(1).max(1000).default(5),
+  batchSize: z.number().int().min(1).max(4096).default(64),
+  optimizer: z.enum(['adam', 'sgd']).default('adam'),
+  learningRate: z.number().positive().max(10).default(2e-3),
+  schedule: z.enum(['cosine', 'constant']).default('cosine'),
+  seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  validationFraction: z.number().min(0).max(0.5).default(0.1),
+  /** Early stopping: epochs without a better validation accuracy (0 turns it off). */
+  patience: z.number().int().min(0).max(1000).default(0),
+})
+export type TrainParams = z.output<typeof TrainParams>
+
+export const EvaluateParams = z.object({
+  model: Id,
+  dataset: Id.optional(),
+  split: z.enum(['test', 'train']).default('test'),
+})
+
+export const modelMethods = {
+  listDatasets: method(z.object({}).default({}), z.array(DatasetInfo), 'Built-in and imported datasets.'),
+  getDataset: method(z.object({ id: Id, samplesPerClass: z.number().int().min(0).max(20).default(3) }), DatasetDetail, 'One dataset with class counts and sample images.'),
+  importDataset: method(
+    z.object({ path: z.string().trim().min(1, 'Give the path of an IDX folder or an NPZ file.'), name: z.string().trim().min(1).max(200).optional() }),
+    DatasetInfo,
+    'Validates and copies a dataset (a folder of four IDX files, or an NPZ file) into the data folder.',
+  ),
+  listArchitectures: method(z.object({}).default({}), z.array(ArchitectureInfo), 'The built-in network architectures.'),
+  describeArchitecture: method(
+    z.object({ architecture: Id, dataset: Id.default('fashion-mnist-subset') }),
+    z.array(InjectionPointInfo),
+    'The layer table and injection points of an architecture for a dataset.',
+  ),
+  listModels: method(z.object({}).default({}), z.array(ModelInfo), 'Trained and imported models.'),
+  getModel: method(z.object({ model: Id }), ModelDetail, 'One model with its layer table and injection points.'),
+  exportModel: method(
+    z.object({ model: Id, format: z.enum(['layers', 'npz']), path: z.string().trim().min(1) }),
+    z.object({ files: z.array(z.string()) }),
+    'Writes a model as tfjs LayersModel (model.json + weights.bin, into a folder) or as weights-only NPZ (a file).',
+  ),
+  importModel: method(
+    z.object({
+      path: z.string().trim().min(1, 'Give the path of a model.json or an .npz weights file.'),
+      architecture: Id.optional(),
+      dataset: Id.optional(),
+      name: z.string().trim().min(1).max(200).optional(),
+    }),
+    ModelInfo,
+    'Imports a model: a model.json (Benchside or tfjs) or NPZ weights for a built-in architecture and dataset.',
+  ),
+}

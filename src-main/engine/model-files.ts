@@ -1,0 +1,134 @@
+// Model files: the tfjs LayersModel format (model.json + weights.bin) and a weights-only NPZ whose array names are
+// `<point id>/<weight>` (see docs/model-files.md), so a network trained elsewhere can be evaluated here.
+import * as tf from '@tensorflow/tfjs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
+import type { Normalization } from './data/dataset.ts'
+import { DataFileError } from './data/errors.ts'
+import { encodeNpz, parseNpz } from './data/npy.ts'
+import type { ModelSpec } from './graph.ts'
+import { Network } from './network.ts'
+
+/** What Benchside stores beside the weights so a file alone can rebuild and evaluate the network. */
+export interface ModelMetadata {
+  spec: ModelSpec
+  classNames: string[]
+  normalization: Normalization
+  sampleShape: number[]
+}
+
+/** Weight name as files show it: `conv2.bn/gamma` for the tf layer `conv2__bn`'s `gamma`. */
+function fileName(variableName: string): string {
+  const [layer, weight] = variableName.split('/')
+  return `${layer!.replace('__', '.')}/${weight}`
+}
+
+export function namedWeights(net: Network): { name: string; tensor: tf.Tensor }[] {
+  return net.model.weights.map((w) => ({ name: fileName(w.originalName), tensor: w.read() }))
+}
+
+/** Sets every weight by name; any missing, extra or mis-shaped weight is an error and nothing is changed. */
+export function assignWeights(net: Network, weights: ReadonlyMap<string, { shape: number[]; values: Float32Array }>, file: string): void {
+  const expected = net.model.weights.map((w) => ({ variable: w, name: fileName(w.originalName) }))
+  const problems: string[] = []
+  for (const { variable, name } of expected) {
+    const given = weights.get(name)
+    if (!given) problems.push(`'${name}' is missing`)
+    else if (given.shape.join() !== variable.shape.join()) problems.push(`'${name}' is ${given.shape.join('×')}, the architecture needs ${variable.shape.join('×')}`)
+  }
+  const known = new Set(expected.map((e) => e.name))
+  for (const name of weights.keys()) if (!known.has(name)) problems.push(`'${name}' is not part of ${net.spec.architecture}`)
+  if (problems.length) {
+    throw new DataFileError(file, `does not fit the architecture ${net.spec.architecture}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}.`)
+  }
+  for (const { variable, name } of expected) {
+    const given = weights.get(name)!
+    variable.write(tf.tensor(given.values, given.shape))
+  }
+}
+
+/** The two files of the tfjs LayersModel format, in memory, with Benchside's metadata inside model.json. */
+export async function layersModelFiles(net: Network, metadata: ModelMetadata): Promise<{ 'model.json': string; 'weights.bin': Uint8Array }> {
+  let files: { 'model.json': string; 'weights.bin': Uint8Array } | null = null
+  await net.model.save(
+    tf.io.withSaveHandler(async (artifacts) => {
+      const data = artifacts.weightData as ArrayBuffer
+      const modelJson = {
+        format: 'layers-model',
+        generatedBy: 'Benchside',
+        convertedBy: null,
+        modelTopology: artifacts.modelTopology,
+        weightsManifest: [{ paths: ['weights.bin'], weights: artifacts.weightSpecs }],
+        userDefinedMetadata: { benchside: metadata },
+      }
+      files = { 'model.json': JSON.stringify(modelJson), 'weights.bin': new Uint8Array(data) }
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', weightDataBytes: data.byteLength } }
+    }),
+  )
+  return files!
+}
+
+export async function exportLayersModel(net: Network, metadata: ModelMetadata, folder: string): Promise<string[]> {
+  mkdirSync(folder, { recursive: true })
+  const files = await layersModelFiles(net, metadata)
+  return Object.entries(files).map(([name, content]) => {
+    writeFileSync(join(folder, name), content)
+    return join(folder, name)
+  })
+}
+
+interface ModelJson {
+  modelTopology?: unknown
+  weightsManifest?: { paths: string[]; weights: tf.io.WeightsManifestEntry[] }[]
+  userDefinedMetadata?: { benchside?: ModelMetadata }
+}
+
+/** Reads model.json + its weight files; the Benchside metadata rebuilds the network, or `fallback` supplies it. */
+export async function importLayersModel(modelJsonFile: string, fallback?: ModelMetadata): Promise<{ net: Network; metadata: ModelMetadata }> {
+  let json: ModelJson
+  try {
+    json = JSON.parse(readFileSync(modelJsonFile, 'utf8')) as ModelJson
+  } catch (error) {
+    throw new DataFileError(modelJsonFile, `is not a readable model.json: ${(error as Error).message}.`)
+  }
+  if (!json.weightsManifest) throw new DataFileError(modelJsonFile, 'has no weightsManifest; is it a tfjs LayersModel model.json?')
+  const metadata = json.userDefinedMetadata?.benchside ?? fallback
+  if (!metadata) throw new DataFileError(modelJsonFile, 'was not saved by Benchside: choose the architecture it was trained with.')
+  const folder = join(modelJsonFile, '..')
+  const weights = new Map<string, { shape: number[]; values: Float32Array }>()
+  for (const group of json.weightsManifest) {
+    const buffers = group.paths.map((p) => readFileSync(join(folder, p)))
+    const data = Buffer.concat(buffers)
+    let offset = 0
+    for (const spec of group.weights) {
+      if (spec.dtype && spec.dtype !== 'float32') throw new DataFileError(modelJsonFile, `weight '${spec.name}' is ${spec.dtype}; only float32 weights are read.`)
+      const count = spec.shape.reduce((a, b) => a * b, 1)
+      if (offset + count * 4 > data.length) throw new DataFileError(modelJsonFile, `the weight files end before '${spec.name}' (truncated).`)
+      weights.set(fileName(spec.name), { shape: spec.shape, values: new Float32Array(data.buffer.slice(data.byteOffset + offset, data.byteOffset + offset + count * 4)) })
+      offset += count * 4
+    }
+  }
+  const net = new Network(metadata.spec)
+  try {
+    assignWeights(net, weights, modelJsonFile)
+  } catch (error) {
+    net.dispose()
+    throw error
+  }
+  return { net, metadata }
+}
+
+export function exportWeightsNpz(net: Network, file: string): void {
+  const arrays = Object.fromEntries(namedWeights(net).map(({ name, tensor }) => [name, { shape: tensor.shape, data: tensor.dataSync() as Float32Array }]))
+  writeFileSync(file, encodeNpz(arrays))
+}
+
+export function importWeightsNpz(net: Network, file: string): void {
+  const arrays = parseNpz(readFileSync(file), file)
+  const weights = new Map<string, { shape: number[]; values: Float32Array }>()
+  for (const [name, array] of Object.entries(arrays)) {
+    if (!(array.data instanceof Float32Array)) throw new DataFileError(file, `weight '${name}' is ${array.dtype}; weights must be float32.`)
+    weights.set(name, { shape: array.shape, values: array.data })
+  }
+  assignWeights(net, weights, file)
+}

@@ -1,0 +1,64 @@
+// The train job: builds an architecture for a dataset, trains it with per-epoch metrics and checkpoints, evaluates it
+// on the test split and stores the model (model/model.json + weights.bin) as artifacts of the run.
+import { existsSync } from 'node:fs'
+import { join } from 'node:path'
+import { initBackend } from '../../engine/backend.ts'
+import { withValidation } from '../../engine/data/dataset.ts'
+import { loadDataset } from '../../engine/data/registry.ts'
+import { evaluate } from '../../engine/evaluate.ts'
+import { importLayersModel, layersModelFiles, type ModelMetadata } from '../../engine/model-files.ts'
+import { Network } from '../../engine/network.ts'
+import { train } from '../../engine/train.ts'
+import { architecture } from '../../engine/zoo.ts'
+import type { JobContext } from '../context.ts'
+
+export default async function trainJob(context: JobContext<'train'>): Promise<void> {
+  const p = context.params
+  context.progress(0, 'preparing', 'loading the dataset and the compute backend')
+  const backend = await initBackend()
+  context.param('backend', backend.name)
+  const dataset = withValidation(loadDataset(context.inputs.dataset), p.validationFraction, p.seed)
+  const spec = architecture(p.architecture).build(dataset.sampleShape, dataset.classNames.length)
+  const metadata: ModelMetadata = { spec, classNames: dataset.classNames, normalization: dataset.normalization, sampleShape: dataset.sampleShape }
+
+  const checkpoint = join(context.artifactDir, 'checkpoint', 'model.json')
+  const lastEpoch = context.resume?.lastSteps['train_loss']
+  let net: Network
+  let startEpoch = 0
+  if (lastEpoch !== undefined && existsSync(checkpoint)) {
+    net = (await importLayersModel(checkpoint)).net
+    startEpoch = lastEpoch + 1
+  } else {
+    net = new Network(spec, p.seed)
+  }
+  context.param('parameters', net.model.countParams())
+
+  const saveModel = async (folder: string) => {
+    const files = await layersModelFiles(net, metadata)
+    for (const [name, content] of Object.entries(files)) context.artifact(`${folder}/${name}`, content)
+  }
+
+  await train(net, dataset, { ...p, hooks: undefined }, {
+    signal: context.signal,
+    startEpoch,
+    onBatch: (fraction, epoch, loss) => context.progress(fraction * 0.97, 'training', `epoch ${epoch + 1} of ${p.epochs} · loss ${loss.toFixed(3)}`),
+    onEpoch: async (r) => {
+      context.metric('train_loss', r.trainLoss, r.epoch)
+      context.metric('train_accuracy', r.trainAccuracy, r.epoch)
+      if (r.validationLoss !== null) context.metric('val_loss', r.validationLoss, r.epoch)
+      if (r.validationAccuracy !== null) context.metric('val_accuracy', r.validationAccuracy, r.epoch)
+      context.metric('learning_rate', r.learningRate, r.epoch)
+      context.metric('epoch_seconds', r.seconds, r.epoch)
+      await saveModel('checkpoint')
+    },
+  })
+
+  context.progress(0.97, 'evaluating', 'test split')
+  const result = await evaluate(net, dataset, dataset.test)
+  context.metric('test_accuracy', result.accuracy, 0)
+  context.metric('test_loss', result.loss, 0)
+  context.artifact('confusion.json', JSON.stringify({ classNames: dataset.classNames, confusion: result.confusion }))
+  await saveModel('model')
+  context.progress(1, 'done', `test accuracy ${(result.accuracy * 100).toFixed(1)}%`)
+  net.dispose()
+}

@@ -1,0 +1,181 @@
+// Models: architectures, and trained or imported models — a model is a run holding model/model.json as an artifact.
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
+import { dirname, join } from 'node:path'
+import { BenchsideError, type JobSpec, type ModelDetail, type ModelInfo } from '../contract/index.ts'
+import { DataFileError } from '../engine/data/errors.ts'
+import { exportWeightsNpz, importLayersModel, importWeightsNpz, layersModelFiles, type ModelMetadata } from '../engine/model-files.ts'
+import { Network } from '../engine/network.ts'
+import { architecture, architectures } from '../engine/zoo.ts'
+import type { JobInputs } from '../jobs/inputs.ts'
+import type { Store } from '../store/store.ts'
+import type { DatasetCatalog } from './datasets.ts'
+import type { HandlersFor } from './handlers.ts'
+
+const MODEL_FILE = 'model/model.json'
+const MODEL_KINDS = ['train', 'model-import']
+
+type ModelMethod = 'listArchitectures' | 'describeArchitecture' | 'listModels' | 'getModel' | 'exportModel' | 'importModel'
+
+export class ModelCatalog {
+  constructor(private readonly store: Store) {}
+
+  modelJson(id: string): string {
+    const uuid = this.store.runs.resolve(id)
+    const file = this.store.runs.artifactPath(uuid, MODEL_FILE)
+    if (!existsSync(file)) {
+      throw new BenchsideError({ code: 'NOT_FOUND', field: 'model', message: `Run ${id} holds no model; 'benchside models list' shows the models.` })
+    }
+    return file
+  }
+
+  info(uuid: string): ModelInfo {
+    const run = this.store.runs.summary(uuid)
+    const params = this.store.runs.params(uuid)
+    return {
+      id: uuid,
+      name: run.name,
+      architecture: params.architecture ?? 'unknown',
+      dataset: params.dataset ?? 'unknown',
+      source: run.kind === 'train' ? 'trained' : 'imported',
+      testAccuracy: this.store.runs.lastMetric(uuid, 'test_accuracy'),
+      backend: params.backend ?? null,
+      createdAt: run.createdAt,
+    }
+  }
+
+  list(): ModelInfo[] {
+    return this.store.runs.withArtifact(MODEL_FILE, MODEL_KINDS).map((run) => this.info(run.uuid))
+  }
+}
+
+function fileError<T>(work: () => T): T {
+  try {
+    return work()
+  } catch (error) {
+    if (error instanceof DataFileError) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'path', message: error.message })
+    throw error
+  }
+}
+
+async function fileErrorAsync<T>(work: () => Promise<T>): Promise<T> {
+  try {
+    return await work()
+  } catch (error) {
+    if (error instanceof DataFileError) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'path', message: error.message })
+    throw error
+  }
+}
+
+function knownArchitecture(id: string) {
+  try {
+    return architecture(id)
+  } catch (error) {
+    throw new BenchsideError({ code: 'NOT_FOUND', field: 'architecture', message: (error as Error).message })
+  }
+}
+
+export function modelHandlers(store: Store, datasets: DatasetCatalog, models: ModelCatalog, runsChanged: (uuids: string[]) => void): HandlersFor<ModelMethod> {
+  const metadataFor = (architectureId: string, datasetId: string): ModelMetadata => {
+    const dataset = datasets.load(datasetId)
+    return {
+      spec: knownArchitecture(architectureId).build(dataset.sampleShape, dataset.classNames.length),
+      classNames: dataset.classNames,
+      normalization: dataset.normalization,
+      sampleShape: dataset.sampleShape,
+    }
+  }
+
+  return {
+    listArchitectures: () => architectures.map(({ id, summary }) => ({ id, summary })),
+
+    describeArchitecture: ({ architecture: id, dataset }) => {
+      const net = new Network(metadataFor(id, dataset).spec)
+      const points = net.points
+      net.dispose()
+      return points
+    },
+
+    listModels: () => models.list(),
+
+    getModel: async ({ model }) => {
+      const file = models.modelJson(model)
+      const { net, metadata } = await fileErrorAsync(() => importLayersModel(file))
+      const detail: ModelDetail = {
+        ...models.info(store.runs.resolve(model)),
+        classNames: metadata.classNames,
+        sampleShape: metadata.sampleShape,
+        points: net.points,
+      }
+      net.dispose()
+      return detail
+    },
+
+    exportModel: async ({ model, format, path }) => {
+      const file = models.modelJson(model)
+      if (format === 'layers') {
+        mkdirSync(path, { recursive: true })
+        const files = ['model.json', 'weights.bin'].map((name) => {
+          copyFileSync(join(dirname(file), name), join(path, name))
+          return join(path, name)
+        })
+        return { files }
+      }
+      const { net } = await fileErrorAsync(() => importLayersModel(file))
+      mkdirSync(dirname(path), { recursive: true })
+      exportWeightsNpz(net, path)
+      net.dispose()
+      return { files: [path] }
+    },
+
+    importModel: async ({ path, architecture: architectureId, dataset, name }) => {
+      if (!existsSync(path)) throw new BenchsideError({ code: 'NOT_FOUND', field: 'path', message: `There is no file at ${path}.` })
+      const fallback = architectureId && dataset ? metadataFor(architectureId, dataset) : undefined
+      let loaded: { net: Network; metadata: ModelMetadata }
+      if (path.toLowerCase().endsWith('.npz')) {
+        if (!fallback) {
+          throw new BenchsideError({ code: 'INVALID_ARGS', field: 'architecture', message: 'NPZ weights need --architecture and --dataset: the file holds only weights.' })
+        }
+        const net = new Network(fallback.spec)
+        fileError(() => importWeightsNpz(net, path))
+        loaded = { net, metadata: fallback }
+      } else {
+        loaded = await fileErrorAsync(() => importLayersModel(path, fallback))
+      }
+      // Everything is validated; only now does the model become a run.
+      const files = await layersModelFiles(loaded.net, loaded.metadata)
+      loaded.net.dispose()
+      const run = store.runs.create({ name: name ?? `imported ${loaded.metadata.spec.architecture}`, kind: 'model-import', status: 'FINISHED' })
+      store.runs.logParam(run.uuid, 'architecture', loaded.metadata.spec.architecture)
+      store.runs.logParam(run.uuid, 'dataset', dataset ?? 'unknown')
+      store.runs.logParam(run.uuid, 'source', path)
+      for (const [fileName, content] of Object.entries(files)) store.runs.writeArtifact(run.uuid, `model/${fileName}`, content)
+      store.runs.finish(run.uuid, 'FINISHED')
+      runsChanged([run.uuid])
+      return models.info(run.uuid)
+    },
+  }
+}
+
+/** Resolves dataset and model ids of a job into the files its process reads. */
+export function prepareJobInputs(spec: JobSpec, datasets: DatasetCatalog, models: ModelCatalog): JobInputs {
+  switch (spec.kind) {
+    case 'selftest':
+      return {}
+    case 'train':
+      knownArchitecture(spec.params.architecture)
+      return { dataset: datasets.resolve(spec.params.dataset) }
+    case 'evaluate': {
+      const modelJson = models.modelJson(spec.params.model)
+      const datasetId = spec.params.dataset ?? datasetOfModel(models, spec.params.model)
+      return { dataset: datasets.resolve(datasetId), modelJson }
+    }
+  }
+}
+
+function datasetOfModel(models: ModelCatalog, model: string): string {
+  const info = models.list().find((m) => m.id.startsWith(model))
+  if (!info || info.dataset === 'unknown') {
+    throw new BenchsideError({ code: 'INVALID_ARGS', field: 'dataset', message: `Say which dataset to evaluate model ${model} on.` })
+  }
+  return info.dataset
+}
