@@ -4,6 +4,8 @@ import { mkdirSync } from 'node:fs'
 import { join } from 'node:path'
 import { migrate } from './migrations.ts'
 import { RunsRepository } from './runs.ts'
+import { LatencyTable } from './latency-table.ts'
+import { DatasetsRepository } from './datasets.ts'
 
 export interface StoreOptions {
   dataDir: string
@@ -16,6 +18,8 @@ export class Store {
   readonly dataDir: string
   readonly artifactsDir: string
   readonly runs: RunsRepository
+  readonly latency: LatencyTable
+  readonly datasets: DatasetsRepository
 
   constructor(options: StoreOptions) {
     this.dataDir = options.dataDir
@@ -35,6 +39,8 @@ export class Store {
       throw error
     }
     this.runs = new RunsRepository(this.db, this.artifactsDir)
+    this.latency = new LatencyTable(this.db)
+    this.datasets = new DatasetsRepository(this.db)
   }
 
   integrityCheck(): string {
