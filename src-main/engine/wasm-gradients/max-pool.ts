@@ -1,0 +1,57 @@
+// MaxPoolGrad for wasm: the stock kernel starts its running max at 0, so windows whose values are all negative route
+// their gradient to the wrong element. This one scans windows in row-major order and keeps the first maximum, as cpu does.
+import * as tf from '@tensorflow/tfjs'
+import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
+import type { Info } from './kernel-calls.ts'
+
+type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
+
+export function maxPoolGrad(
+  backend: BackendWasm, dy: Info, input: Info,
+  filterSize: number | [number, number], strides: number | [number, number], pad: Pad, dimRoundingMode?: 'floor' | 'round' | 'ceil',
+): Info {
+  const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode)
+  const out = backend.makeOutput(input.shape, 'float32')
+  // Views are taken after the allocation: growing the wasm heap detaches older views.
+  const x = backend.typedArrayFromHeap(input) as Float32Array
+  const g = backend.typedArrayFromHeap(dy) as Float32Array
+  const dx = backend.typedArrayFromHeap(out) as Float32Array
+  dx.fill(0)
+  const { batchSize, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info
+  const kh = info.effectiveFilterHeight
+  const kw = info.effectiveFilterWidth
+  // Per output row: running max and its position for every (column, channel), scanned window-row by window-row.
+  const best = new Float32Array(ow * c)
+  const where = new Int32Array(ow * c)
+  const colStart = new Int32Array(ow)
+  const colEnd = new Int32Array(ow)
+  for (let j = 0; j < ow; j++) {
+    const c0 = j * sw - info.padInfo.left
+    colStart[j] = Math.max(0, c0)
+    colEnd[j] = Math.min(w, c0 + kw)
+  }
+  for (let n = 0; n < batchSize; n++) {
+    const xBatch = n * h * w * c
+    for (let i = 0; i < oh; i++) {
+      const r0 = i * sh - info.padInfo.top
+      best.fill(-Infinity)
+      where.fill(-1)
+      for (let r = Math.max(0, r0), rEnd = Math.min(h, r0 + kh); r < rEnd; r++) {
+        const xRow = xBatch + r * w * c
+        for (let j = 0; j < ow; j++) {
+          const slot = j * c
+          for (let q = colStart[j], qEnd = colEnd[j]; q < qEnd; q++) {
+            const base = xRow + q * c
+            for (let k = 0; k < c; k++) {
+              const v = x[base + k]
+              if (v > best[slot + k]) { best[slot + k] = v; where[slot + k] = base + k }
+            }
+          }
+        }
+      }
+      const gRow = (n * oh + i) * ow * c
+      for (let t = 0; t < ow * c; t++) if (where[t] >= 0) dx[where[t]] += g[gRow + t]
+    }
+  }
+  return out
+}
