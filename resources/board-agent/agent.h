@@ -27,7 +27,7 @@ typedef enum { JV_STR, JV_NUM, JV_BOOL, JV_NULL, JV_ARR } jv_kind;
 int args_parse(const char *text, char *err, size_t errlen);
 int args_has(const char *key);
 const char *arg_str(const char *key, const char *fallback);
-long arg_int(const char *key, long fallback, long min, long max);
+long long arg_int(const char *key, long long fallback, long long min, long long max);
 double arg_num(const char *key, double fallback, double min, double max);
 int arg_bool(const char *key, int fallback);
 /* Returns the array length (0 when absent); values stay owned by the reader. */

@@ -1,0 +1,347 @@
+// An ARM (or any POSIX) board reached over SSH with ssh2: host keys trusted on first use, the agent uploaded over SFTP
+// into ~/.benchside/agent/<version>/, compiled there once per version, and run with a timeout that kills the remote process.
+import { readFileSync } from 'node:fs'
+import { posix } from 'node:path'
+import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2'
+import { agentInput, cancelledError, parseAgentOutput, timeoutError, toBoardInfo, type AgentExit } from './agent-answer.ts'
+import { AGENT_BINARY, BUILD_SCRIPT, compileError, loadAgentSource, type AgentSource } from './agent-source.ts'
+import {
+  BoardError,
+  capabilitiesOf,
+  type AgentAnswer,
+  type AgentArgs,
+  type AgentOperation,
+  type Board,
+  type BoardCapabilities,
+  type BoardInfo,
+  type RunOptions,
+} from './board.ts'
+import { hostId, keyTypeOf, sha256Fingerprint, type KnownHosts } from './known-hosts.ts'
+
+export interface SshHostSettings {
+  host: string
+  port?: number
+  username: string
+  /** A private key file; without one, the ssh-agent at SSH_AUTH_SOCK is used. */
+  privateKeyPath?: string
+  passphrase?: string
+  /** Defaults to process.env.SSH_AUTH_SOCK when no key file is given. */
+  agentSocket?: string
+}
+
+export interface SshBoardOptions extends SshHostSettings {
+  id?: string
+  knownHosts: KnownHosts
+  sourceDir?: string
+  compiler?: string
+  /** Where agent versions live on the board, relative to the login folder unless absolute. */
+  remoteRoot?: string
+  connectTimeoutMs?: number
+  defaultTimeoutMs?: number
+  compileTimeoutMs?: number
+}
+
+export interface HostKeyStatus {
+  fingerprint: string
+  keyType: string
+  /** True when this connect recorded the key (trust on first use); false when it matched a recorded key. */
+  firstSeen: boolean
+}
+
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET'])
+const MAX_OUTPUT = 16 * 1024 * 1024
+
+/** Quotes a word for a POSIX shell. */
+export function shellQuote(word: string): string {
+  return `'${word.replace(/'/g, `'\\''`)}'`
+}
+
+interface ExecHandle {
+  channel: ClientChannel
+  done: Promise<AgentExit>
+  /** What the command wrote to stderr so far. */
+  stderrSoFar(): string
+}
+
+export class SshBoard implements Board {
+  readonly kind = 'ssh' as const
+  readonly id: string
+  readonly host: string
+  readonly port: number
+  private readonly source: AgentSource
+  private readonly label: string
+  private readonly remoteDir: string
+  private client: Client | null = null
+  private connecting: Promise<Client> | null = null
+  private prepared: Promise<{ hasTimeout: boolean }> | null = null
+  private cachedInfo: Promise<BoardInfo> | null = null
+  private lastHostKey: HostKeyStatus | null = null
+
+  constructor(private readonly options: SshBoardOptions) {
+    this.host = options.host
+    this.port = options.port ?? 22
+    this.id = options.id ?? `ssh:${options.username}@${hostId(this.host, this.port)}`
+    this.label = `${options.username}@${this.host}:${this.port}`
+    this.source = loadAgentSource(options.sourceDir)
+    this.remoteDir = posix.join(options.remoteRoot ?? '.benchside/agent', this.source.version)
+  }
+
+  get agentVersion(): string {
+    return this.source.version
+  }
+
+  /** The host key seen on the last connect, once connected. */
+  get hostKey(): HostKeyStatus | null {
+    return this.lastHostKey
+  }
+
+  /** Opens the SSH connection (reused afterwards) and returns the host key status. */
+  async connect(): Promise<HostKeyStatus> {
+    await this.connection()
+    return this.lastHostKey!
+  }
+
+  private connection(): Promise<Client> {
+    if (this.client) return Promise.resolve(this.client)
+    this.connecting ??= this.open().finally(() => {
+      this.connecting = null
+    })
+    return this.connecting
+  }
+
+  private authConfig(): Pick<ConnectConfig, 'privateKey' | 'passphrase' | 'agent'> {
+    const { privateKeyPath, passphrase } = this.options
+    if (privateKeyPath) {
+      let privateKey: Buffer
+      try {
+        privateKey = readFileSync(privateKeyPath)
+      } catch (error) {
+        throw new BoardError(
+          'AUTH',
+          `Could not read the SSH key file ${privateKeyPath} for ${this.label} (${(error as NodeJS.ErrnoException).code}) — check the path in the board settings.`,
+        )
+      }
+      return passphrase === undefined ? { privateKey } : { privateKey, passphrase }
+    }
+    const agent = this.options.agentSocket ?? process.env.SSH_AUTH_SOCK
+    if (!agent) {
+      throw new BoardError(
+        'AUTH',
+        `No SSH key file is set for ${this.options.username}@${this.host} and SSH_AUTH_SOCK is not set — set a key file in the board settings or start ssh-agent.`,
+      )
+    }
+    return { agent }
+  }
+
+  private open(): Promise<Client> {
+    const known = hostId(this.host, this.port)
+    const recorded = this.options.knownHosts.get(known)
+    let offered: { fingerprint: string; keyType: string } | null = null
+    const auth = this.authConfig()
+    return new Promise<Client>((resolve, reject) => {
+      const client = new Client()
+      let settled = false
+      const fail = (error: BoardError) => {
+        if (settled) return
+        settled = true
+        client.end()
+        reject(error)
+      }
+      client.on('ready', () => {
+        if (settled) return
+        settled = true
+        const key = offered!
+        if (!recorded) this.options.knownHosts.remember(known, { ...key, addedAt: Date.now() })
+        this.lastHostKey = { ...key, firstSeen: !recorded }
+        this.client = client
+        // A dropped connection is reopened on the next call.
+        client.on('close', () => {
+          if (this.client === client) this.client = null
+          this.prepared = null
+        })
+        resolve(client)
+      })
+      client.on('error', (error: Error & { level?: string; code?: string }) => {
+        if (this.client === client) this.client = null
+        if (offered && recorded && offered.fingerprint !== recorded.fingerprint) {
+          fail(
+            new BoardError(
+              'HOST_KEY',
+              `The host key of ${known} has changed: Benchside trusted ${recorded.fingerprint} (${recorded.keyType}) but the host now offers ${offered.fingerprint} (${offered.keyType}). ` +
+                'The connection was refused. If the board was reinstalled, forget its host key in the board settings and connect again; otherwise someone may be intercepting the connection.',
+            ),
+          )
+        } else if (error.level === 'client-authentication') {
+          const via = this.options.privateKeyPath ? `the key file ${this.options.privateKeyPath}` : 'the ssh-agent keys'
+          fail(new BoardError('AUTH', `Authentication failed for ${this.options.username}@${this.host} with ${via} — check the key file / agent and that the public key is in the board's authorized_keys.`))
+        } else if ((error.code && UNREACHABLE_CODES.has(error.code)) || error.level === 'client-timeout') {
+          fail(new BoardError('UNREACHABLE', `Could not reach ${this.host}:${this.port} (${error.code ?? 'no SSH handshake in time'}) — check the address and that sshd runs.`))
+        } else {
+          fail(new BoardError('UNREACHABLE', `The SSH connection to ${this.host}:${this.port} failed: ${error.message} — check the address and that sshd runs.`))
+        }
+      })
+      client.on('close', () => fail(new BoardError('UNREACHABLE', `The SSH connection to ${this.host}:${this.port} closed before login — check that sshd runs and accepts ${this.options.username}.`)))
+      try {
+        client.connect({
+          host: this.host,
+          port: this.port,
+          username: this.options.username,
+          ...auth,
+          readyTimeout: this.options.connectTimeoutMs ?? 20_000,
+          hostVerifier: (key: Buffer) => {
+            offered = { fingerprint: sha256Fingerprint(key), keyType: keyTypeOf(key) }
+            return !recorded || recorded.fingerprint === offered.fingerprint
+          },
+        })
+      } catch (error) {
+        // ssh2 throws synchronously for a key it cannot parse, typically an encrypted key without the right passphrase.
+        fail(new BoardError('AUTH', `The SSH key file ${this.options.privateKeyPath ?? '(agent)'} could not be used for ${this.label}: ${(error as Error).message} — check the key file and its passphrase.`))
+      }
+    })
+  }
+
+  private async exec(command: string, input?: string): Promise<ExecHandle> {
+    const client = await this.connection()
+    const channel = await new Promise<ClientChannel>((resolve, reject) => {
+      client.exec(command, (error, stream) => (error ? reject(new BoardError('UNREACHABLE', `Could not run a command on ${this.label}: ${error.message}.`)) : resolve(stream)))
+    })
+    let stderr = ''
+    const done = new Promise<AgentExit>((resolve) => {
+      let stdout = ''
+      channel.setEncoding('utf8')
+      channel.stderr.setEncoding('utf8')
+      channel.on('data', (d: string) => {
+        if (stdout.length < MAX_OUTPUT) stdout += d
+      })
+      channel.stderr.on('data', (d: string) => {
+        if (stderr.length < MAX_OUTPUT) stderr += d
+      })
+      channel.on('close', (code: number | null, signal?: string) => resolve({ stdout, stderr, code: code ?? null, signal: signal ?? null }))
+    })
+    channel.end(input ?? '')
+    return { channel, done, stderrSoFar: () => stderr }
+  }
+
+  private async execSimple(command: string): Promise<AgentExit> {
+    return (await this.exec(command)).done
+  }
+
+  private async upload(sftp: SFTPWrapper, path: string, content: Buffer): Promise<void> {
+    await new Promise<void>((resolve, reject) =>
+      sftp.writeFile(path, content, (error) =>
+        error ? reject(new BoardError('UNREACHABLE', `Uploading ${path} to ${this.label} failed: ${error.message} — check free space and permissions in the login folder.`)) : resolve(),
+      ),
+    )
+  }
+
+  /** Makes sure this agent version is built on the board: uploads and compiles only when its binary is missing. */
+  ensureAgent(): Promise<{ hasTimeout: boolean }> {
+    this.prepared ??= this.prepare().catch((error: unknown) => {
+      this.prepared = null
+      throw error
+    })
+    return this.prepared
+  }
+
+  private async prepare(): Promise<{ hasTimeout: boolean }> {
+    const dir = shellQuote(this.remoteDir)
+    const probe = await this.execSimple(
+      `mkdir -p ${dir} && { test -x ${dir}/${AGENT_BINARY} && echo agent-present || echo agent-absent; } && { command -v timeout >/dev/null 2>&1 && echo timeout-present || true; }`,
+    )
+    if (probe.code !== 0) {
+      throw new BoardError('UNREACHABLE', `Could not create ${this.remoteDir} on ${this.label}: ${probe.stderr.trim() || `exit code ${probe.code}`} — check the login folder's permissions and free space.`)
+    }
+    const hasTimeout = probe.stdout.includes('timeout-present')
+    if (probe.stdout.includes('agent-present')) return { hasTimeout }
+    const client = await this.connection()
+    const sftp = await new Promise<SFTPWrapper>((resolve, reject) =>
+      client.sftp((error, s) => (error ? reject(new BoardError('UNREACHABLE', `SFTP is not available on ${this.label}: ${error.message} — enable the sftp subsystem in sshd.`)) : resolve(s))),
+    )
+    try {
+      for (const file of this.source.files) await this.upload(sftp, posix.join(this.remoteDir, file.name), file.content)
+    } finally {
+      sftp.end()
+    }
+    const compiler = this.options.compiler ?? 'cc'
+    const build = await this.exec(`cd ${dir} && CC=${shellQuote(compiler)} sh ${BUILD_SCRIPT}`)
+    const timeoutMs = this.options.compileTimeoutMs ?? 600_000
+    let timer: NodeJS.Timeout | undefined
+    const timedOut = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)))
+    const exit = await Promise.race([build.done, timedOut])
+    clearTimeout(timer)
+    if (!exit) {
+      build.channel.close()
+      throw new BoardError('COMPILE', `Compiling the board agent on ${this.label} did not finish within ${timeoutMs / 1000} s.`)
+    }
+    if (exit.code !== 0) throw compileError(this.label, compiler, exit.code, exit.stderr)
+    return { hasTimeout }
+  }
+
+  info(): Promise<BoardInfo> {
+    this.cachedInfo ??= this.run('info').then(
+      (answer) => toBoardInfo(answer, this.id, this.kind, this.label),
+      (error: unknown) => {
+        this.cachedInfo = null
+        throw error
+      },
+    )
+    return this.cachedInfo
+  }
+
+  async capabilities(): Promise<BoardCapabilities> {
+    return capabilitiesOf(await this.info())
+  }
+
+  async run(operation: AgentOperation, args: AgentArgs = {}, options: RunOptions = {}): Promise<AgentAnswer> {
+    const input = agentInput(operation, args)
+    const { hasTimeout } = await this.ensureAgent()
+    if (options.signal?.aborted) throw cancelledError(operation, this.label)
+    const timeoutMs = options.timeoutMs ?? this.options.defaultTimeoutMs ?? 300_000
+    // `timeout` on the board is the backstop when the connection drops; the pid lets us kill the process group ourselves.
+    const guard = hasTimeout ? `timeout -s KILL ${Math.ceil(timeoutMs / 1000) + 5} ` : ''
+    const run = await this.exec(`cd ${shellQuote(this.remoteDir)} && echo "benchside-pid $$" >&2 && exec ${guard}./${AGENT_BINARY}`, input)
+    const state: { stopped: BoardError | null } = { stopped: null }
+    const stop = (error: BoardError) => {
+      if (state.stopped) return
+      state.stopped = error
+      void this.killRemote(run).catch(() => {})
+    }
+    const timer = setTimeout(() => stop(timeoutError(operation, this.label, timeoutMs)), timeoutMs)
+    const onAbort = () => stop(cancelledError(operation, this.label))
+    options.signal?.addEventListener('abort', onAbort, { once: true })
+    try {
+      const exit = await run.done
+      if (state.stopped) throw state.stopped
+      const stderr = exit.stderr.replace(/^benchside-pid \d+\n/, '')
+      return parseAgentOutput({ ...exit, stderr }, operation, this.label)
+    } finally {
+      clearTimeout(timer)
+      options.signal?.removeEventListener('abort', onAbort)
+    }
+  }
+
+  /** Kills the agent's process group on the board (its shell exec'd into it, so pid = pgid), then closes the channel. */
+  private async killRemote(run: ExecHandle): Promise<void> {
+    const pid = /benchside-pid (\d+)/.exec(run.stderrSoFar())?.[1]
+    try {
+      run.channel.signal('KILL')
+    } catch {
+      // Not every sshd honours signal requests; the kill below does the work.
+    }
+    if (pid) await this.execSimple(`kill -KILL -- -${pid} 2>/dev/null || kill -KILL ${pid} 2>/dev/null; true`)
+    run.channel.close()
+  }
+
+  async close(): Promise<void> {
+    const client = this.client
+    this.client = null
+    this.prepared = null
+    if (client) {
+      await new Promise<void>((resolve) => {
+        client.once('close', () => resolve())
+        client.end()
+        setTimeout(resolve, 2000).unref()
+      })
+    }
+  }
+}
