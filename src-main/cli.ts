@@ -4,6 +4,7 @@ import type { AppInfo } from './contract/index.ts'
 import { createCore, type Core } from './core.ts'
 import { registerJobCommands } from './cli/jobs.ts'
 import { registerModelCommands } from './cli/models.ts'
+import { registerBoardCommands } from './cli/boards.ts'
 import { exitWithError } from './cli/output.ts'
 import { registerRunCommands } from './cli/runs.ts'
 import { registerWebCommand } from './cli/web.ts'
@@ -33,6 +34,7 @@ const program = new Command()
 registerRunCommands(program, openCore)
 registerJobCommands(program, openCore)
 registerModelCommands(program, openCore)
+registerBoardCommands(program, openCore)
 registerWebCommand(program, openCore)
 
 function closeCore(): void {

@@ -5,7 +5,9 @@ import { EventHub } from './event-hub.ts'
 import { JobManager } from './jobs/manager.ts'
 import type { JobLauncher } from './jobs/protocol.ts'
 import { Router } from './router.ts'
-import { createHandlers, DatasetCatalog, ModelCatalog, prepareJobInputs } from './services/index.ts'
+import { BoardAccess } from './jobs/board-access.ts'
+import { inlineJobProcess } from './jobs/inline-launcher.ts'
+import { createBoardPool, createHandlers, DatasetCatalog, ModelCatalog, prepareJobInputs } from './services/index.ts'
 import { Store } from './store/store.ts'
 
 export interface CoreOptions {
@@ -42,6 +44,8 @@ export function createCore(options: CoreOptions): Core {
   const runsChanged = (runUuids: string[]) => events.emit('runsChanged', { runUuids })
   const datasets = new DatasetCatalog(store)
   const models = new ModelCatalog(store)
+  const boards = createBoardPool(store)
+  const boardAccess = new BoardAccess(boards, store.boards, isProcessAlive)
   const jobs = new JobManager({
     store,
     launch: options.launch,
@@ -49,8 +53,9 @@ export function createCore(options: CoreOptions): Core {
     onProgress: (progress) => events.emit('jobProgress', progress),
     onRunsChanged: runsChanged,
     prepareInputs: (spec) => prepareJobInputs(spec, datasets, models),
+    launchInline: () => inlineJobProcess({ boards: boardAccess, latency: store.latency }),
   })
-  const router = new Router(createHandlers({ host: options.host, store, jobs, datasets, models, runsChanged }))
+  const router = new Router(createHandlers({ host: options.host, store, jobs, datasets, models, boards, runsChanged }))
   const api = createClient({
     call: (method, args) => router.handle(method, args).then((reply) => ({ id: 0, ...reply })),
     subscribe: (listener) => events.on(listener),
@@ -63,6 +68,7 @@ export function createCore(options: CoreOptions): Core {
     api,
     close() {
       jobs.shutdown()
+      void Promise.all(boards.ids().map((id) => boards.get(id).close())).catch(() => {})
       store.close()
     },
   }

@@ -3,9 +3,10 @@ import type { z } from 'zod'
 import { appEvents, appMethods } from './app.ts'
 import { jobEvents, jobMethods } from './jobs.ts'
 import { modelMethods } from './models.ts'
+import { boardMethods } from './boards.ts'
 import { runMethods } from './runs.ts'
 
-export const methods = { ...appMethods, ...runMethods, ...jobMethods, ...modelMethods }
+export const methods = { ...appMethods, ...runMethods, ...jobMethods, ...modelMethods, ...boardMethods }
 export const events = { ...appEvents, ...jobEvents }
 
 export type Methods = typeof methods

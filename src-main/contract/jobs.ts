@@ -1,6 +1,7 @@
 // Long work: start a job (it becomes a run), follow its progress, cancel it, resume an interrupted one.
 import { z } from 'zod'
 import { method } from './define.ts'
+import { LayerLatencyParams, RooflineParams } from './boards.ts'
 import { EvaluateParams, TrainParams } from './models.ts'
 import { RunSummary } from './runs.ts'
 
@@ -20,6 +21,8 @@ export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('selftest'), params: SelftestParams.default(SelftestParams.parse({})) }),
   z.object({ kind: z.literal('train'), params: TrainParams.default(TrainParams.parse({})) }),
   z.object({ kind: z.literal('evaluate'), params: EvaluateParams }),
+  z.object({ kind: z.literal('roofline'), params: RooflineParams.default(RooflineParams.parse({})) }),
+  z.object({ kind: z.literal('layer-latency'), params: LayerLatencyParams }),
 ])
 export type JobSpec = z.output<typeof JobSpec>
 export type JobKind = JobSpec['kind']

@@ -70,4 +70,12 @@ export const runMethods = {
     z.object({ format: z.literal('benchside-runs'), version: z.literal(1), runs: z.array(RunDetail) }),
     'The full record of runs as one JSON document.',
   ),
+  readArtifact: method(
+    z.object({
+      run: RunId,
+      path: z.string().trim().min(1, 'Give the path of the artifact inside the run, e.g. confusion.json.').max(1000),
+    }),
+    z.object({ text: z.string() }),
+    'The content of one JSON or text artifact of a run (files under 5 MB; binary files are refused).',
+  ),
 }

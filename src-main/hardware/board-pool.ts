@@ -78,6 +78,16 @@ export class BoardPool {
     this.locks.set(board.id, new FifoMutex())
   }
 
+  /** Forgets a board (closing its connection); a job holding it keeps its reference until it finishes. */
+  async unregister(id: string): Promise<boolean> {
+    const board = this.boards.get(id)
+    if (!board) return false
+    this.boards.delete(id)
+    this.locks.delete(id)
+    await board.close()
+    return true
+  }
+
   ids(): string[] {
     return [...this.boards.keys()]
   }

@@ -1,7 +1,10 @@
 // What a job function gets: its params, a cancel signal, and ways to report progress and results.
 import type { JobKind, JobParams } from '../contract/index.ts'
+import type { BoardAccess } from './board-access.ts'
+import type { LatencyTable } from '../store/latency-table.ts'
+import { pathInside, writeFileAtomic } from '../store/files.ts'
 import type { JobInputs } from './inputs.ts'
-import type { ResumeState } from './protocol.ts'
+import type { FromJob, ResumeState, ToJob } from './protocol.ts'
 
 export interface JobContext<K extends JobKind = JobKind> {
   readonly runUuid: string
@@ -21,7 +24,32 @@ export interface JobContext<K extends JobKind = JobKind> {
   artifact(path: string, data: Uint8Array | string): void
 }
 
-export type JobFunction<K extends JobKind = JobKind> = (context: JobContext<K>) => Promise<void>
+/** What jobs that run inside the main process (board measurements: I/O, not compute) may use; null in a job process. */
+export interface InlineServices {
+  boards: BoardAccess
+  latency: LatencyTable
+}
+
+export type JobFunction<K extends JobKind = JobKind> = (context: JobContext<K>, services: InlineServices | null) => Promise<void>
+
+/** The context a job function sees, reporting through `send` — a process channel, or a direct call for inline jobs. */
+export function createJobContext(start: ToJob, send: (message: FromJob) => void, signal: AbortSignal): JobContext {
+  return {
+    runUuid: start.runUuid,
+    params: start.spec.params,
+    signal,
+    resume: start.resume,
+    inputs: start.inputs as JobContext['inputs'],
+    artifactDir: start.artifactDir,
+    progress: (fraction, phase = '', message = '') => send({ type: 'progress', fraction: Math.min(1, Math.max(0, fraction)), phase, message }),
+    metric: (key, value, step) => send({ type: 'metrics', points: [{ key, value, step, time: Date.now() }] }),
+    param: (key, value) => send({ type: 'param', key, value: String(value) }),
+    artifact: (path, data) => {
+      const written = writeFileAtomic(pathInside(start.artifactDir, path), data)
+      send({ type: 'artifact', path, ...written })
+    },
+  }
+}
 
 /** Resolves after ms, or rejects with an AbortError as soon as the signal fires. */
 export function sleep(ms: number, signal: AbortSignal): Promise<void> {

@@ -1,7 +1,6 @@
 // Entry of a job process: receives one 'start', runs that job function, streams results to the parent, exits.
 // Runs under child_process.fork (Node) or Electron's utilityProcess (parentPort); both are handled here.
-import { pathInside, writeFileAtomic } from '../store/files.ts'
-import type { JobContext, JobFunction } from './context.ts'
+import { createJobContext, type JobFunction } from './context.ts'
 import { jobKinds } from './kinds/index.ts'
 import type { FromJob, ToJob } from './protocol.ts'
 
@@ -31,25 +30,8 @@ process.on('SIGTERM', () => {
 })
 
 async function run(start: ToJob): Promise<void> {
-  const entry = jobKinds[start.spec.kind]
-  const jobFunction = (await entry.load()).default as JobFunction
-  const context: JobContext = {
-    runUuid: start.runUuid,
-    params: start.spec.params,
-    signal: abort.signal,
-    resume: start.resume,
-    inputs: start.inputs as JobContext['inputs'],
-    artifactDir: start.artifactDir,
-    progress: (fraction, phase = '', message = '') =>
-      send({ type: 'progress', fraction: Math.min(1, Math.max(0, fraction)), phase, message }),
-    metric: (key, value, step) => send({ type: 'metrics', points: [{ key, value, step, time: Date.now() }] }),
-    param: (key, value) => send({ type: 'param', key, value: String(value) }),
-    artifact: (path, data) => {
-      const written = writeFileAtomic(pathInside(start.artifactDir, path), data)
-      send({ type: 'artifact', path, ...written })
-    },
-  }
-  await jobFunction(context)
+  const jobFunction = (await jobKinds[start.spec.kind].load()).default as JobFunction
+  await jobFunction(createJobContext(start, send, abort.signal), null)
 }
 
 onMessage((message) => {

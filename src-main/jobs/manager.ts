@@ -4,6 +4,7 @@ import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { BenchsideError, type JobProgress, type JobSpec, type RunSummary } from '../contract/index.ts'
 import type { Store } from '../store/store.ts'
+import { jobKinds } from './kinds/index.ts'
 import type { FromJob, JobLauncher, JobProcess, ResumeState } from './protocol.ts'
 
 export interface JobManagerOptions {
@@ -15,6 +16,8 @@ export interface JobManagerOptions {
   onRunsChanged: (runUuids: string[]) => void
   /** How long a cancelled job may take to exit before it is killed outright. */
   killGraceMs?: number
+  /** Starts an inline job (see kinds/index.ts); without it, every job gets a process. */
+  launchInline?: () => JobProcess
   /** Resolves a job's inputs (dataset and model files); throws a BenchsideError when they do not exist. */
   prepareInputs?: (spec: JobSpec) => unknown
 }
@@ -143,7 +146,7 @@ export class JobManager {
     job.progress = { ...job.progress, state: 'running', phase: 'starting', startedAt: Date.now() }
     let child: JobProcess
     try {
-      child = this.options.launch()
+      child = jobKinds[job.spec.kind].inline && this.options.launchInline ? this.options.launchInline() : this.options.launch()
     } catch (error) {
       this.settle(job, 'FAILED', `The job process could not start: ${error instanceof Error ? error.message : String(error)}`)
       return

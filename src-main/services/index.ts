@@ -8,6 +8,8 @@ import { historyHandlers } from './history.ts'
 import { jobHandlers } from './jobs.ts'
 import { DatasetCatalog, datasetHandlers } from './datasets.ts'
 import { ModelCatalog, modelHandlers } from './models.ts'
+import { boardHandlers } from './boards.ts'
+import type { BoardPool } from '../hardware/board-pool.ts'
 
 export interface ServiceDeps {
   host: AppInfo['host']
@@ -15,6 +17,7 @@ export interface ServiceDeps {
   jobs: JobManager
   datasets: DatasetCatalog
   models: ModelCatalog
+  boards: BoardPool
   runsChanged: (uuids: string[]) => void
 }
 
@@ -25,10 +28,12 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...jobHandlers(deps.store, deps.jobs),
     ...datasetHandlers(deps.store, deps.datasets),
     ...modelHandlers(deps.store, deps.datasets, deps.models, deps.runsChanged),
+    ...boardHandlers(deps.store, deps.boards),
   }
 }
 
 export { DatasetCatalog } from './datasets.ts'
 export { ModelCatalog, prepareJobInputs } from './models.ts'
+export { createBoardPool } from './boards.ts'
 
 export type { Handlers } from './handlers.ts'

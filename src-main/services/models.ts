@@ -1,11 +1,12 @@
 // Models: architectures, and trained or imported models — a model is a run holding model/model.json as an artifact.
-import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { BenchsideError, type JobSpec, type ModelDetail, type ModelInfo } from '../contract/index.ts'
 import { DataFileError } from '../engine/data/errors.ts'
 import { exportWeightsNpz, importLayersModel, importWeightsNpz, layersModelFiles, type ModelMetadata } from '../engine/model-files.ts'
 import { Network } from '../engine/network.ts'
 import { architecture, architectures } from '../engine/zoo.ts'
+import type { LayerShape } from '../hardware/layer-latency.ts'
 import type { JobInputs } from '../jobs/inputs.ts'
 import type { Store } from '../store/store.ts'
 import type { DatasetCatalog } from './datasets.ts'
@@ -18,6 +19,10 @@ type ModelMethod = 'listArchitectures' | 'describeArchitecture' | 'listModels' |
 
 export class ModelCatalog {
   constructor(private readonly store: Store) {}
+
+  resolve(id: string): string {
+    return this.store.runs.resolve(id)
+  }
 
   modelJson(id: string): string {
     const uuid = this.store.runs.resolve(id)
@@ -169,7 +174,31 @@ export function prepareJobInputs(spec: JobSpec, datasets: DatasetCatalog, models
       const datasetId = spec.params.dataset ?? datasetOfModel(models, spec.params.model)
       return { dataset: datasets.resolve(datasetId), modelJson }
     }
+    case 'roofline':
+      return {}
+    case 'layer-latency':
+      return { ...boardLayersOf(models.modelJson(spec.params.model)), modelUuid: models.resolve(spec.params.model) }
   }
+}
+
+/** The dense and conv layers of a stored model, in the agent's terms; depthwise layers are not timed yet. */
+function boardLayersOf(modelJson: string): { layers: LayerShape[]; skipped: string[] } {
+  const metadata = (JSON.parse(readFileSync(modelJson, 'utf8')) as { userDefinedMetadata?: { benchside?: ModelMetadata } }).userDefinedMetadata?.benchside
+  if (!metadata) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'model', message: 'This model has no Benchside metadata; re-import it with its architecture.' })
+  const net = new Network(metadata.spec)
+  const layers: LayerShape[] = []
+  const skipped: string[] = []
+  for (const node of metadata.spec.nodes) {
+    const point = net.point(node.id)
+    const input = point.inputShapes[0] ?? []
+    if (node.op === 'dense') layers.push({ id: node.id, op: 'dense', fields: { in: input.reduce((a, b) => a * b, 1), out: node.units } })
+    else if (node.op === 'conv2d') {
+      const pad = (node.padding ?? 'same') === 'same' ? Math.floor(node.kernel / 2) : 0
+      layers.push({ id: node.id, op: 'conv2d', fields: { cin: input[2]!, cout: node.filters, h: input[0]!, w: input[1]!, k: node.kernel, stride: node.stride ?? 1, pad } })
+    } else if (node.op === 'depthwiseConv2d') skipped.push(node.id)
+  }
+  net.dispose()
+  return { layers, skipped }
 }
 
 function datasetOfModel(models: ModelCatalog, model: string): string {

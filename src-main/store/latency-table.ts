@@ -56,13 +56,7 @@ export const LATENCY_CSV_COLUMNS = [
   'raw',
 ] as const
 
-/** Canonical shape text: keys sorted, "k=v" joined by commas, so equal shapes always give equal keys. */
-export function shapeKey(shape: Readonly<Record<string, number | string>>): string {
-  return Object.keys(shape)
-    .sort()
-    .map((k) => `${k}=${shape[k]}`)
-    .join(',')
-}
+export { shapeKey } from '../hardware/roofline-study.ts'
 
 function toEntry(row: LatencyRow): LatencyEntry {
   return {

@@ -89,6 +89,25 @@ export const migrations: readonly string[] = [
     created_at    INTEGER NOT NULL
   );
   `,
+  // 4: configured SSH boards (the local board is implicit), and one lease per board across processes.
+  `
+  CREATE TABLE boards (
+    id          TEXT PRIMARY KEY,
+    name        TEXT NOT NULL,
+    host        TEXT NOT NULL,
+    port        INTEGER NOT NULL,
+    username    TEXT NOT NULL,
+    key_path    TEXT,
+    created_at  INTEGER NOT NULL
+  );
+  CREATE TABLE board_leases (
+    board_id    TEXT PRIMARY KEY,
+    owner_pid   INTEGER NOT NULL,
+    owner_host  TEXT NOT NULL,
+    run_uuid    TEXT,
+    acquired_at INTEGER NOT NULL
+  ) WITHOUT ROWID;
+  `,
 ]
 
 /** Brings the schema to the newest version, one transaction per migration; user_version counts what is applied. */

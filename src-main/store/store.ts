@@ -6,6 +6,7 @@ import { migrate } from './migrations.ts'
 import { RunsRepository } from './runs.ts'
 import { LatencyTable } from './latency-table.ts'
 import { DatasetsRepository } from './datasets.ts'
+import { BoardsRepository } from './boards.ts'
 
 export interface StoreOptions {
   dataDir: string
@@ -20,6 +21,7 @@ export class Store {
   readonly runs: RunsRepository
   readonly latency: LatencyTable
   readonly datasets: DatasetsRepository
+  readonly boards: BoardsRepository
 
   constructor(options: StoreOptions) {
     this.dataDir = options.dataDir
@@ -41,6 +43,7 @@ export class Store {
     this.runs = new RunsRepository(this.db, this.artifactsDir)
     this.latency = new LatencyTable(this.db)
     this.datasets = new DatasetsRepository(this.db)
+    this.boards = new BoardsRepository(this.db)
   }
 
   integrityCheck(): string {

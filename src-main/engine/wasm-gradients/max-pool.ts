@@ -1,5 +1,5 @@
 // MaxPoolGrad for wasm: the stock kernel starts its running max at 0, so windows whose values are all negative route
-// their gradient to the wrong element. This one scans windows in row-major order and keeps the first maximum, as cpu does.
+// their gradient to the wrong element. This one keeps the first maximum in row-major window order, as cpu does.
 import * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import type { Info } from './kernel-calls.ts'
@@ -17,6 +17,41 @@ export function maxPoolGrad(
   const g = backend.typedArrayFromHeap(dy) as Float32Array
   const dx = backend.typedArrayFromHeap(out) as Float32Array
   dx.fill(0)
+  const tiled = info.padInfo.top === 0 && info.padInfo.left === 0 &&
+    info.effectiveFilterHeight === 2 && info.effectiveFilterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2 &&
+    2 * info.outHeight <= info.inHeight && 2 * info.outWidth <= info.inWidth
+  if (tiled) pool2x2(x, g, dx, info)
+  else poolGeneric(x, g, dx, info)
+  return out
+}
+
+/** Non-overlapping 2×2 windows (the LeNet/ResNet case): each input is visited once and written at most once. */
+function pool2x2(x: Float32Array, g: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
+  const { batchSize, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow } = info
+  const rowStride = w * c
+  let gi = 0
+  for (let n = 0; n < batchSize; n++) {
+    for (let i = 0; i < oh; i++) {
+      const top = (n * h + 2 * i) * rowStride
+      for (let j = 0; j < ow; j++) {
+        const p0 = top + 2 * j * c
+        const p1 = p0 + c
+        const p2 = p0 + rowStride
+        const p3 = p2 + c
+        for (let k = 0; k < c; k++, gi++) {
+          let at = p0 + k
+          let best = x[at]
+          if (x[p1 + k] > best) { best = x[p1 + k]; at = p1 + k }
+          if (x[p2 + k] > best) { best = x[p2 + k]; at = p2 + k }
+          if (x[p3 + k] > best) at = p3 + k
+          dx[at] = g[gi]
+        }
+      }
+    }
+  }
+}
+
+function poolGeneric(x: Float32Array, g: Float32Array, dx: Float32Array, info: tf.backend_util.Conv2DInfo): void {
   const { batchSize, inHeight: h, inWidth: w, inChannels: c, outHeight: oh, outWidth: ow, strideHeight: sh, strideWidth: sw } = info
   const kh = info.effectiveFilterHeight
   const kw = info.effectiveFilterWidth
@@ -53,5 +88,4 @@ export function maxPoolGrad(
       for (let t = 0; t < ow * c; t++) if (where[t] >= 0) dx[where[t]] += g[gRow + t]
     }
   }
-  return out
 }

@@ -4,6 +4,8 @@ import type { JobFunction } from '../context.ts'
 
 interface JobKindEntry<K extends JobKind> {
   summary: string
+  /** Inline jobs run in the main process: they wait on a board (I/O) and need its lock, which lives there. */
+  inline?: true
   load: () => Promise<{ default: JobFunction<K> }>
 }
 
@@ -19,5 +21,15 @@ export const jobKinds: { [K in JobKind]: JobKindEntry<K> } = {
   evaluate: {
     summary: 'Evaluates a stored model on a dataset split: accuracy, loss, confusion matrix.',
     load: () => import('./evaluate.ts'),
+  },
+  roofline: {
+    summary: 'Measures a board: peak FLOP/s, memory bandwidths, fp32 / int8 / bit-serial GEMM on the roofline.',
+    inline: true,
+    load: () => import('./roofline.ts'),
+  },
+  'layer-latency': {
+    summary: "Times a model's dense and conv layers on a board, optionally under a pruning + quantization policy.",
+    inline: true,
+    load: () => import('./layer-latency.ts'),
   },
 }

@@ -1,0 +1,99 @@
+// Boards (this computer, ARM boards over SSH), their hardware limits, operator rooflines and the latency table.
+import { z } from 'zod'
+import { method } from './define.ts'
+
+const BoardId = z.string().trim().min(1).max(64)
+
+export const BoardSummary = z.object({
+  id: z.string(),
+  name: z.string(),
+  kind: z.enum(['local', 'ssh']),
+  address: z.string(),
+  fingerprint: z.string().nullable(),
+})
+export type BoardSummary = z.infer<typeof BoardSummary>
+
+export const BoardTest = z.object({
+  id: z.string(),
+  arch: z.string(),
+  os: z.string().nullable(),
+  cores: z.number(),
+  simd: z.string(),
+  compiler: z.string(),
+  cflags: z.string(),
+  openmp: z.boolean(),
+  agentVersion: z.string(),
+  operations: z.array(z.string()),
+})
+
+export const AddBoardArgs = z.object({
+  id: z.string().trim().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/, 'A board id is lower-case letters, digits, - and _ (up to 41 characters).'),
+  name: z.string().trim().min(1).max(200).optional(),
+  host: z.string().trim().min(1, 'Give the board’s host name or address.').max(255),
+  port: z.number().int().min(1).max(65535).default(22),
+  username: z.string().trim().min(1, 'Give the user to log in as.').max(64),
+  /** A private key file; without one, the ssh-agent (SSH_AUTH_SOCK) is used. */
+  keyPath: z.string().trim().min(1).optional(),
+})
+
+export const RooflineParams = z.object({
+  board: BoardId.default('local'),
+  sizes: z.array(z.number().int().min(8).max(4096)).min(1).max(8).default([256, 512, 1024]),
+  bits: z.array(z.number().int().min(1).max(8)).max(8).default([1, 2, 4]),
+  threads: z.number().int().min(1).max(256).default(1),
+  /** Measure again even when the latency table has a configuration. */
+  force: z.boolean().default(false),
+})
+
+export const LayerLatencyParams = z.object({
+  board: BoardId.default('local'),
+  model: z.string().trim().min(1, 'Give a model id (benchside models list).'),
+  /** One entry per dense/conv layer, in order; omitted = keep everything at 32 bits. */
+  policy: z.array(z.object({ keep: z.number().gt(0).max(1), bits: z.number().int().min(1).max(32) })).optional(),
+})
+
+export const RooflineStudy = z.object({
+  runUuid: z.string(),
+  measuredAt: z.number(),
+  board: z.object({ id: z.string(), agentVersion: z.string(), arch: z.string(), simd: z.string(), cores: z.number(), cflags: z.string() }),
+  peakOpsPerSecond: z.number(),
+  bandwidth: z.array(z.object({ level: z.string(), bytesPerSecond: z.number(), workingSetBytes: z.number() })),
+  ridges: z.array(z.object({ level: z.string(), intensity: z.number() })),
+  operators: z.array(
+    z.object({
+      name: z.string(),
+      kernel: z.string(),
+      n: z.number(),
+      bits: z.number().nullable(),
+      intensity: z.number(),
+      achievedOpsPerSecond: z.number(),
+      ceilingOpsPerSecond: z.number(),
+      fractionOfCeiling: z.number(),
+      memoryLevel: z.string(),
+      binding: z.string(),
+      medianS: z.number(),
+      speedupOverF32: z.number().nullable(),
+    }),
+  ),
+})
+export type RooflineStudy = z.infer<typeof RooflineStudy>
+
+export const LayerLatencyResult = z.object({
+  runUuid: z.string(),
+  measuredAt: z.number(),
+  layers: z.array(z.object({ id: z.string(), op: z.string(), kernel: z.string(), medianS: z.number(), keep: z.number(), bits: z.number(), ops: z.number() })),
+  totalS: z.number(),
+  skipped: z.array(z.string()),
+})
+export type LayerLatencyResult = z.infer<typeof LayerLatencyResult>
+
+export const boardMethods = {
+  getRoofline: method(z.object({ board: BoardId }), RooflineStudy.nullable(), 'The latest finished roofline study of a board, or null.'),
+  getLayerLatency: method(z.object({ board: BoardId, model: z.string().trim().min(1) }), LayerLatencyResult.nullable(), 'The latest layer-by-layer latency of a model on a board, or null.'),
+  listBoards: method(z.object({}).default({}), z.array(BoardSummary), 'This computer and the SSH boards that were added.'),
+  addBoard: method(AddBoardArgs, BoardSummary.extend({ test: BoardTest }), 'Connects to an SSH board (trusting its host key on first use), compiles the agent there and registers it.'),
+  testBoard: method(z.object({ board: BoardId }), BoardTest, 'Connects, compiles the agent if needed, and reports what the board is.'),
+  removeBoard: method(z.object({ board: BoardId }), z.object({ removed: z.boolean() }), 'Forgets an SSH board (its measurements stay in the latency table).'),
+  exportLatencyTable: method(z.object({ board: BoardId.optional() }), z.object({ csv: z.string(), rows: z.number() }), 'The latency table as CSV.'),
+  importLatencyTable: method(z.object({ csv: z.string().min(1).max(50_000_000) }), z.object({ rows: z.number() }), 'Imports latency rows from CSV; all or nothing.'),
+}

@@ -1,0 +1,119 @@
+// Boards: this computer and SSH boards — add (trust on first use, compile, register), test, remove; the latency table.
+import { join } from 'node:path'
+import { existsSync, readFileSync } from 'node:fs'
+import { BenchsideError, type BoardSummary, type LayerLatencyResult, type RooflineStudy } from '../contract/index.ts'
+import type { Board, BoardInfo } from '../hardware/board.ts'
+import { BoardPool } from '../hardware/board-pool.ts'
+import { hostId, JsonFileKnownHosts } from '../hardware/known-hosts.ts'
+import { LOCAL_BOARD_ID, LocalBoard } from '../hardware/local-board.ts'
+import { SshBoard } from '../hardware/ssh-board.ts'
+import type { BoardRow } from '../store/boards.ts'
+import type { Store } from '../store/store.ts'
+import type { HandlersFor } from './handlers.ts'
+
+type BoardMethod = 'listBoards' | 'addBoard' | 'testBoard' | 'removeBoard' | 'exportLatencyTable' | 'importLatencyTable' | 'getRoofline' | 'getLayerLatency'
+
+export function knownHostsOf(store: Store): JsonFileKnownHosts {
+  return new JsonFileKnownHosts(join(store.dataDir, 'known_hosts.json'))
+}
+
+function sshBoard(row: Pick<BoardRow, 'id' | 'host' | 'port' | 'username' | 'keyPath'>, knownHosts: JsonFileKnownHosts): SshBoard {
+  return new SshBoard({ id: row.id, host: row.host, port: row.port, username: row.username, privateKeyPath: row.keyPath ?? undefined, knownHosts })
+}
+
+/** The pool every measurement goes through: the local board plus every SSH board in the store. */
+export function createBoardPool(store: Store): BoardPool {
+  const knownHosts = knownHostsOf(store)
+  return new BoardPool({
+    dataDir: store.dataDir,
+    boards: [new LocalBoard({ dataDir: store.dataDir }), ...store.boards.list().map((row) => sshBoard(row, knownHosts))],
+  })
+}
+
+function testResult(info: BoardInfo) {
+  return {
+    id: info.boardId,
+    arch: info.arch,
+    os: info.os,
+    cores: info.cores,
+    simd: info.simd,
+    compiler: info.compiler,
+    cflags: info.cflags,
+    openmp: info.openmp,
+    agentVersion: info.agentVersion,
+    operations: info.operations,
+  }
+}
+
+export function boardHandlers(store: Store, pool: BoardPool): HandlersFor<BoardMethod> {
+  const knownHosts = knownHostsOf(store)
+  const summary = (row: BoardRow): BoardSummary => ({
+    id: row.id,
+    name: row.name,
+    kind: 'ssh',
+    address: `${row.username}@${row.host}:${row.port}`,
+    fingerprint: knownHosts.get(hostId(row.host, row.port))?.fingerprint ?? null,
+  })
+  const local: BoardSummary = { id: LOCAL_BOARD_ID, name: 'This computer', kind: 'local', address: 'local', fingerprint: null }
+
+  /** The artifact of the newest FINISHED run of `kind` whose params match, parsed; null when there is none. */
+  const latestArtifact = <T>(kind: string, params: Record<string, string>, path: string): (T & { runUuid: string; measuredAt: number }) | null => {
+    for (const run of store.runs.list({ kind, status: 'FINISHED' })) {
+      const runParams = store.runs.params(run.uuid)
+      if (Object.entries(params).every(([k, v]) => runParams[k] === v)) {
+        const file = store.runs.artifactPath(run.uuid, path)
+        if (!existsSync(file)) continue
+        return { ...(JSON.parse(readFileSync(file, 'utf8')) as T), runUuid: run.uuid, measuredAt: run.endTime ?? run.createdAt }
+      }
+    }
+    return null
+  }
+
+  return {
+    getRoofline: ({ board }) => latestArtifact<Omit<RooflineStudy, 'runUuid' | 'measuredAt'>>('roofline', { board }, 'roofline.json'),
+
+    getLayerLatency: ({ board, model }) => {
+      const uuid = store.runs.resolve(model)
+      return latestArtifact<Omit<LayerLatencyResult, 'runUuid' | 'measuredAt'>>('layer-latency', { board, model_uuid: uuid }, 'layer-latency.json')
+    },
+
+    listBoards: () => [local, ...store.boards.list().map(summary)],
+
+    addBoard: async (args) => {
+      if (pool.ids().includes(args.id)) throw new BenchsideError({ code: 'CONFLICT', field: 'id', message: `A board with the id '${args.id}' exists already.` })
+      const row: BoardRow = { id: args.id, name: args.name ?? args.id, host: args.host, port: args.port, username: args.username, keyPath: args.keyPath ?? null, createdAt: Date.now() }
+      const hadKey = knownHosts.get(hostId(row.host, row.port)) !== undefined
+      const board = sshBoard(row, knownHosts)
+      let info: BoardInfo
+      try {
+        await board.connect()
+        info = await board.info()
+      } catch (error) {
+        await board.close()
+        // A failed add leaves nothing behind, not even a host key it trusted on this first contact.
+        if (!hadKey) knownHosts.forget(hostId(row.host, row.port))
+        throw error
+      }
+      store.boards.insert(row)
+      pool.register(board)
+      return { ...summary(row), test: testResult(info) }
+    },
+
+    testBoard: async ({ board }) => testResult(await (pool.get(board) as Board).info()),
+
+    removeBoard: async ({ board }) => {
+      if (board === LOCAL_BOARD_ID) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'board', message: 'This computer is always a board; it cannot be removed.' })
+      const removed = store.boards.remove(board)
+      await pool.unregister(board)
+      if (!removed) throw new BenchsideError({ code: 'NOT_FOUND', field: 'board', message: `No board has the id '${board}'. 'benchside boards list' shows them.` })
+      return { removed }
+    },
+
+    exportLatencyTable: ({ board }) => {
+      const csv = store.latency.exportCsv(board ? { boardId: board } : {})
+      return { csv, rows: Math.max(0, csv.trim().split('\n').length - 1) }
+    },
+
+    importLatencyTable: ({ csv }) => ({ rows: store.latency.importCsv(csv) }),
+  }
+}
