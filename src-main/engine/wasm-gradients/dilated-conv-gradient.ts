@@ -1,4 +1,5 @@
-// Conv2D gradient with dilation > 1 (tfjs asserts dilation 1), built from the dilation-1 gradient ops on any backend.
+// Conv2D gradient with dilation > 1 (tfjs asserts dilation 1), built from the dilation-1 gradient ops on any backend,
+// and a route around fused conv2d (used by tf.layers), whose inline gradient rejects dilation on every backend.
 import * as tf from '@tensorflow/tfjs'
 
 let installed = false
@@ -46,4 +47,33 @@ export function registerDilatedConv2DGradient(): void {
   // registerGradient warns when it overrides; the override is intended, so drop the old entry first.
   tf.unregisterGradient('Conv2D')
   tf.registerGradient(config)
+  routeDilatedFusedConv2d()
+}
+
+type FusedConv2dArgs = Parameters<typeof tf.fused.conv2d>[0]
+
+/** tf.fused.conv2d with dilation > 1 becomes conv2d + bias + activation, so the Conv2D gradient above applies. */
+function routeDilatedFusedConv2d(): void {
+  const fused = tf.fused.conv2d
+  const unfusedWhenDilated = (args: FusedConv2dArgs): tf.Tensor4D | tf.Tensor3D => {
+    const d = args.dilations ?? 1
+    if ((typeof d === 'number' ? d : Math.max(...d)) <= 1) return fused(args)
+    let y: tf.Tensor = tf.conv2d(args.x, args.filter, args.strides, args.pad, args.dataFormat ?? 'NHWC', d, args.dimRoundingMode)
+    if (args.bias !== undefined) y = tf.add(y, args.bias)
+    return activate(y, args) as tf.Tensor4D | tf.Tensor3D
+  }
+  ;(tf.fused as { conv2d: typeof fused }).conv2d = unfusedWhenDilated as typeof fused
+}
+
+function activate(y: tf.Tensor, args: FusedConv2dArgs): tf.Tensor {
+  switch (args.activation ?? 'linear') {
+    case 'linear': return y
+    case 'relu': return tf.relu(y)
+    case 'relu6': return tf.relu6(y)
+    case 'elu': return tf.elu(y)
+    case 'sigmoid': return tf.sigmoid(y)
+    case 'leakyrelu': return tf.leakyRelu(y, args.leakyreluAlpha)
+    case 'prelu': return tf.prelu(y, args.preluActivationWeights as tf.Tensor)
+    default: throw new Error(`Fused conv2d activation '${String(args.activation)}' is not supported with dilation > 1.`)
+  }
 }

@@ -1,0 +1,143 @@
+// Boards and operators through the API, as the UI and CLI use them: a real sshd on 127.0.0.1, the real agent,
+// the real latency table, real jobs.
+import { existsSync, readFileSync } from 'node:fs'
+import { hostname } from 'node:os'
+import { join } from 'node:path'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { JobProgress } from '../../../src-main/contract/index.ts'
+import { createCore, isProcessAlive, type Core } from '../../../src-main/core.ts'
+import { nodeJobLauncher } from '../../../src-main/jobs/node-launcher.ts'
+import { tempHome, waitFor } from '../../helpers/temp-home.ts'
+import { freePort, SshdFixture, sshdAvailable } from '../hardware/sshd-fixture.ts'
+
+describe('boards and operators', () => {
+  let home: ReturnType<typeof tempHome>
+  let core: Core
+  const ended = new Map<string, JobProgress>()
+
+  beforeAll(() => {
+    home = tempHome()
+    core = createCore({ dataDir: home.dir, host: 'cli', launch: nodeJobLauncher })
+    core.events.on((event, payload) => {
+      const p = payload as JobProgress
+      if (event === 'jobProgress' && ['finished', 'failed', 'killed'].includes(p.state)) ended.set(p.runUuid, p)
+    })
+  })
+  afterAll(() => {
+    core.close()
+    home.remove()
+  })
+
+  const finish = (uuid: string) => waitFor(() => ended.get(uuid), 120_000, `job ${uuid}`)
+  const latencyRows = () => core.store.latency.list({ boardId: 'local' })
+
+  it('lists this computer as a board that cannot be removed', async () => {
+    expect(await core.api.listBoards({})).toEqual([{ id: 'local', name: 'This computer', kind: 'local', address: 'local', fingerprint: null }])
+    await expect(core.api.removeBoard({ board: 'local' })).rejects.toThrow(/cannot be removed/)
+  })
+
+  it('measures a roofline once, keeps it in the latency table, and reuses it', async () => {
+    const params = { board: 'local', sizes: [64], bits: [1], threads: 1, force: false }
+    const first = await core.api.startJob({ kind: 'roofline', params })
+    expect((await finish(first.uuid)).state).toBe('finished')
+    const rows = latencyRows()
+    // peak, three bandwidth levels, fp32, int8 and one bit-serial GEMM
+    expect(rows.map((r) => r.operation).sort()).toEqual(['bandwidth', 'bandwidth', 'bandwidth', 'gemm_bitserial', 'gemm_f32', 'gemm_i8', 'peak_flops'])
+
+    const study = (await core.api.getRoofline({ board: 'local' }))!
+    expect(study.runUuid).toBe(first.uuid)
+    expect(study.bandwidth.map((b) => b.level)).toEqual(['L1', 'L2', 'DRAM'])
+    expect(study.operators.map((o) => o.name)).toEqual(['fp32 GEMM 64', 'int8 GEMM 64', 'bit-serial a1w1 GEMM 64'])
+    for (const op of study.operators) {
+      expect(op.achievedOpsPerSecond).toBeGreaterThan(0)
+      expect(op.fractionOfCeiling).toBeGreaterThan(0)
+      expect(op.achievedOpsPerSecond).toBeLessThanOrEqual(op.ceilingOpsPerSecond * 1.5)
+    }
+
+    const second = await core.api.startJob({ kind: 'roofline', params })
+    expect((await finish(second.uuid)).state).toBe('finished')
+    expect(latencyRows().map((r) => r.measuredAt)).toEqual(rows.map((r) => r.measuredAt))
+
+    const csv = await core.api.exportLatencyTable({ board: 'local' })
+    expect(csv.rows).toBe(7)
+    expect(csv.csv.split('\n')[0]).toMatch(/^board_id,agent_version,operation,shape/)
+  })
+
+  it('times the layers of a trained model, under a policy', async () => {
+    const trained = await core.api.startJob({ kind: 'train', params: { architecture: 'mlp-tfc', epochs: 1, validationFraction: 0 } })
+    expect((await finish(trained.uuid)).state).toBe('finished')
+    const run = await core.api.startJob({
+      kind: 'layer-latency',
+      params: { board: 'local', model: trained.uuid.slice(0, 8), policy: [{ keep: 0.5, bits: 8 }, { keep: 1, bits: 2 }, { keep: 1, bits: 1 }, { keep: 1, bits: 32 }] },
+    })
+    expect((await finish(run.uuid)).state).toBe('finished')
+    const result = (await core.api.getLayerLatency({ board: 'local', model: trained.uuid }))!
+    expect(result.layers.map((l) => [l.id, l.bits, l.keep])).toEqual([['fc1', 8, 0.5], ['fc2', 2, 1], ['fc3', 1, 1], ['logits', 32, 1]])
+    expect(result.layers.map((l) => l.kernel)).toEqual(['gemm_i8', 'gemm_bitserial', 'gemm_bitserial', 'gemm_f32'])
+    expect(result.totalS).toBeCloseTo(result.layers.reduce((s, l) => s + l.medianS, 0), 6)
+
+    const wrong = await core.api.startJob({ kind: 'layer-latency', params: { board: 'local', model: trained.uuid, policy: [{ keep: 1, bits: 8 }] } })
+    const failed = await finish(wrong.uuid)
+    expect(failed.state).toBe('failed')
+    expect((await core.api.getRun({ run: wrong.uuid })).error).toMatch(/policy has 1 entries but the model has 4/)
+  })
+
+  it('keeps a board lease across processes: a live owner blocks, a dead owner is taken over', () => {
+    const parent = process.ppid
+    expect(core.store.boards.tryLease('local', { pid: parent, host: hostname(), runUuid: 'other' }, isProcessAlive)).toBeNull()
+    const holder = core.store.boards.tryLease('local', { pid: process.pid, host: hostname(), runUuid: null }, isProcessAlive)
+    expect(holder).toMatchObject({ pid: parent, runUuid: 'other' })
+    core.store.boards.releaseLease('local', parent)
+    const deadPid = 2 ** 22 + 12345
+    expect(core.store.boards.tryLease('local', { pid: deadPid, host: hostname(), runUuid: null }, isProcessAlive)).toBeNull()
+    expect(core.store.boards.tryLease('local', { pid: process.pid, host: hostname(), runUuid: null }, isProcessAlive)).toBeNull()
+    core.store.boards.releaseLease('local', process.pid)
+  })
+
+  describe.skipIf(!sshdAvailable())('SSH boards', () => {
+    let sshd: SshdFixture
+    beforeAll(async () => {
+      sshd = new SshdFixture()
+      await sshd.start()
+    })
+    afterAll(async () => {
+      await sshd?.stop()
+      await sshd?.remove()
+    })
+    const knownHosts = () => {
+      const file = join(home.dir, 'known_hosts.json')
+      return existsSync(file) ? readFileSync(file, 'utf8') : ''
+    }
+
+    it('refuses bad credentials and leaves nothing registered, not even the host key', async () => {
+      await expect(
+        core.api.addBoard({ id: 'badkey', host: '127.0.0.1', port: sshd.port, username: sshd.username, keyPath: sshd.otherKey }),
+      ).rejects.toThrow(/authentication failed/i)
+      expect((await core.api.listBoards({})).map((b) => b.id)).toEqual(['local'])
+      expect(knownHosts()).not.toContain(String(sshd.port))
+    })
+
+    it('says what to check when the host cannot be reached', async () => {
+      const closed = await freePort()
+      await expect(core.api.addBoard({ id: 'nowhere', host: '127.0.0.1', port: closed, username: 'x', keyPath: sshd.clientKey })).rejects.toThrow(
+        /Could not reach 127\.0\.0\.1:\d+/,
+      )
+      expect((await core.api.listBoards({})).map((b) => b.id)).toEqual(['local'])
+    })
+
+    it('adds a board with its host key fingerprint, tests it, measures on it, and removes it', async () => {
+      const added = await core.api.addBoard({ id: 'loopback', host: '127.0.0.1', port: sshd.port, username: sshd.username, keyPath: sshd.clientKey })
+      expect(added.fingerprint).toBe(sshd.hostFingerprint())
+      expect(added.test.operations).toContain('gemm_f32')
+      expect((await core.api.listBoards({})).find((b) => b.id === 'loopback')).toMatchObject({ kind: 'ssh', fingerprint: sshd.hostFingerprint() })
+      await expect(core.api.addBoard({ id: 'loopback', host: '127.0.0.1', port: sshd.port, username: sshd.username, keyPath: sshd.clientKey })).rejects.toThrow(/exists already/)
+
+      const run = await core.api.startJob({ kind: 'roofline', params: { board: 'loopback', sizes: [64], bits: [], threads: 1, force: false } })
+      expect((await finish(run.uuid)).state).toBe('finished')
+      expect(core.store.latency.list({ boardId: 'loopback' }).length).toBe(6)
+
+      expect(await core.api.removeBoard({ board: 'loopback' })).toEqual({ removed: true })
+      expect((await core.api.listBoards({})).map((b) => b.id)).toEqual(['local'])
+    })
+  })
+})
