@@ -1,4 +1,5 @@
 // Headless entry: every job the UI can start, the CLI can start. Runs in plain Node (bin/benchside.js).
+import './warnings.ts'
 import { Command } from 'commander'
 import type { AppInfo } from './contract/index.ts'
 import { createCore, type Core } from './core.ts'

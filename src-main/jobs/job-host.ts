@@ -1,5 +1,6 @@
 // Entry of a job process: receives one 'start', runs that job function, streams results to the parent, exits.
 // Runs under child_process.fork (Node) or Electron's utilityProcess (parentPort); both are handled here.
+import '../warnings.ts'
 import { createJobContext, type JobFunction } from './context.ts'
 import { jobKinds } from './kinds/index.ts'
 import type { FromJob, ToJob } from './protocol.ts'

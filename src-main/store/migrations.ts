@@ -108,6 +108,19 @@ export const migrations: readonly string[] = [
     acquired_at INTEGER NOT NULL
   ) WITHOUT ROWID;
   `,
+  // 5: noise sweeps, stored per cell as they are measured so a stopped sweep resumes where it stopped.
+  `
+  CREATE TABLE sweep_cells (
+    run_uuid  TEXT NOT NULL REFERENCES runs(uuid) ON DELETE CASCADE,
+    scope     TEXT NOT NULL,
+    sigma     REAL NOT NULL,
+    repeat    INTEGER NOT NULL,
+    correct   INTEGER NOT NULL,
+    count     INTEGER NOT NULL,
+    time      INTEGER NOT NULL,
+    PRIMARY KEY (run_uuid, scope, sigma, repeat)
+  ) WITHOUT ROWID;
+  `,
 ]
 
 /** Brings the schema to the newest version, one transaction per migration; user_version counts what is applied. */

@@ -7,6 +7,7 @@ import { RunsRepository } from './runs.ts'
 import { LatencyTable } from './latency-table.ts'
 import { DatasetsRepository } from './datasets.ts'
 import { BoardsRepository } from './boards.ts'
+import { SweepsRepository } from './sweeps.ts'
 
 export interface StoreOptions {
   dataDir: string
@@ -22,6 +23,7 @@ export class Store {
   readonly latency: LatencyTable
   readonly datasets: DatasetsRepository
   readonly boards: BoardsRepository
+  readonly sweeps: SweepsRepository
 
   constructor(options: StoreOptions) {
     this.dataDir = options.dataDir
@@ -44,6 +46,7 @@ export class Store {
     this.latency = new LatencyTable(this.db)
     this.datasets = new DatasetsRepository(this.db)
     this.boards = new BoardsRepository(this.db)
+    this.sweeps = new SweepsRepository(this.db)
   }
 
   integrityCheck(): string {
