@@ -33,7 +33,7 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
     })
   data
     .command('import <path>')
-    .description('a folder of four IDX files (MNIST layout) or an NPZ with x_train, y_train, x_test, y_test')
+    .description('a folder of four IDX files (MNIST layout), an NPZ with x_train, y_train, x_test, y_test, or a folder with one subfolder of .wav files per class')
     .option('--name <name>', 'a name for the dataset')
     .option('--json', 'print JSON')
     .action(async (path: string, o) => {

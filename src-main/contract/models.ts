@@ -8,7 +8,7 @@ export const DatasetInfo = z.object({
   id: z.string(),
   name: z.string(),
   origin: z.enum(['embedded', 'system', 'imported']),
-  format: z.enum(['idx', 'npz']),
+  format: z.enum(['idx', 'npz', 'wav-folder']),
   description: z.string(),
   sampleShape: z.array(z.number()),
   classNames: z.array(z.string()),
@@ -80,9 +80,9 @@ export const modelMethods = {
   listDatasets: method(z.object({}).default({}), z.array(DatasetInfo), 'Built-in and imported datasets.'),
   getDataset: method(z.object({ id: Id, samplesPerClass: z.number().int().min(0).max(20).default(3) }), DatasetDetail, 'One dataset with class counts and sample images.'),
   importDataset: method(
-    z.object({ path: z.string().trim().min(1, 'Give the path of an IDX folder or an NPZ file.'), name: z.string().trim().min(1).max(200).optional() }),
+    z.object({ path: z.string().trim().min(1, 'Give the path of an IDX folder, an NPZ file or a folder of class folders of .wav files.'), name: z.string().trim().min(1).max(200).optional() }),
     DatasetInfo,
-    'Validates and copies a dataset (a folder of four IDX files, or an NPZ file) into the data folder.',
+    'Validates and copies a dataset (a folder of four IDX files, an NPZ file, or a folder of .wav files per class) into the data folder.',
   ),
   listArchitectures: method(z.object({}).default({}), z.array(ArchitectureInfo), 'The built-in network architectures.'),
   describeArchitecture: method(

@@ -1,6 +1,6 @@
 // Datasets: the built-in ones plus those the user imported; importing validates fully before anything is kept.
 import { randomBytes } from 'node:crypto'
-import { copyFileSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs'
+import { copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { BenchsideError, type DatasetDetail, type DatasetInfo } from '../contract/index.ts'
 import { classCounts, sampleSize, type Dataset } from '../engine/data/dataset.ts'
@@ -17,7 +17,7 @@ export class DatasetCatalog {
       (row): DatasetSource => ({
         id: row.id,
         name: row.name,
-        format: row.format === 'npz' ? 'npz' : 'idx',
+        format: row.format,
         path: row.path,
         classNames: row.classNames,
         origin: 'imported',
@@ -97,7 +97,8 @@ export function datasetHandlers(store: Store, catalog: DatasetCatalog): Handlers
     importDataset: ({ path, name }) => {
       if (!existsSync(path)) throw new BenchsideError({ code: 'NOT_FOUND', field: 'path', message: `There is no file or folder at ${path}.` })
       const isFolder = statSync(path).isDirectory()
-      const format = isFolder ? 'idx' : 'npz'
+      const hasIdx = isFolder && IDX_FILES.every((stem) => [`${stem}.gz`, stem].some((n) => existsSync(join(path, n))))
+      const format = !isFolder ? 'npz' : hasIdx ? 'idx' : 'wav-folder'
       const id = `${basename(path).replace(/\.npz$/i, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'dataset'}-${randomBytes(3).toString('hex')}`
       const title = name ?? basename(path)
       // Validate the original fully first; then copy into a temporary folder and rename it into place.
@@ -111,13 +112,14 @@ export function datasetHandlers(store: Store, catalog: DatasetCatalog): Handlers
             const file = [`${stem}.gz`, stem].map((n) => join(path, n)).find(existsSync)!
             copyFileSync(file, join(tmpDir, basename(file)))
           }
-        } else copyFileSync(path, join(tmpDir, 'data.npz'))
+        } else if (format === 'wav-folder') cpSync(path, tmpDir, { recursive: true })
+        else copyFileSync(path, join(tmpDir, 'data.npz'))
         renameSync(tmpDir, finalDir)
       } catch (error) {
         rmSync(tmpDir, { recursive: true, force: true })
         throw error
       }
-      const storedPath = format === 'idx' ? finalDir : join(finalDir, 'data.npz')
+      const storedPath = format === 'npz' ? join(finalDir, 'data.npz') : finalDir
       store.datasets.insert({
         id,
         name: title,

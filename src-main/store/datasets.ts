@@ -4,7 +4,7 @@ import type { Database } from 'better-sqlite3'
 export interface DatasetRow {
   id: string
   name: string
-  format: 'idx' | 'npz' | 'wav'
+  format: 'idx' | 'npz' | 'wav-folder'
   path: string
   sampleShape: number[]
   classNames: string[]

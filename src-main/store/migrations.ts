@@ -81,7 +81,7 @@ export const migrations: readonly string[] = [
   CREATE TABLE datasets (
     id            TEXT PRIMARY KEY,
     name          TEXT NOT NULL,
-    format        TEXT NOT NULL CHECK (format IN ('idx', 'npz', 'wav')),
+    format        TEXT NOT NULL CHECK (format IN ('idx', 'npz', 'wav-folder')),
     path          TEXT NOT NULL,
     sample_shape  TEXT NOT NULL,
     class_names   TEXT NOT NULL,

@@ -24,6 +24,7 @@ const TYPES: Record<string, { size: number; make: (b: ArrayBuffer, o: number, n:
 export function parseNpy(bytes: Uint8Array, file = 'NPY file'): NpyArray {
   if (bytes.length < 10 || MAGIC.some((m, i) => bytes[i] !== m)) throw new DataFileError(file, 'this is not a .npy array (wrong magic bytes).')
   const major = bytes[6]!
+  if (major !== 1 && bytes.length < 12) throw new DataFileError(file, 'the file ends inside its header (truncated).')
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
   const headerLength = major === 1 ? view.getUint16(8, true) : view.getUint32(8, true)
   const headerStart = major === 1 ? 10 : 12
@@ -88,5 +89,7 @@ export function encodeNpy(shape: number[], data: NpyData): Uint8Array {
 }
 
 export function encodeNpz(arrays: Record<string, { shape: number[]; data: NpyData }>): Uint8Array {
-  return zipSync(Object.fromEntries(Object.entries(arrays).map(([name, a]) => [`${name}.npy`, encodeNpy(a.shape, a.data)])))
+  // A fixed timestamp, so the same arrays always give the same bytes (shipped resources stay reproducible).
+  const mtime = new Date('2000-01-01T00:00:00Z')
+  return zipSync(Object.fromEntries(Object.entries(arrays).map(([name, a]) => [`${name}.npy`, [encodeNpy(a.shape, a.data), { mtime }]])))
 }

@@ -1,15 +1,16 @@
 // Where datasets come from: the built-in ones (shipped subsets, the system's full Fashion-MNIST) and imported ones,
 // described by a plain DatasetSource that can cross into a job process and be loaded there.
-import { existsSync } from 'node:fs'
+import { existsSync, readFileSync } from 'node:fs'
 import { resourcePath } from '../../paths.ts'
 import type { Dataset } from './dataset.ts'
 import { FASHION_MNIST_CLASSES, readIdxFolder, readNpzDataset, SYSTEM_FASHION_MNIST } from './sources.ts'
+import { readWavFolder } from './wav-folder.ts'
 
 export interface DatasetSource {
   id: string
   name: string
-  format: 'idx' | 'npz'
-  /** A folder of four IDX files, or an NPZ file. */
+  format: 'idx' | 'npz' | 'wav-folder'
+  /** A folder of four IDX files, an NPZ file, or a folder with one subfolder of .wav files per class. */
   path: string
   classNames?: string[]
   origin: 'embedded' | 'system' | 'imported'
@@ -46,6 +47,7 @@ export function builtinDatasets(): DatasetSource[] {
       name: 'Spoken keywords (synthetic)',
       format: 'npz',
       path: keywords,
+      classNames: (JSON.parse(readFileSync(resourcePath('datasets', 'keywords.json'), 'utf8')) as { classNames: string[] }).classNames,
       origin: 'embedded',
       description: 'Shipped with Benchside: MFCC features of keywords synthesised with espeak-ng (not recorded speech); see docs/datasets.md.',
     })
@@ -61,7 +63,12 @@ export function loadDataset(source: DatasetSource): Dataset {
   let dataset = cache.get(key)
   if (!dataset) {
     const meta = { id: source.id, name: source.name, classNames: source.classNames }
-    dataset = source.format === 'idx' ? readIdxFolder(source.path, meta) : readNpzDataset(source.path, meta)
+    dataset =
+      source.format === 'wav-folder'
+        ? readWavFolder(source.path, meta)
+        : source.format === 'idx'
+          ? readIdxFolder(source.path, meta)
+          : readNpzDataset(source.path, meta)
     cache.set(key, dataset)
   }
   return dataset

@@ -18,6 +18,9 @@ export function readIdxSplit(imagesFile: string, labelsFile: string): { split: S
     throw new DataFileError(basename(imagesFile), 'images must be unsigned bytes or float32.')
   }
   if (labels.shape.length !== 1) throw new DataFileError(basename(labelsFile), `labels must be a 1-D array, not ${labels.shape.join('×')}.`)
+  if (!Array.from(labels.data as ArrayLike<number>).every(Number.isInteger)) {
+    throw new DataFileError(basename(labelsFile), 'labels must be whole numbers; this file holds fractional values.')
+  }
   if (images.shape[0] !== labels.shape[0]) {
     throw new DataFileError(basename(labelsFile), `${labels.shape[0]} labels for ${images.shape[0]} images; the counts must match.`)
   }
@@ -87,14 +90,19 @@ export function readNpzDataset(file: string, meta: { id: string; name: string; c
     if (y.shape.length !== 1) throw new DataFileError(basename(file), `'${yKey}' must be 1-D, not (${y.shape.join(', ')}).`)
     if (x.shape[0] !== y.shape[0]) throw new DataFileError(basename(file), `'${xKey}' has ${x.shape[0]} samples but '${yKey}' has ${y.shape[0]} labels.`)
     const labels = Int32Array.from(y.data as ArrayLike<number | bigint>, Number)
+    if (labels.some((label, i) => label !== Number((y.data as ArrayLike<number | bigint>)[i]))) {
+      throw new DataFileError(basename(file), `'${yKey}' holds labels outside the 32-bit range.`)
+    }
     const sampleShape = x.shape.length === 3 ? [...x.shape.slice(1), 1] : x.shape.slice(1)
     return { split: { x: x.data, y: labels, count: y.shape[0]! }, sampleShape }
   }
   const train = split('x_train', 'y_train')
   const test = split('x_test', 'y_test')
   const validation = arrays.x_val ? split('x_val', 'y_val') : null
-  if (train.sampleShape.join() !== test.sampleShape.join()) {
-    throw new DataFileError(basename(file), `train samples are ${train.sampleShape.join('×')} but test samples are ${test.sampleShape.join('×')}.`)
+  for (const [name, other] of [['test', test], ['validation', validation]] as const) {
+    if (other && other.sampleShape.join() !== train.sampleShape.join()) {
+      throw new DataFileError(basename(file), `train samples are ${train.sampleShape.join('×')} but ${name} samples are ${other.sampleShape.join('×')}.`)
+    }
   }
   const splits = [train.split, test.split, ...(validation ? [validation.split] : [])]
   const classes = meta.classNames ?? classNamesFrom(...splits)
