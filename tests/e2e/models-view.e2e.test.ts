@@ -1,0 +1,151 @@
+// The Models & Data room in real Chromium against real web mode: dataset samples, train from the form with live curves,
+// the trained model's layer table, an evaluation and its confusion matrix.
+import { mkdirSync } from 'node:fs'
+import type { BrowserContext, Page } from 'playwright-core'
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { hasChromium, launchChromium } from '../helpers/chromium.ts'
+import { tempHome } from '../helpers/temp-home.ts'
+import { startWebMode, type WebMode } from '../helpers/web-mode.ts'
+
+/** The part of HTMLCanvasElement the test reads (the Node-side type check has no DOM library). */
+interface CanvasLike {
+  width: number
+  height: number
+  getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null
+}
+
+describe.skipIf(!hasChromium)('Models & Data view in web mode (Chromium)', () => {
+  let home: ReturnType<typeof tempHome>
+  let web: WebMode
+  let browser: BrowserContext
+  let page: Page
+  const pageErrors: string[] = []
+
+  beforeAll(async () => {
+    home = tempHome()
+    web = await startWebMode(home.dir)
+    browser = await launchChromium()
+    page = await browser.newPage()
+    page.on('pageerror', (error) => pageErrors.push(error.message))
+    page.on('console', (message) => {
+      if (message.type() === 'error') pageErrors.push(`${message.text()} (${message.location().url})`)
+    })
+    mkdirSync('test-results', { recursive: true })
+  })
+
+  afterAll(async () => {
+    await browser?.close()
+    await web?.stop()
+    home?.remove()
+  })
+
+  it('shows the embedded dataset, trains mlp-tfc from the form with live curves, and evaluates the model', { timeout: 90_000 }, async () => {
+    await page.goto(`${web.url}#/models`)
+
+    // The embedded dataset is listed and selected: 3 test samples for each of its 10 classes, drawn, and its class counts.
+    await page.locator('[data-testid=dataset-row][data-dataset=fashion-mnist-subset]').waitFor({ timeout: 20_000 })
+    await page.locator('[data-testid=dataset-detail][data-dataset=fashion-mnist-subset]').waitFor({ timeout: 20_000 })
+    const row = page.locator('[data-testid=dataset-row][data-dataset=fashion-mnist-subset]')
+    expect(await row.textContent()).toMatch(/embedded.*28×28×1.*10.*10,000.*–.*2,000/)
+    expect(await page.getByTestId('sample-class').count()).toBe(10)
+    expect(await page.getByTestId('sample').count()).toBe(30)
+    // Every canvas holds a picture: opaque pixels with more than one grey level.
+    const greyLevels = await page.getByTestId('sample').evaluateAll((canvases) =>
+      (canvases as unknown as CanvasLike[]).map((c) => {
+        const data = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data
+        const levels = new Set<number>()
+        for (let i = 0; i < data.length; i += 4) if (data[i + 3] === 255) levels.add(data[i]!)
+        return levels.size
+      }),
+    )
+    expect(greyLevels.every((n) => n > 10)).toBe(true)
+    const counts = page.locator('[data-testid=class-counts] tbody tr')
+    expect(await counts.count()).toBe(10)
+    expect(await counts.first().textContent()).toMatch(/T-shirt\/top.*1,000.*200/)
+
+    // A bad import path gets a sentence saying what was wrong, and nothing is added.
+    const datasetCount = await page.getByTestId('dataset-row').count()
+    await page.getByTestId('open-import-dataset').click()
+    await page.getByLabel('Dataset path').fill('/no/such/folder')
+    await page.getByTestId('import-dataset').getByRole('button', { name: 'Import' }).click()
+    await expect.poll(() => page.getByTestId('import-dataset-error').textContent()).toMatch(/There is no file or folder at \/no\/such\/folder/)
+    expect(await page.getByTestId('dataset-row').count()).toBe(datasetCount)
+    await page.screenshot({ path: 'test-results/models-view-datasets.png', fullPage: true })
+
+    // No model yet: the Models tab says what to do and leads to the training form.
+    await page.getByTestId('tab-models').click()
+    await page.getByTestId('models-empty').waitFor()
+    await page.getByRole('button', { name: 'Set up a training' }).click()
+
+    // The form's defaults come from the contract; the architecture's layer table is previewed.
+    await page.getByTestId('train-form').waitFor()
+    expect(await page.getByLabel('Dataset', { exact: true }).inputValue()).toBe('fashion-mnist-subset')
+    expect(await page.getByLabel('Architecture').inputValue()).toBe('lenet5-bn')
+    expect(await page.getByLabel('Epochs').inputValue()).toBe('5')
+    expect(await page.getByLabel('Batch size').inputValue()).toBe('64')
+    await page.locator('[data-testid=architecture-preview] [data-testid=layer-row][data-point=conv1]').waitFor({ timeout: 15_000 })
+
+    await page.getByLabel('Architecture').selectOption('mlp-tfc')
+    const preview = page.locator('[data-testid=architecture-preview]')
+    // LeNet-5 has fc1 and fc2 too: wait for the MLP's table to replace it.
+    await expect.poll(() => preview.locator('[data-testid=layer-row][data-point=conv1]').count(), { timeout: 15_000 }).toBe(0)
+    await preview.locator('[data-testid=layer-row][data-point=fc3]').waitFor({ timeout: 15_000 })
+    expect(await preview.getByTestId('total-params').getAttribute('title')).toBe('59,210')
+    await page.getByLabel('Epochs').fill('1')
+    await page.getByTestId('start-training').click()
+
+    // The job shows in the tray; the run finishes with its curves drawn and its backend named.
+    const training = page.getByTestId('training')
+    await expect.poll(() => training.getAttribute('data-run'), { timeout: 10_000 }).toMatch(/^[0-9a-f-]{36}$/)
+    const trainRun = (await training.getAttribute('data-run'))!
+    await page.locator(`[data-testid=job][data-run="${trainRun}"]`).waitFor({ timeout: 10_000 })
+    await page.locator(`[data-testid=training][data-status=FINISHED]`).waitFor({ timeout: 60_000 })
+    await page.locator('[data-testid=curves][data-epochs="1"]').waitFor({ timeout: 10_000 })
+    for (const plot of ['loss-plot', 'accuracy-plot']) {
+      // Two traces (train and validation), each with its one epoch drawn as a marker.
+      await expect.poll(() => page.locator(`[data-testid=${plot}] .scatterlayer .trace .point`).count(), { timeout: 20_000 }).toBe(2)
+    }
+    expect(await page.getByTestId('training-backend').textContent()).toMatch(/^(tensorflow|wasm|cpu)$/)
+    expect(await page.getByTestId('training-test-accuracy').textContent()).toMatch(/^\d+\.\d%$/)
+    await page.screenshot({ path: 'test-results/models-view-training.png', fullPage: true })
+
+    // The model is listed with its test accuracy and backend; its card shows the layer table.
+    await page.getByTestId('open-trained-model').click()
+    const modelRow = page.locator(`[data-testid=model-row][data-model="${trainRun}"]`)
+    await modelRow.waitFor({ timeout: 10_000 })
+    expect(await modelRow.textContent()).toMatch(/mlp-tfc on fashion-mnist-subset, 1 epoch.*mlp-tfc.*fashion-mnist-subset/)
+    expect(await modelRow.getByTestId('model-accuracy').textContent()).toMatch(/^\d+\.\d%$/)
+    expect(await modelRow.getByTestId('model-backend').textContent()).toMatch(/^(tensorflow|wasm|cpu)$/)
+    const card = page.locator(`[data-testid=model-detail][data-model="${trainRun}"]`)
+    await card.locator('[data-testid=layer-row]').first().waitFor({ timeout: 15_000 })
+    expect(await card.locator('[data-testid=layer-row]').evaluateAll((rows) => rows.map((r) => r.getAttribute('data-point')))).toEqual([
+      'input',
+      'flatten',
+      'fc1',
+      'fc1.relu',
+      'fc2',
+      'fc2.relu',
+      'fc3',
+      'fc3.relu',
+      'logits',
+    ])
+    expect(await card.locator('[data-testid=layer-row][data-point=fc1]').textContent()).toMatch(/fc1.*dense.*64.*50,176|fc1.*dense.*64.*50\.2 k/)
+    // Until it is evaluated, the confusion matrix is the training run's, on the test split.
+    await card.locator(`[data-testid=confusion-source][data-kind=train]`).waitFor({ timeout: 15_000 })
+
+    // Evaluate: a job whose confusion matrix replaces the training one, over all 2,000 test samples.
+    await card.getByTestId('evaluate').click()
+    await card.locator('[data-testid=confusion-source][data-kind=evaluate]').waitFor({ timeout: 45_000 })
+    const confusion = card.getByTestId('confusion')
+    expect(await confusion.getAttribute('data-total')).toBe('2000')
+    expect(await confusion.getAttribute('data-run')).not.toBe(trainRun)
+    await confusion.locator('.heatmaplayer image').waitFor({ state: 'attached', timeout: 20_000 })
+    const predictedLabels = await confusion.locator('.xaxislayer-above .xtick text').allTextContents()
+    expect(predictedLabels).toEqual(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'])
+    expect(await card.getByTestId('confusion-source').textContent()).toMatch(/Latest evaluation: fashion-mnist-subset, test split · accuracy \d+\.\d%/)
+    await card.scrollIntoViewIfNeeded()
+    await page.screenshot({ path: 'test-results/models-view-model.png', fullPage: true })
+
+    expect(pageErrors).toEqual([])
+  })
+})
