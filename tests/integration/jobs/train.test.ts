@@ -1,0 +1,72 @@
+// The train job in real processes: deterministic for a seed, resumable from its checkpoint after a kill -9.
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { JobProgress } from '../../../src-main/contract/index.ts'
+import { createCore, type Core } from '../../../src-main/core.ts'
+import { nodeJobLauncher } from '../../../src-main/jobs/node-launcher.ts'
+import type { JobProcess } from '../../../src-main/jobs/protocol.ts'
+import { tempHome, waitFor } from '../../helpers/temp-home.ts'
+
+describe('train job', () => {
+  let home: ReturnType<typeof tempHome>
+  let core: Core
+  const launched: JobProcess[] = []
+  const ended = new Map<string, JobProgress>()
+  const finish = (uuid: string) => waitFor(() => ended.get(uuid), 180_000, `job ${uuid}`)
+  const params = { architecture: 'mlp-tfc', epochs: 3, batchSize: 128, seed: 7, validationFraction: 0.1 }
+  const losses = async (uuid: string) =>
+    (await core.api.getRun({ run: uuid })).metrics.filter((m) => m.key === 'train_loss').map((m) => [m.step, m.value])
+
+  beforeAll(() => {
+    home = tempHome()
+    core = createCore({
+      dataDir: home.dir,
+      host: 'cli',
+      launch: () => {
+        const p = nodeJobLauncher()
+        launched.push(p)
+        return p
+      },
+    })
+    core.events.on((event, payload) => {
+      const p = payload as JobProgress
+      if (event === 'jobProgress' && ['finished', 'failed', 'killed'].includes(p.state)) ended.set(p.runUuid, p)
+    })
+  })
+  afterAll(() => {
+    core.close()
+    home.remove()
+  })
+
+  it('gives identical metrics for the same seed on the same backend', async () => {
+    const a = await core.api.startJob({ kind: 'train', params })
+    expect((await finish(a.uuid)).state).toBe('finished')
+    const b = await core.api.startJob({ kind: 'train', params })
+    expect((await finish(b.uuid)).state).toBe('finished')
+    expect((await core.api.getRun({ run: a.uuid })).params.backend).toBe((await core.api.getRun({ run: b.uuid })).params.backend)
+    expect(await losses(b.uuid)).toEqual(await losses(a.uuid))
+    const c = await core.api.startJob({ kind: 'train', params: { ...params, seed: 8 } })
+    expect((await finish(c.uuid)).state).toBe('finished')
+    expect(await losses(c.uuid)).not.toEqual(await losses(a.uuid))
+  })
+
+  it('resumes from the last checkpoint after its process is killed, and ends as an uninterrupted run does', async () => {
+    const reference = (await core.api.listRuns({ kind: 'train' })).at(-1)!
+    const run = await core.api.startJob({ kind: 'train', params })
+    await waitFor(() => core.store.runs.lastSteps(run.uuid).train_loss === 0, 120_000, 'first epoch')
+    await waitFor(() => (core.api.getRun({ run: run.uuid }).then((r) => r.artifacts.some((a) => a.path === 'checkpoint/model.json'))), 30_000, 'checkpoint')
+    process.kill(launched.at(-1)!.pid!, 'SIGKILL')
+    expect((await finish(run.uuid)).state).toBe('failed')
+    ended.delete(run.uuid)
+    await waitFor(() => core.jobs.list().length === 0, 10_000, 'process exit')
+
+    await core.api.resumeJob({ run: run.uuid })
+    expect((await finish(run.uuid)).state).toBe('finished')
+    const resumed = await losses(run.uuid)
+    expect(resumed.map(([step]) => step)).toEqual([0, 1, 2])
+    // The resumed epochs start from the checkpoint with a fresh optimizer state, so they match the reference closely, not bitwise.
+    const expected = await losses(reference.uuid)
+    expect(resumed[0]).toEqual(expected[0])
+    for (let e = 1; e < 3; e++) expect(Math.abs(resumed[e]![1]! - expected[e]![1]!)).toBeLessThan(0.15)
+    expect((await core.api.getRun({ run: run.uuid })).metrics.find((m) => m.key === 'test_accuracy')!.value).toBeGreaterThan(0.7)
+  })
+})
