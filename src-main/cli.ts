@@ -6,6 +6,7 @@ import { createCore, type Core } from './core.ts'
 import { registerJobCommands } from './cli/jobs.ts'
 import { registerModelCommands } from './cli/models.ts'
 import { registerBoardCommands } from './cli/boards.ts'
+import { registerRobustnessCommands } from './cli/robustness.ts'
 import { exitWithError } from './cli/output.ts'
 import { registerRunCommands } from './cli/runs.ts'
 import { registerWebCommand } from './cli/web.ts'
@@ -36,6 +37,7 @@ registerRunCommands(program, openCore)
 registerJobCommands(program, openCore)
 registerModelCommands(program, openCore)
 registerBoardCommands(program, openCore)
+registerRobustnessCommands(program, openCore)
 registerWebCommand(program, openCore)
 
 function closeCore(): void {

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { method } from './define.ts'
 import { LayerLatencyParams, RooflineParams } from './boards.ts'
 import { EvaluateParams, TrainParams } from './models.ts'
+import { SweepParams } from './robustness.ts'
 import { RunSummary } from './runs.ts'
 
 /** Parameters of the selftest job: it writes metrics for a few seconds so the job machinery can be seen working. */
@@ -23,6 +24,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('evaluate'), params: EvaluateParams }),
   z.object({ kind: z.literal('roofline'), params: RooflineParams.default(RooflineParams.parse({})) }),
   z.object({ kind: z.literal('layer-latency'), params: LayerLatencyParams }),
+  z.object({ kind: z.literal('sweep'), params: SweepParams }),
 ])
 export type JobSpec = z.output<typeof JobSpec>
 export type JobKind = JobSpec['kind']

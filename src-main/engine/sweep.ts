@@ -195,8 +195,8 @@ function evaluateBatch(
   const firstPoint = net.point(plan.first)
   const counted: tf.Tensor[] = []
   let memo: ReturnType<typeof memoised> | null = null
+  const cleanCorrect = tf.tidy(() => cache.get(net.outputId)!.argMax(-1).equal(y).sum())
   try {
-    const cleanCorrect = tf.tidy(() => cache.get(net.outputId)!.argMax(-1).equal(y).sum())
     let memoRepeat = -1
     for (const cell of chunk) {
       if (cell.sigma === 0) {
@@ -231,6 +231,6 @@ function evaluateBatch(
     return Array.from(values, Number)
   } finally {
     memo?.dispose()
-    tf.dispose([...new Set([...counted, ...cache.values(), x, y])])
+    tf.dispose([...new Set([...counted, cleanCorrect, ...cache.values(), x, y])])
   }
 }

@@ -3,6 +3,7 @@ import type { JobKind, JobParams } from '../contract/index.ts'
 import type { BoardAccess } from './board-access.ts'
 import type { LatencyTable } from '../store/latency-table.ts'
 import { pathInside, writeFileAtomic } from '../store/files.ts'
+import type { SweepCell } from '../store/sweeps.ts'
 import type { JobInputs } from './inputs.ts'
 import type { FromJob, ResumeState, ToJob } from './protocol.ts'
 
@@ -19,6 +20,8 @@ export interface JobContext<K extends JobKind = JobKind> {
   readonly artifactDir: string
   progress(fraction: number, phase?: string, message?: string): void
   metric(key: string, value: number, step: number): void
+  /** Sweep cells, stored as they are measured. */
+  cells(cells: SweepCell[]): void
   param(key: string, value: string | number | boolean): void
   /** Writes a file into the run's artifact folder (atomically) and records it. */
   artifact(path: string, data: Uint8Array | string): void
@@ -43,6 +46,7 @@ export function createJobContext(start: ToJob, send: (message: FromJob) => void,
     artifactDir: start.artifactDir,
     progress: (fraction, phase = '', message = '') => send({ type: 'progress', fraction: Math.min(1, Math.max(0, fraction)), phase, message }),
     metric: (key, value, step) => send({ type: 'metrics', points: [{ key, value, step, time: Date.now() }] }),
+    cells: (cells) => send({ type: 'cells', cells }),
     param: (key, value) => send({ type: 'param', key, value: String(value) }),
     artifact: (path, data) => {
       const written = writeFileAtomic(pathInside(start.artifactDir, path), data)

@@ -10,6 +10,7 @@ export interface JobInputsByKind {
   evaluate: { dataset: DatasetSource; modelJson: string }
   roofline: Record<string, never>
   'layer-latency': { layers: LayerShape[]; skipped: string[]; modelUuid: string }
+  sweep: { dataset: DatasetSource; modelJson: string }
 }
 
 export type JobInputs<K extends JobKind = JobKind> = JobInputsByKind[K]

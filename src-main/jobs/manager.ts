@@ -71,7 +71,7 @@ export class JobManager {
     const spec = runs.jobSpec(runUuid) as JobSpec | null
     if (!spec) throw new BenchsideError({ code: 'CONFLICT', message: `Run ${runUuid} was not started as a job, so there is nothing to resume.` })
     const inputs = this.options.prepareInputs?.(spec) ?? {}
-    this.enqueue(run, spec, { lastSteps: runs.lastSteps(runUuid) }, inputs)
+    this.enqueue(run, spec, { lastSteps: runs.lastSteps(runUuid), sweepCells: this.options.store.sweeps.cells(runUuid) }, inputs)
     return runs.summary(runUuid)
   }
 
@@ -192,6 +192,9 @@ export class JobManager {
       }
       case 'metrics':
         runs.logMetrics(uuid, message.points)
+        break
+      case 'cells':
+        this.options.store.sweeps.addCells(uuid, message.cells)
         break
       case 'param':
         runs.logParam(uuid, message.key, message.value)

@@ -1,9 +1,12 @@
 // Messages between the job manager (parent) and a job process (child). Plain data: they cross a process boundary.
 import type { JobSpec, MetricPoint } from '../contract/index.ts'
+import type { SweepCell } from '../store/sweeps.ts'
 
 export interface ResumeState {
   /** Last step logged per metric key before the interruption. */
   lastSteps: Record<string, number>
+  /** Sweep cells measured before the interruption. */
+  sweepCells: SweepCell[]
 }
 
 export type ToJob = {
@@ -20,6 +23,7 @@ export type ToJob = {
 export type FromJob =
   | { type: 'progress'; fraction: number; phase: string; message: string }
   | { type: 'metrics'; points: MetricPoint[] }
+  | { type: 'cells'; cells: SweepCell[] }
   | { type: 'param'; key: string; value: string }
   | { type: 'artifact'; path: string; sha256: string; size: number }
   | { type: 'done' }

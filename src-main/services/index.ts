@@ -9,6 +9,7 @@ import { jobHandlers } from './jobs.ts'
 import { DatasetCatalog, datasetHandlers } from './datasets.ts'
 import { ModelCatalog, modelHandlers } from './models.ts'
 import { boardHandlers } from './boards.ts'
+import { robustnessHandlers } from './robustness.ts'
 import type { BoardPool } from '../hardware/board-pool.ts'
 
 export interface ServiceDeps {
@@ -29,6 +30,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...datasetHandlers(deps.store, deps.datasets),
     ...modelHandlers(deps.store, deps.datasets, deps.models, deps.runsChanged),
     ...boardHandlers(deps.store, deps.boards),
+    ...robustnessHandlers(deps.store, deps.models),
   }
 }
 

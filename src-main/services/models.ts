@@ -169,7 +169,8 @@ export function prepareJobInputs(spec: JobSpec, datasets: DatasetCatalog, models
     case 'train':
       knownArchitecture(spec.params.architecture)
       return { dataset: datasets.resolve(spec.params.dataset) }
-    case 'evaluate': {
+    case 'evaluate':
+    case 'sweep': {
       const modelJson = models.modelJson(spec.params.model)
       const datasetId = spec.params.dataset ?? datasetOfModel(models, spec.params.model)
       return { dataset: datasets.resolve(datasetId), modelJson }

@@ -22,6 +22,10 @@ export const jobKinds: { [K in JobKind]: JobKindEntry<K> } = {
     summary: 'Evaluates a stored model on a dataset split: accuracy, loss, confusion matrix.',
     load: () => import('./evaluate.ts'),
   },
+  sweep: {
+    summary: 'Noise sweep: accuracy under noise at each injection point (or all, or a set) and the midpoint noise levels.',
+    load: () => import('./sweep.ts'),
+  },
   roofline: {
     summary: 'Measures a board: peak FLOP/s, memory bandwidths, fp32 / int8 / bit-serial GEMM on the roofline.',
     inline: true,

@@ -1,0 +1,52 @@
+// Robustness: sweep results as curves with intervals and midpoint noise levels, read from the stored cells,
+// so a running or interrupted sweep shows what it has measured so far.
+import { readFileSync } from 'node:fs'
+import { BenchsideError, type SweepResult } from '../contract/index.ts'
+import { pointLabel } from '../engine/graph.ts'
+import { accuracyCurve, estimateMidpoint, normalQuantile } from '../engine/midpoint.ts'
+import type { ModelMetadata } from '../engine/model-files.ts'
+import type { Store } from '../store/store.ts'
+import type { HandlersFor } from './handlers.ts'
+import type { ModelCatalog } from './models.ts'
+
+export function robustnessHandlers(store: Store, models: ModelCatalog): HandlersFor<'getSweep'> {
+  return {
+    getSweep: ({ run }) => {
+      const uuid = store.runs.resolve(run)
+      const summary = store.runs.summary(uuid)
+      if (summary.kind !== 'sweep') throw new BenchsideError({ code: 'INVALID_ARGS', field: 'run', message: `Run ${run} is a ${summary.kind} run, not a sweep.` })
+      const params = store.runs.params(uuid)
+      const metadata = (JSON.parse(readFileSync(models.modelJson(params.model!), 'utf8')) as {
+        userDefinedMetadata: { benchside: ModelMetadata }
+      }).userDefinedMetadata.benchside
+      const classes = metadata.classNames.length
+      const order = metadata.spec.nodes.map((n) => n.id)
+      const labels = new Map(metadata.spec.nodes.map((n) => [n.id, pointLabel(n)]))
+      const byScope = new Map<string, ReturnType<Store['sweeps']['cells']>>()
+      for (const cell of store.sweeps.cells(uuid)) byScope.set(cell.scope, [...(byScope.get(cell.scope) ?? []), cell])
+      const z = normalQuantile(0.975)
+      const scopes: SweepResult['scopes'] = [...byScope]
+        .sort(([a], [b]) => (order.indexOf(a) + 1 || 1e9) - (order.indexOf(b) + 1 || 1e9))
+        .map(([scope, cells]) => {
+          const estimate = cells.some((c) => c.sigma === 0) ? estimateMidpoint(cells, { classes }) : null
+          return {
+            scope,
+            label: labels.get(scope) ?? scope,
+            curve: accuracyCurve(cells).map((p) => {
+              const half = z * Math.sqrt(p.variance)
+              return { sigma: p.sigma, accuracy: p.accuracy, low: Math.max(0, p.accuracy - half), high: Math.min(1, p.accuracy + half), repeats: p.repeats }
+            }),
+            midpoint: estimate && {
+              status: estimate.status,
+              sigma: estimate.sigma,
+              ci: estimate.ci,
+              clean: estimate.clean,
+              chance: estimate.chance,
+              threshold: estimate.threshold,
+            },
+          }
+        })
+      return { run: uuid, status: summary.status, classes, scopes }
+    },
+  }
+}
