@@ -11,7 +11,7 @@ export type RoomId = 'runs' | 'models' | 'robustness' | 'quantization' | 'analog
 export const rooms: Room[] = [
   { id: 'runs', label: 'Runs', ready: true, purpose: 'Every past run: browse, tag, annotate, compare and export.' },
   { id: 'models', label: 'Models & Data', ready: true, purpose: 'Datasets, models with their injection points, training and evaluation.' },
-  { id: 'robustness', label: 'Robustness', ready: false, purpose: 'Walking-noise sweeps: how robust each layer is against analog noise.' },
+  { id: 'robustness', label: 'Robustness', ready: true, purpose: 'Walking-noise sweeps: how robust each layer is against analog noise.' },
   { id: 'quantization', label: 'Quantization', ready: false, purpose: 'Quantization-aware training against noisy training, per bit width.' },
   { id: 'analog', label: 'Analog & HIL', ready: false, purpose: 'The analog processor model, calibration, and simulated against measured accuracy.' },
   { id: 'devices', label: 'Devices', ready: true, purpose: 'Serial analog boards and ARM boards over SSH.' },

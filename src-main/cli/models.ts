@@ -110,10 +110,25 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
     .option('--seed <n>', 'seed', Number, 1)
     .option('--validation <fraction>', 'fraction of train held out for validation', Number, 0.1)
     .option('--patience <n>', 'early stopping after n epochs without a better validation accuracy (0: off)', Number, 0)
+    .option('--noise-sigma <σ>', 'noisy training: noise level while training', Number)
+    .option('--noise <kind>', 'noisy training: additive, multiplicative or combined', 'additive')
+    .option('--noise-points <list>', "noisy training: 'global' or point ids, e.g. fc1,fc2", 'global')
+    .option('--noise-theta <θ>', 'noisy training: per-sample σ = σ + θ·|N(0,1)|', Number, 0)
+    .option('--noise-ramp <epochs>', 'noisy training: ramp σ from 0 over this many epochs', Number, 0)
     .option('--name <name>', 'a name for the run')
     .option('--json', 'print the finished run as JSON')
     .action(async (o) => {
       const core = openCore()
+      const noise =
+        o.noiseSigma === undefined
+          ? undefined
+          : {
+              model: { kind: o.noise },
+              points: o.noisePoints === 'global' ? ('global' as const) : String(o.noisePoints).split(',').map((s: string) => s.trim()),
+              sigma: o.noiseSigma,
+              theta: o.noiseTheta,
+              rampEpochs: o.noiseRamp,
+            }
       const run = await core.api.startJob({
         kind: 'train',
         name: o.name,
@@ -128,6 +143,7 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
           seed: o.seed,
           validationFraction: o.validation,
           patience: o.patience,
+          noise,
         },
       })
       const done = await followJob(core, run, Boolean(o.json))

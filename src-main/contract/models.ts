@@ -1,6 +1,7 @@
 // Models & Data: datasets, architectures, trained or imported models, and the train / evaluate jobs.
 import { z } from 'zod'
 import { method } from './define.ts'
+import { NoiseModel } from './robustness.ts'
 
 const Id = z.string().trim().min(1).max(200)
 
@@ -67,6 +68,19 @@ export const TrainParams = z.object({
   validationFraction: z.number().min(0).max(0.5).default(0.1),
   /** Early stopping: epochs without a better validation accuracy (0 turns it off). */
   patience: z.number().int().min(0).max(1000).default(0),
+  /** Noisy training: noise at chosen points while training (never at evaluation). */
+  noise: z
+    .object({
+      model: NoiseModel.default(NoiseModel.parse({})),
+      /** 'global' (every point but the input) or the ids of the points to train with noise. */
+      points: z.union([z.literal('global'), z.array(z.string().min(1)).min(1)]).default('global'),
+      sigma: z.number().min(0),
+      /** Per-sample σ = sigma + theta·|N(0,1)|. */
+      theta: z.number().min(0).default(0),
+      /** Ramp σ linearly from 0 over this many epochs (0: constant). */
+      rampEpochs: z.number().int().min(0).default(0),
+    })
+    .optional(),
 })
 export type TrainParams = z.output<typeof TrainParams>
 

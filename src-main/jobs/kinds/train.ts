@@ -8,7 +8,9 @@ import { loadDataset } from '../../engine/data/registry.ts'
 import { evaluate } from '../../engine/evaluate.ts'
 import { importLayersModel, layersModelFiles, type ModelMetadata } from '../../engine/model-files.ts'
 import { Network } from '../../engine/network.ts'
+import { trainingHooksForEpoch } from '../../engine/noise.ts'
 import { train } from '../../engine/train.ts'
+import { networkWeightStats } from '../../engine/weight-stats.ts'
 import { architecture } from '../../engine/zoo.ts'
 import type { JobContext } from '../context.ts'
 
@@ -38,7 +40,18 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
     for (const [name, content] of Object.entries(files)) context.artifact(`${folder}/${name}`, content)
   }
 
-  await train(net, dataset, { ...p, hooks: undefined }, {
+  const noise = p.noise
+  const hooksForEpoch = noise
+    ? trainingHooksForEpoch(net, {
+        model: noise.model,
+        scope: noise.points === 'global' ? { kind: 'global' } : { kind: 'set', name: 'trained', scales: Object.fromEntries(noise.points.map((id) => [id, 1])) },
+        sigma: noise.sigma,
+        theta: noise.theta,
+        rampEpochs: noise.rampEpochs,
+      })
+    : undefined
+
+  await train(net, dataset, { ...p, hooks: undefined, hooksForEpoch }, {
     signal: context.signal,
     startEpoch,
     onBatch: (fraction, epoch, loss) => context.progress(fraction * 0.97, 'training', `epoch ${epoch + 1} of ${p.epochs} · loss ${loss.toFixed(3)}`),
@@ -58,6 +71,8 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
   context.metric('test_accuracy', result.accuracy, 0)
   context.metric('test_loss', result.loss, 0)
   context.artifact('confusion.json', JSON.stringify({ classNames: dataset.classNames, confusion: result.confusion }))
+  // Whether training raised the signal-to-noise ratio or drove weights to the extremes shows in these.
+  context.artifact('weight-stats.json', JSON.stringify(networkWeightStats(net)))
   await saveModel('model')
   context.progress(1, 'done', `test accuracy ${(result.accuracy * 100).toFixed(1)}%`)
   net.dispose()
