@@ -1,0 +1,77 @@
+// The sweep job in real processes: cells stored as measured, a killed sweep resumes without measuring a cell twice
+// and ends with exactly the results of an uninterrupted sweep (the noise depends only on the seed and the cell).
+import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import type { JobProgress } from '../../../src-main/contract/index.ts'
+import { createCore, type Core } from '../../../src-main/core.ts'
+import { nodeJobLauncher } from '../../../src-main/jobs/node-launcher.ts'
+import type { JobProcess } from '../../../src-main/jobs/protocol.ts'
+import { tempHome, waitFor } from '../../helpers/temp-home.ts'
+
+describe('sweep job', () => {
+  let home: ReturnType<typeof tempHome>
+  let core: Core
+  let model: string
+  const launched: JobProcess[] = []
+  const ended = new Map<string, JobProgress>()
+  const finish = (uuid: string) => waitFor(() => ended.get(uuid), 180_000, `job ${uuid}`)
+  const cells = (uuid: string) => core.store.sweeps.cells(uuid).map(({ scope, sigma, repeat, correct, count }) => ({ scope, sigma, repeat, correct, count }))
+
+  beforeAll(async () => {
+    home = tempHome()
+    core = createCore({
+      dataDir: home.dir,
+      host: 'cli',
+      launch: () => {
+        const p = nodeJobLauncher()
+        launched.push(p)
+        return p
+      },
+    })
+    core.events.on((event, payload) => {
+      const p = payload as JobProgress
+      if (event === 'jobProgress' && ['finished', 'failed', 'killed'].includes(p.state)) ended.set(p.runUuid, p)
+    })
+    const trained = await core.api.startJob({ kind: 'train', params: { architecture: 'mlp-tfc', epochs: 1, validationFraction: 0 } })
+    expect((await finish(trained.uuid)).state).toBe('finished')
+    model = trained.uuid
+  }, 120_000)
+  afterAll(() => {
+    core.close()
+    home.remove()
+  })
+
+  const params = () => ({ model, strategy: 'grid' as const, grid: { from: 0.1, to: 100, count: 7 }, repeats: 2, limit: 400 })
+
+  it('measures a walking-noise grid and reports a midpoint per point', async () => {
+    const run = await core.api.startJob({ kind: 'sweep', params: params() })
+    expect((await finish(run.uuid)).state).toBe('finished')
+    const result = await core.api.getSweep({ run: run.uuid })
+    expect(result.scopes.map((s) => s.scope)).toEqual(['input', 'fc1', 'fc1.relu', 'fc2', 'fc2.relu', 'fc3', 'fc3.relu', 'logits'])
+    for (const scope of result.scopes) {
+      expect(scope.curve.map((p) => p.sigma)).toEqual([0, ...[0.1, 0.3162, 1, 3.162, 10, 31.62, 100].map((s) => expect.closeTo(s, 2))])
+      expect(scope.curve[0]!.accuracy).toBeGreaterThan(0.6)
+      expect(scope.curve.at(-1)!.accuracy).toBeLessThan(scope.curve[0]!.accuracy)
+      expect(scope.midpoint?.status).toBe('found')
+    }
+    // Every noisy cell of every scope: 8 scopes × 7 σ × 2 repeats, plus one clean cell each.
+    expect(cells(run.uuid)).toHaveLength(8 * (7 * 2 + 1))
+  })
+
+  it('resumes a killed sweep without measuring a cell twice, ending as an uninterrupted sweep ends', async () => {
+    const reference = (await core.api.listRuns({ kind: 'sweep' }))[0]!
+    const run = await core.api.startJob({ kind: 'sweep', params: params() })
+    await waitFor(() => cells(run.uuid).length >= 40, 120_000, 'some cells')
+    process.kill(launched.at(-1)!.pid!, 'SIGKILL')
+    expect((await finish(run.uuid)).state).toBe('failed')
+    ended.delete(run.uuid)
+    const before = cells(run.uuid)
+    expect(before.length).toBeLessThan(8 * 15)
+    await waitFor(() => core.jobs.list().length === 0, 10_000, 'process exit')
+
+    await core.api.resumeJob({ run: run.uuid })
+    expect((await finish(run.uuid)).state).toBe('finished')
+    const after = cells(run.uuid)
+    for (const cell of before) expect(after).toContainEqual(cell)
+    expect(after).toEqual(cells(reference.uuid))
+  })
+})
