@@ -58,14 +58,17 @@ describe('sweep job', () => {
   })
 
   it('resumes a killed sweep without measuring a cell twice, ending as an uninterrupted sweep ends', async () => {
-    const reference = (await core.api.listRuns({ kind: 'sweep' }))[0]!
-    const run = await core.api.startJob({ kind: 'sweep', params: params() })
-    await waitFor(() => cells(run.uuid).length >= 40, 120_000, 'some cells')
+    // Long enough (8 scopes × 13 σ × 3 repeats on 2000 samples) that the kill lands mid-sweep.
+    const long = { ...params(), grid: { from: 0.1, to: 100, count: 13 }, repeats: 3, limit: 2000 }
+    const reference = await core.api.startJob({ kind: 'sweep', params: long })
+    expect((await finish(reference.uuid)).state).toBe('finished')
+    const run = await core.api.startJob({ kind: 'sweep', params: long })
+    await waitFor(() => cells(run.uuid).length >= 20, 120_000, 'some cells')
     process.kill(launched.at(-1)!.pid!, 'SIGKILL')
     expect((await finish(run.uuid)).state).toBe('failed')
     ended.delete(run.uuid)
     const before = cells(run.uuid)
-    expect(before.length).toBeLessThan(8 * 15)
+    expect(before.length).toBeLessThan(8 * (13 * 3 + 1))
     await waitFor(() => core.jobs.list().length === 0, 10_000, 'process exit')
 
     await core.api.resumeJob({ run: run.uuid })
