@@ -65,7 +65,8 @@ function routeFusedConv2d(): void {
     const recording = tf.getBackend() === 'wasm' && tf.engine().state.gradientDepth > 0
     if (!dilated && !recording) return fused(args)
     let y: tf.Tensor = tf.conv2d(args.x, args.filter, args.strides, args.pad, args.dataFormat ?? 'NHWC', d, args.dimRoundingMode)
-    if (args.bias !== undefined) y = tf.add(y, args.bias)
+    // tf.layers passes bias: null for layers built without one.
+    if (args.bias != null) y = tf.add(y, args.bias)
     return activate(y, args) as tf.Tensor4D | tf.Tensor3D
   }
   ;(tf.fused as { conv2d: typeof fused }).conv2d = unfusedWhenDilated as typeof fused

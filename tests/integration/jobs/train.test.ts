@@ -49,6 +49,13 @@ describe('train job', () => {
     expect(await losses(c.uuid)).not.toEqual(await losses(a.uuid))
   })
 
+  it('trains LeNet-5-BN (convolutions without bias, batch norm, pooling) on the default backend', async () => {
+    const run = await core.api.startJob({ kind: 'train', params: { architecture: 'lenet5-bn', epochs: 1, validationFraction: 0 } })
+    expect((await finish(run.uuid)).state).toBe('finished')
+    const detail = await core.api.getRun({ run: run.uuid })
+    expect(detail.metrics.find((m) => m.key === 'test_accuracy')!.value).toBeGreaterThan(0.7)
+  })
+
   it('resumes from the last checkpoint after its process is killed, and ends as an uninterrupted run does', async () => {
     const reference = (await core.api.listRuns({ kind: 'train' })).at(-1)!
     const run = await core.api.startJob({ kind: 'train', params })
