@@ -1,11 +1,11 @@
 // The Models & Data room in real Chromium against real web mode: dataset samples, train from the form with live curves,
 // the trained model's layer table, an evaluation and its confusion matrix.
 import { mkdirSync } from 'node:fs'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hasChromium, launchChromium } from '../helpers/chromium.ts'
-import { tempHome } from '../helpers/temp-home.ts'
-import { startWebMode, type WebMode } from '../helpers/web-mode.ts'
+import { openAppSession, type AppSession } from '../helpers/app-session.ts'
+import { hasChromium } from '../helpers/chromium.ts'
+import type { WebMode } from '../helpers/web-mode.ts'
 
 /** The part of HTMLCanvasElement the test reads (the Node-side type check has no DOM library). */
 interface CanvasLike {
@@ -15,29 +15,18 @@ interface CanvasLike {
 }
 
 describe.skipIf(!hasChromium)('Models & Data view in web mode (Chromium)', () => {
-  let home: ReturnType<typeof tempHome>
+  let app: AppSession
   let web: WebMode
-  let browser: BrowserContext
   let page: Page
-  const pageErrors: string[] = []
+  let pageErrors: string[]
 
   beforeAll(async () => {
-    home = tempHome()
-    web = await startWebMode(home.dir)
-    browser = await launchChromium()
-    page = await browser.newPage()
-    page.on('pageerror', (error) => pageErrors.push(error.message))
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(`${message.text()} (${message.location().url})`)
-    })
+    app = await openAppSession()
+    ;({ web, page, pageErrors } = app)
     mkdirSync('test-results', { recursive: true })
   })
 
-  afterAll(async () => {
-    await browser?.close()
-    await web?.stop()
-    home?.remove()
-  })
+  afterAll(() => app?.close())
 
   it('shows the embedded dataset, trains mlp-tfc from the form with live curves, and evaluates the model', { timeout: 90_000 }, async () => {
     await page.goto(`${web.url}#/models`)

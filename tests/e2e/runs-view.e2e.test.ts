@@ -1,34 +1,23 @@
 // The Runs view and the jobs tray in real Chromium against real web mode: start, watch, cancel, reload, verify.
 import { mkdirSync } from 'node:fs'
-import type { BrowserContext, Page } from 'playwright-core'
+import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import { hasChromium, launchChromium } from '../helpers/chromium.ts'
-import { tempHome } from '../helpers/temp-home.ts'
-import { startWebMode, type WebMode } from '../helpers/web-mode.ts'
+import { openAppSession, type AppSession } from '../helpers/app-session.ts'
+import { hasChromium } from '../helpers/chromium.ts'
+import type { WebMode } from '../helpers/web-mode.ts'
 
 describe.skipIf(!hasChromium)('Runs view in web mode (Chromium)', () => {
-  let home: ReturnType<typeof tempHome>
+  let app: AppSession
   let web: WebMode
-  let browser: BrowserContext
   let page: Page
-  const pageErrors: string[] = []
+  let pageErrors: string[]
 
   beforeAll(async () => {
-    home = tempHome()
-    web = await startWebMode(home.dir)
-    browser = await launchChromium()
-    page = await browser.newPage()
-    page.on('pageerror', (error) => pageErrors.push(error.message))
-    page.on('console', (message) => {
-      if (message.type() === 'error') pageErrors.push(`${message.text()} (${message.location().url})`)
-    })
+    app = await openAppSession()
+    ;({ web, page, pageErrors } = app)
   })
 
-  afterAll(async () => {
-    await browser?.close()
-    await web?.stop()
-    home?.remove()
-  })
+  afterAll(() => app?.close())
 
   it('starts two selftest jobs, cancels one, and finds both runs with the right status and metrics after a reload', async () => {
     await page.goto(web.url)

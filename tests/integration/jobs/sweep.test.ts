@@ -1,44 +1,25 @@
 // The sweep job in real processes: cells stored as measured, a killed sweep resumes without measuring a cell twice
 // and ends with exactly the results of an uninterrupted sweep (the noise depends only on the seed and the cell).
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { JobProgress } from '../../../src-main/contract/index.ts'
-import { createCore, type Core } from '../../../src-main/core.ts'
-import { nodeJobLauncher } from '../../../src-main/jobs/node-launcher.ts'
-import type { JobProcess } from '../../../src-main/jobs/protocol.ts'
-import { tempHome, waitFor } from '../../helpers/temp-home.ts'
+import type { Core } from '../../../src-main/core.ts'
+import { jobHarness, type JobHarness } from '../../helpers/job-harness.ts'
+import { waitFor } from '../../helpers/temp-home.ts'
 
 describe('sweep job', () => {
-  let home: ReturnType<typeof tempHome>
+  let harness: JobHarness
   let core: Core
   let model: string
-  const launched: JobProcess[] = []
-  const ended = new Map<string, JobProgress>()
-  const finish = (uuid: string) => waitFor(() => ended.get(uuid), 180_000, `job ${uuid}`)
+  const finish = (uuid: string) => harness.finish(uuid)
   const cells = (uuid: string) => core.store.sweeps.cells(uuid).map(({ scope, sigma, repeat, correct, count }) => ({ scope, sigma, repeat, correct, count }))
 
   beforeAll(async () => {
-    home = tempHome()
-    core = createCore({
-      dataDir: home.dir,
-      host: 'cli',
-      launch: () => {
-        const p = nodeJobLauncher()
-        launched.push(p)
-        return p
-      },
-    })
-    core.events.on((event, payload) => {
-      const p = payload as JobProgress
-      if (event === 'jobProgress' && ['finished', 'failed', 'killed'].includes(p.state)) ended.set(p.runUuid, p)
-    })
+    harness = jobHarness()
+    core = harness.core
     const trained = await core.api.startJob({ kind: 'train', params: { architecture: 'mlp-tfc', epochs: 1, validationFraction: 0 } })
     expect((await finish(trained.uuid)).state).toBe('finished')
     model = trained.uuid
   }, 120_000)
-  afterAll(() => {
-    core.close()
-    home.remove()
-  })
+  afterAll(() => harness.close())
 
   const params = () => ({ model, strategy: 'grid' as const, grid: { from: 0.1, to: 100, count: 7 }, repeats: 2, limit: 400 })
 
@@ -64,9 +45,9 @@ describe('sweep job', () => {
     expect((await finish(reference.uuid)).state).toBe('finished')
     const run = await core.api.startJob({ kind: 'sweep', params: long })
     await waitFor(() => cells(run.uuid).length >= 20, 120_000, 'some cells')
-    process.kill(launched.at(-1)!.pid!, 'SIGKILL')
+    process.kill(harness.launched.at(-1)!.pid!, 'SIGKILL')
     expect((await finish(run.uuid)).state).toBe('failed')
-    ended.delete(run.uuid)
+    harness.ended.delete(run.uuid)
     const before = cells(run.uuid)
     expect(before.length).toBeLessThan(8 * (13 * 3 + 1))
     await waitFor(() => core.jobs.list().length === 0, 10_000, 'process exit')

@@ -1,41 +1,22 @@
 // The train job in real processes: deterministic for a seed, resumable from its checkpoint after a kill -9.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { JobProgress } from '../../../src-main/contract/index.ts'
-import { createCore, type Core } from '../../../src-main/core.ts'
-import { nodeJobLauncher } from '../../../src-main/jobs/node-launcher.ts'
-import type { JobProcess } from '../../../src-main/jobs/protocol.ts'
-import { tempHome, waitFor } from '../../helpers/temp-home.ts'
+import type { Core } from '../../../src-main/core.ts'
+import { jobHarness, type JobHarness } from '../../helpers/job-harness.ts'
+import { waitFor } from '../../helpers/temp-home.ts'
 
 describe('train job', () => {
-  let home: ReturnType<typeof tempHome>
+  let harness: JobHarness
   let core: Core
-  const launched: JobProcess[] = []
-  const ended = new Map<string, JobProgress>()
-  const finish = (uuid: string) => waitFor(() => ended.get(uuid), 180_000, `job ${uuid}`)
+  const finish = (uuid: string) => harness.finish(uuid)
   const params = { architecture: 'mlp-tfc', epochs: 3, batchSize: 128, seed: 7, validationFraction: 0.1 }
   const losses = async (uuid: string) =>
     (await core.api.getRun({ run: uuid })).metrics.filter((m) => m.key === 'train_loss').map((m) => [m.step, m.value])
 
   beforeAll(() => {
-    home = tempHome()
-    core = createCore({
-      dataDir: home.dir,
-      host: 'cli',
-      launch: () => {
-        const p = nodeJobLauncher()
-        launched.push(p)
-        return p
-      },
-    })
-    core.events.on((event, payload) => {
-      const p = payload as JobProgress
-      if (event === 'jobProgress' && ['finished', 'failed', 'killed'].includes(p.state)) ended.set(p.runUuid, p)
-    })
+    harness = jobHarness()
+    core = harness.core
   })
-  afterAll(() => {
-    core.close()
-    home.remove()
-  })
+  afterAll(() => harness.close())
 
   it('gives identical metrics for the same seed on the same backend', async () => {
     const a = await core.api.startJob({ kind: 'train', params })
@@ -61,9 +42,9 @@ describe('train job', () => {
     const run = await core.api.startJob({ kind: 'train', params })
     await waitFor(() => core.store.runs.lastSteps(run.uuid).train_loss === 0, 120_000, 'first epoch')
     await waitFor(() => (core.api.getRun({ run: run.uuid }).then((r) => r.artifacts.some((a) => a.path === 'checkpoint/model.json'))), 30_000, 'checkpoint')
-    process.kill(launched.at(-1)!.pid!, 'SIGKILL')
+    process.kill(harness.launched.at(-1)!.pid!, 'SIGKILL')
     expect((await finish(run.uuid)).state).toBe('failed')
-    ended.delete(run.uuid)
+    harness.ended.delete(run.uuid)
     await waitFor(() => core.jobs.list().length === 0, 10_000, 'process exit')
 
     await core.api.resumeJob({ run: run.uuid })
