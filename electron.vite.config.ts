@@ -12,6 +12,7 @@ export default defineConfig({
         input: {
           index: resolve('src-main/index.ts'),
           'job-host': resolve('src-main/jobs/job-host.ts'),
+          'sweep-worker': resolve('src-main/jobs/sweep-worker.ts'),
         },
       },
     },

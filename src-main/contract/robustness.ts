@@ -41,6 +41,8 @@ export const SweepParams = z.object({
   toleranceDecades: z.number().positive().max(2).default(0.05),
   /** Evaluate only the first N test samples (all when omitted). */
   limit: z.number().int().min(10).optional(),
+  /** Worker threads sharing the scopes (default: one per core). */
+  workers: z.number().int().min(1).max(64).optional(),
 })
 export type SweepParams = z.output<typeof SweepParams>
 

@@ -1,6 +1,8 @@
 // Entry of a job process: receives one 'start', runs that job function, streams results to the parent, exits.
 // Runs under child_process.fork (Node) or Electron's utilityProcess (parentPort); both are handled here.
 import '../warnings.ts'
+import { dirname } from 'node:path'
+import { fileURLToPath } from 'node:url'
 import { createJobContext, type JobFunction } from './context.ts'
 import { jobKinds } from './kinds/index.ts'
 import type { FromJob, ToJob } from './protocol.ts'
@@ -20,6 +22,9 @@ function onMessage(listener: (message: ToJob) => void): void {
   if (parentPort) parentPort.on('message', (event) => listener(event.data as ToJob))
   else process.on('message', (message) => listener(message as ToJob))
 }
+
+// Helpers that start threads (sweep workers) find their entry files next to this one.
+process.env.BENCHSIDE_JOB_DIR = dirname(fileURLToPath(import.meta.url))
 
 // An orphaned job must not keep computing: when the parent goes, so do we.
 process.on('disconnect', () => process.exit(1))

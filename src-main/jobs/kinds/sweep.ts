@@ -1,68 +1,84 @@
 // The sweep job: noise at injection points (one at a time, all at once, or a weighted set) over σ, evaluated on the
-// test split; every cell is stored as it is measured, the midpoint noise level of each scope is found adaptively or
-// from the dense grid, and a stopped sweep resumes from its stored cells.
+// test split. The scopes are spread over worker threads, one per core; every cell is stored as it is measured, and a
+// stopped sweep resumes from its stored cells.
+import { availableParallelism } from 'node:os'
+import { dirname, join } from 'node:path'
+import { fileURLToPath, pathToFileURL } from 'node:url'
+import { Worker } from 'node:worker_threads'
 import { initBackend } from '../../engine/backend.ts'
-import { loadDataset } from '../../engine/data/registry.ts'
-import { adaptiveMidpoint, denseMidpoint, logGrid, type CellCounts } from '../../engine/midpoint.ts'
 import { importLayersModel } from '../../engine/model-files.ts'
-import { scopeId, type NoiseScope } from '../../engine/noise.ts'
-import { addCost, cellKey, emptyCost, runSweep, type CellResult } from '../../engine/sweep.ts'
+import type { NoiseScope } from '../../engine/noise.ts'
+import { addCost, emptyCost, type CellResult } from '../../engine/sweep.ts'
 import type { JobContext, JobFunction } from '../context.ts'
+import { runSweepShare, type ScopeSummary, type SweepShare } from '../sweep-study.ts'
 
 const sweepJob: JobFunction<'sweep'> = async (context: JobContext<'sweep'>) => {
   const p = context.params
-  context.progress(0, 'preparing', 'loading the model and the dataset')
+  context.progress(0, 'preparing', 'loading the model')
   context.param('backend', (await initBackend()).name)
   const { net, metadata } = await importLayersModel(context.inputs.modelJson)
-  const loaded = loadDataset(context.inputs.dataset)
-  const dataset = { ...loaded, normalization: metadata.normalization }
-  const classes = metadata.classNames.length
-
+  const order = net.points.map((point) => point.id)
+  // flatten only reshapes: noise there is noise on its input.
   const scopes: NoiseScope[] =
     p.scope.kind === 'walking'
       ? net.points.filter((point) => point.op !== 'flatten').map((point) => ({ kind: 'point', point: point.id }))
       : p.scope.kind === 'global'
         ? [{ kind: 'global' }]
         : [{ kind: 'set', name: p.scope.name, scales: p.scope.scales }]
-
-  // Everything measured so far, this launch or before an interruption.
-  const results = new Map<string, CellResult>((context.resume?.sweepCells ?? []).map((c) => [cellKey(c), c]))
-  let cost = emptyCost()
-  const summaries: { scope: string; midpoint: unknown; passes: number; stopped: string }[] = []
-
-  for (const [index, scope] of scopes.entries()) {
-    const id = scopeId(scope)
-    const evaluate = async (requests: readonly { sigma: number; repeat: number }[]): Promise<CellCounts[]> => {
-      const report = await runSweep(
-        net,
-        dataset,
-        dataset.test,
-        { cells: requests.map((r) => ({ scope, sigma: r.sigma, repeat: r.repeat })), noise: p.noise, seed: p.seed, limit: p.limit },
-        {
-          done: new Set(results.keys()),
-          signal: context.signal,
-          onCell: (cell) => {
-            results.set(cellKey(cell), cell)
-            context.cells([cell])
-          },
-          onProgress: (fraction) => context.progress((index + Math.min(fraction, 0.99)) / scopes.length, 'sweeping', `${id} (${index + 1} of ${scopes.length})`),
-        },
-      )
-      cost = addCost(cost, report.cost)
-      return requests.map((r) => results.get(cellKey({ scope: id, sigma: r.sigma, repeat: r.repeat }))!)
-    }
-    const found =
-      p.strategy === 'adaptive'
-        ? await adaptiveMidpoint(evaluate, { classes, range: [p.grid.from, p.grid.to], repeats: p.repeats, toleranceDecades: p.toleranceDecades })
-        : await denseMidpoint(evaluate, { classes, sigmas: logGrid(p.grid.from, p.grid.to, p.grid.count), repeats: p.repeats })
-    if (found.estimate.sigma !== null) context.metric(`midpoint:${id}`, found.estimate.sigma, 0)
-    summaries.push({ scope: id, midpoint: found.estimate, passes: found.passes, stopped: found.stopped })
-  }
-  context.metric('layer_evaluations', cost.layerEvaluations, 0)
-  context.metric('cells', results.size, 0)
-  context.artifact('midpoints.json', JSON.stringify({ strategy: p.strategy, classes, scopes: summaries, cost }, null, 2))
-  context.progress(1, 'done', `${scopes.length} scope(s), ${results.size} cells`)
   net.dispose()
+
+  const workers = Math.max(1, Math.min(p.workers ?? availableParallelism(), scopes.length))
+  context.param('workers', workers)
+  const shares = Array.from({ length: workers }, (_, w): SweepShare => ({
+    modelJson: context.inputs.modelJson,
+    dataset: context.inputs.dataset,
+    params: p,
+    scopes: scopes.filter((_, i) => i % workers === w),
+    known: context.resume?.sweepCells ?? [],
+  }))
+  const progress = new Array<number>(workers).fill(0)
+  const report = (w: number, fraction: number) => {
+    progress[w] = fraction
+    context.progress(progress.reduce((a, b) => a + b, 0) / workers, 'sweeping', `${scopes.length} scope(s) on ${workers} worker(s)`)
+  }
+  const onCell = (cell: CellResult) => context.cells([cell])
+
+  const results = await Promise.all(
+    shares.map((share, w) =>
+      workers === 1 ? runSweepShare(share, { onCell, onProgress: (f) => report(w, f), signal: context.signal }) : inWorker(share, onCell, (f) => report(w, f)),
+    ),
+  )
+  const summaries = results.flat().sort((a, b) => order.indexOf(a.scope) - order.indexOf(b.scope))
+  for (const s of summaries) if (s.midpoint.sigma !== null) context.metric(`midpoint:${s.scope}`, s.midpoint.sigma, 0)
+  const cost = summaries.reduce((total, s) => addCost(total, s.cost), emptyCost())
+  context.metric('layer_evaluations', cost.layerEvaluations, 0)
+  context.artifact('midpoints.json', JSON.stringify({ strategy: p.strategy, classes: metadata.classNames.length, workers, scopes: summaries, cost }, null, 2))
+  context.progress(1, 'done', `${scopes.length} scope(s)`)
+}
+
+/** The worker sits next to the job host: sweep-worker.js in a build, or sweep-worker.ts run through tsx. */
+function startWorker(share: SweepShare): Worker {
+  const hostDir = process.env.BENCHSIDE_JOB_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..')
+  if (!import.meta.url.endsWith('.ts')) return new Worker(join(hostDir, 'sweep-worker.js'), { workerData: share })
+  // Loader hooks do not carry over into worker threads: register tsx there first.
+  const tsx = import.meta.resolve('tsx/esm/api')
+  const entry = pathToFileURL(join(hostDir, 'sweep-worker.ts')).href
+  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
+  return new Worker(bootstrap, { eval: true, workerData: share })
+}
+
+function inWorker(share: SweepShare, onCell: (cell: CellResult) => void, onProgress: (fraction: number) => void): Promise<ScopeSummary[]> {
+  return new Promise((resolve, reject) => {
+    const worker = startWorker(share)
+    worker.on('message', (message: { type: string; cell?: CellResult; fraction?: number; summaries?: ScopeSummary[]; message?: string }) => {
+      if (message.type === 'cell') onCell(message.cell!)
+      else if (message.type === 'progress') onProgress(message.fraction!)
+      else if (message.type === 'done') resolve(message.summaries!)
+      else if (message.type === 'error') reject(new Error(message.message))
+    })
+    worker.on('error', reject)
+    worker.on('exit', (code) => code !== 0 && reject(new Error(`A sweep worker stopped with code ${code}.`)))
+  })
 }
 
 export default sweepJob

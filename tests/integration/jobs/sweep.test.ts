@@ -58,4 +58,13 @@ describe('sweep job', () => {
     for (const cell of before) expect(after).toContainEqual(cell)
     expect(after).toEqual(cells(reference.uuid))
   })
+
+  it('gives the same cells on one worker thread as spread over two', async () => {
+    const one = await core.api.startJob({ kind: 'sweep', params: { ...params(), workers: 1 } })
+    const two = await core.api.startJob({ kind: 'sweep', params: { ...params(), workers: 2 } })
+    expect((await finish(one.uuid)).state).toBe('finished')
+    expect((await finish(two.uuid)).state).toBe('finished')
+    expect((await core.api.getRun({ run: two.uuid })).params.workers).toBe('2')
+    expect(cells(two.uuid)).toEqual(cells(one.uuid))
+  })
 })
