@@ -23,6 +23,7 @@ export function registerRobustnessCommands(program: Command, openCore: () => Cor
     .option('--seed <n>', 'seed', Number, 1)
     .option('--tolerance <decades>', 'adaptive search: stop when the midpoint is known to this many decades of σ', Number, 0.05)
     .option('--limit <n>', 'evaluate only the first n test samples', Number)
+    .option('--name <name>', 'a name for the run')
     .option('--json', 'print the result as JSON')
     .action(async (model: string, o) => {
       const [from, to, count] = String(o.sigmas).split(':').map(Number)
@@ -32,6 +33,7 @@ export function registerRobustnessCommands(program: Command, openCore: () => Cor
       const core = openCore()
       const run = await core.api.startJob({
         kind: 'sweep',
+        name: o.name ?? `sweep of ${model.slice(0, 8)} · ${o.noise} · ${o.points ? 'set' : o.scope}`,
         params: {
           model,
           dataset: o.dataset,
