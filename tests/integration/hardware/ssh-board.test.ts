@@ -6,7 +6,7 @@ import { defaultAgentSourceDir } from '../../../src-main/hardware/agent-source.t
 import { BoardError } from '../../../src-main/hardware/board.ts'
 import { hostId, JsonFileKnownHosts } from '../../../src-main/hardware/known-hosts.ts'
 import { SshBoard, type SshBoardOptions } from '../../../src-main/hardware/ssh-board.ts'
-import { freePort, SshdFixture, sshdAvailable } from './sshd-fixture.ts'
+import { freePort, newSshFixture, sshServerKind, type SshFixture } from './ssh-fixture.ts'
 
 /** Processes whose working folder is the given one: the remote agent runs in its version folder. */
 function processesIn(dir: string): number[] {
@@ -32,8 +32,8 @@ async function caught(promise: Promise<unknown>): Promise<BoardError> {
   throw new Error('expected the promise to reject')
 }
 
-describe.skipIf(!sshdAvailable())('SSH board against a real sshd on 127.0.0.1', () => {
-  let sshd: SshdFixture
+describe(`SSH board against a real SSH server (${sshServerKind}) on 127.0.0.1`, () => {
+  let sshd: SshFixture
   let work: string
   let knownHostsFile: string
   const boards: SshBoard[] = []
@@ -54,7 +54,7 @@ describe.skipIf(!sshdAvailable())('SSH board against a real sshd on 127.0.0.1', 
   }
 
   beforeAll(async () => {
-    sshd = new SshdFixture()
+    sshd = newSshFixture()
     await sshd.start()
     work = mkdtempSync(join(tmpdir(), 'benchside-ssh-board-'))
     knownHostsFile = join(work, 'known-hosts.json')

@@ -8,7 +8,7 @@ import type { JobProgress } from '../../../src-main/contract/index.ts'
 import { createCore, isProcessAlive, type Core } from '../../../src-main/core.ts'
 import { nodeJobLauncher } from '../../../src-main/jobs/node-launcher.ts'
 import { tempHome, waitFor } from '../../helpers/temp-home.ts'
-import { freePort, SshdFixture, sshdAvailable } from '../hardware/sshd-fixture.ts'
+import { freePort, newSshFixture, sshServerKind, type SshFixture } from '../hardware/ssh-fixture.ts'
 
 describe('boards and operators', () => {
   let home: ReturnType<typeof tempHome>
@@ -94,10 +94,10 @@ describe('boards and operators', () => {
     core.store.boards.releaseLease('local', process.pid)
   })
 
-  describe.skipIf(!sshdAvailable())('SSH boards', () => {
-    let sshd: SshdFixture
+  describe(`SSH boards (${sshServerKind})`, () => {
+    let sshd: SshFixture
     beforeAll(async () => {
-      sshd = new SshdFixture()
+      sshd = newSshFixture()
       await sshd.start()
     })
     afterAll(async () => {
