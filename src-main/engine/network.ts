@@ -27,6 +27,8 @@ export type ComputeOverride = (input: tf.Tensor, weights: { kernel: tf.Tensor; b
 export interface Hooks {
   after?: ReadonlyMap<string, PointHook>
   compute?: ReadonlyMap<string, ComputeOverride>
+  /** Trainable variables the hooks own (learned quantization scales); training updates them with the weights. */
+  variables?: ReadonlyMap<string, tf.Variable>
 }
 
 export interface ForwardOptions {

@@ -59,6 +59,7 @@ export async function train(net: Network, dataset: Dataset, options: TrainOption
       const learningRate = learningRateAt(options, epoch)
       ;(optimizer as unknown as { learningRate: number }).learningRate = learningRate
       const hooks = options.hooksForEpoch?.(epoch) ?? options.hooks
+      const trainable = hooks?.variables?.size ? [...variables, ...hooks.variables.values()] : variables
       // The shuffle of epoch e depends only on (seed, e), so a resumed run sees the same batches.
       const order = shuffled([...Array(dataset.train.count).keys()], seededRandom(options.seed * 1000 + epoch))
       let lossSum = 0
@@ -75,7 +76,7 @@ export async function train(net: Network, dataset: Dataset, options: TrainOption
             return tf.losses.softmaxCrossEntropy(tf.oneHot(y, classes), logits) as tf.Scalar
           },
           true,
-          variables,
+          trainable,
         )!
         const [lossValue, correctValue] = await Promise.all([loss.data(), correct!.data()])
         tf.dispose([x, y, loss, correct!])
