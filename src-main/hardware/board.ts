@@ -126,3 +126,13 @@ export function capabilitiesOf(info: BoardInfo): BoardCapabilities {
     caches: info.caches,
   }
 }
+
+/** A board's info(), asked once: later calls share the answer, and a failed attempt is forgotten so the next retries. */
+export function onceInfo(load: () => Promise<BoardInfo>): () => Promise<BoardInfo> {
+  let cached: Promise<BoardInfo> | null = null
+  return () =>
+    (cached ??= load().catch((error: unknown) => {
+      cached = null
+      throw error
+    }))
+}

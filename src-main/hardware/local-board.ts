@@ -9,6 +9,7 @@ import { AGENT_BINARY, BUILD_SCRIPT, compileError, loadAgentSource, type AgentSo
 import {
   BoardError,
   capabilitiesOf,
+  onceInfo,
   type AgentAnswer,
   type AgentArgs,
   type AgentOperation,
@@ -68,7 +69,6 @@ export class LocalBoard implements Board {
   private readonly label = `this computer (${hostname()})`
   private readonly children = new Set<ChildProcess>()
   private binary: Promise<string> | null = null
-  private cachedInfo: Promise<BoardInfo> | null = null
   private closed = false
 
   constructor(private readonly options: LocalBoardOptions) {
@@ -116,16 +116,7 @@ export class LocalBoard implements Board {
     }
   }
 
-  info(): Promise<BoardInfo> {
-    this.cachedInfo ??= this.run('info').then(
-      (answer) => toBoardInfo(answer, this.id, this.kind, this.label),
-      (error: unknown) => {
-        this.cachedInfo = null
-        throw error
-      },
-    )
-    return this.cachedInfo
-  }
+  readonly info = onceInfo(async () => toBoardInfo(await this.run('info'), this.id, this.kind, this.label))
 
   async capabilities(): Promise<BoardCapabilities> {
     return capabilitiesOf(await this.info())

@@ -8,6 +8,7 @@ import { AGENT_BINARY, BUILD_SCRIPT, compileError, loadAgentSource, type AgentSo
 import {
   BoardError,
   capabilitiesOf,
+  onceInfo,
   type AgentAnswer,
   type AgentArgs,
   type AgentOperation,
@@ -74,7 +75,6 @@ export class SshBoard implements Board {
   private client: Client | null = null
   private connecting: Promise<Client> | null = null
   private prepared: Promise<{ hasTimeout: boolean }> | null = null
-  private cachedInfo: Promise<BoardInfo> | null = null
   private lastHostKey: HostKeyStatus | null = null
 
   constructor(private readonly options: SshBoardOptions) {
@@ -277,16 +277,7 @@ export class SshBoard implements Board {
     return { hasTimeout }
   }
 
-  info(): Promise<BoardInfo> {
-    this.cachedInfo ??= this.run('info').then(
-      (answer) => toBoardInfo(answer, this.id, this.kind, this.label),
-      (error: unknown) => {
-        this.cachedInfo = null
-        throw error
-      },
-    )
-    return this.cachedInfo
-  }
+  readonly info = onceInfo(async () => toBoardInfo(await this.run('info'), this.id, this.kind, this.label))
 
   async capabilities(): Promise<BoardCapabilities> {
     return capabilitiesOf(await this.info())

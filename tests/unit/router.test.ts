@@ -36,6 +36,45 @@ describe('router', () => {
     expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', field: 'kind' } })
   })
 
+  it.each([
+    ['getDataset', { id: 42 }, 'id'],
+    ['importDataset', { path: '' }, 'path'],
+    ['describeArchitecture', { architecture: ['lenet5'] }, 'architecture'],
+    ['exportModel', { model: 'm', format: 'onnx', path: '/tmp/x' }, 'format'],
+    ['importModel', { path: 7 }, 'path'],
+    ['addBoard', { id: 'Bad Id!', host: 'pi', username: 'pi' }, 'id'],
+    ['addBoard', { id: 'rpi', host: 'pi', username: 'pi', port: 70000 }, 'port'],
+    ['testBoard', {}, 'board'],
+    ['getRoofline', { board: '' }, 'board'],
+    ['importLatencyTable', { csv: '' }, 'csv'],
+    ['getSweep', { run: null }, 'run'],
+    ['startJob', { kind: 'train', params: { epochs: 0 } }, 'params.epochs'],
+    ['startJob', { kind: 'train', params: { noise: { sigma: -1 } } }, 'params.noise.sigma'],
+    ['startJob', { kind: 'sweep', params: { model: 'm', noise: { kind: 'pink' } } }, 'params.noise.kind'],
+    ['startJob', { kind: 'sweep', params: { model: 'm', scope: { kind: 'set', name: 's', scales: { fc1: -2 } } } }, 'params.scope.scales.fc1'],
+    ['startJob', { kind: 'roofline', params: { sizes: [] } }, 'params.sizes'],
+    ['startJob', { kind: 'layer-latency', params: { model: 'm', policy: [{ keep: 0, bits: 8 }] } }, 'params.policy.0.keep'],
+  ])('refuses bad arguments to %s, naming %j', async (method, args, field) => {
+    const reply = await core.router.handle(method, args)
+    expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', field } })
+  })
+
+  it('refuses ids that name nothing with a user error (not an internal one), creating no run', async () => {
+    for (const [method, args] of [
+      ['getDataset', { id: 'no-such-dataset' }],
+      ['getModel', { model: 'no-such-model' }],
+      ['testBoard', { board: 'no-such-board' }],
+      ['startJob', { kind: 'train', params: { dataset: 'no-such-dataset' } }],
+      ['startJob', { kind: 'sweep', params: { model: 'no-such-model' } }],
+      ['getSweep', { run: 'no-such-run' }],
+    ] as const) {
+      const reply = await core.router.handle(method, args)
+      expect(reply.ok, `${method} ${JSON.stringify(args)}`).toBe(false)
+      if (!reply.ok) expect(['NOT_FOUND', 'INVALID_ARGS'], `${method}: ${reply.error.message}`).toContain(reply.error.code)
+    }
+    expect(core.store.runs.list()).toEqual([])
+  })
+
   it('refuses an unknown method', async () => {
     const reply = await core.router.handle('dropAllTables', {})
     expect(reply).toMatchObject({ ok: false, error: { code: 'UNKNOWN_METHOD' } })
