@@ -55,7 +55,7 @@ export function createCore(options: CoreOptions): Core {
     prepareInputs: (spec) => prepareJobInputs(spec, datasets, models),
     launchInline: () => inlineJobProcess({ boards: boardAccess, latency: store.latency }),
   })
-  const router = new Router(createHandlers({ host: options.host, store, jobs, datasets, models, boards, runsChanged }))
+  const router = new Router(createHandlers({ host: options.host, store, jobs, datasets, models, boards, boardAccess, runsChanged }))
   const api = createClient({
     call: (method, args) => router.handle(method, args).then((reply) => ({ id: 0, ...reply })),
     subscribe: (listener) => events.on(listener),

@@ -82,6 +82,33 @@ export function registerBoardCommands(program: Command, openCore: OpenCore): voi
       )
     })
   ops
+    .command('measure <operation>')
+    .description('measure one operation on a board (peak_flops, bandwidth, gemm_f32, gemm_i8, gemm_bitserial, conv2d, network); kept in the latency table')
+    .option('--board <id>', 'board id', 'local')
+    .option('-a, --arg <key=value>', 'an agent argument (repeatable), e.g. -a m=512 -a n=512 -a k=512', (v: string, all: string[]) => [...all, v], [])
+    .option('--force', 'measure again even when the latency table has it')
+    .option('--json', 'print JSON')
+    .action(async (operation: string, o) => {
+      const args = Object.fromEntries(
+        (o.arg as string[]).map((pair) => {
+          const at = pair.indexOf('=')
+          if (at < 1) throw new Error(`Write agent arguments as key=value, not '${pair}'.`)
+          const raw = pair.slice(at + 1)
+          const number = Number(raw)
+          return [pair.slice(0, at), raw === 'true' ? true : raw === 'false' ? false : Number.isFinite(number) && raw !== '' ? number : raw]
+        }),
+      )
+      const result = await openCore().api.measureOperation({ board: o.board, operation: operation as 'gemm_f32', args, force: Boolean(o.force) })
+      if (o.json) return printJson(result)
+      const a = result.answer as { gops_per_s?: number; gb_per_s?: number; intensity_ops_per_byte?: number }
+      const rate = a.gops_per_s !== undefined ? `${a.gops_per_s.toFixed(1)} GOP/s` : a.gb_per_s !== undefined ? `${a.gb_per_s.toFixed(1)} GB/s` : ''
+      console.log(
+        `${operation} on ${o.board}: median ${(result.medianS * 1e6).toFixed(2)} µs (${(result.minS * 1e6).toFixed(2)}–${(result.maxS * 1e6).toFixed(2)})` +
+          `${rate ? ` · ${rate}` : ''}${a.intensity_ops_per_byte !== undefined ? ` · intensity ${a.intensity_ops_per_byte.toFixed(1)} ops/byte` : ''}` +
+          `${result.cached ? ' · from the latency table (use --force to measure again)' : ''}`,
+      )
+    })
+  ops
     .command('layers <model>')
     .description("time a model's dense and conv layers on a board (a job)")
     .option('--board <id>', 'board id', 'local')

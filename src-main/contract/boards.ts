@@ -87,7 +87,20 @@ export const LayerLatencyResult = z.object({
 })
 export type LayerLatencyResult = z.infer<typeof LayerLatencyResult>
 
+const MeasurableOperation = z.enum(['peak_flops', 'bandwidth', 'gemm_f32', 'gemm_i8', 'gemm_bitserial', 'conv2d', 'network'])
+
 export const boardMethods = {
+  measureOperation: method(
+    z.object({
+      board: BoardId.default('local'),
+      operation: MeasurableOperation,
+      /** The agent's arguments for the operation (docs/board-agent.md), e.g. {m: 512, n: 512, k: 512}. */
+      args: z.record(z.string(), z.union([z.string().max(10_000), z.number(), z.boolean(), z.array(z.number())])).default({}),
+      force: z.boolean().default(false),
+    }),
+    z.object({ cached: z.boolean(), medianS: z.number(), minS: z.number(), maxS: z.number(), answer: z.record(z.string(), z.unknown()) }),
+    'Measures one operation on a board (or returns the latency table’s entry for it) — each configuration once unless forced.',
+  ),
   getRoofline: method(z.object({ board: BoardId }), RooflineStudy.nullable(), 'The latest finished roofline study of a board, or null.'),
   getLayerLatency: method(z.object({ board: BoardId, model: z.string().trim().min(1) }), LayerLatencyResult.nullable(), 'The latest layer-by-layer latency of a model on a board, or null.'),
   listBoards: method(z.object({}).default({}), z.array(BoardSummary), 'This computer and the SSH boards that were added.'),

@@ -56,21 +56,10 @@ export async function measureRoofline(board: Board, latency: MeasurementCache, o
   const steps = 1 + 3 + options.sizes.length * (2 + options.bits.length)
   let done = 0
   const measure = async (operation: AgentOperation, args: AgentArgs, dtype: string, layout = ''): Promise<AgentAnswer> => {
-    options.signal?.throwIfAborted()
     options.onProgress?.(done / steps, `${operation} ${shapeKey(args)}`)
-    const key = { boardId: board.id, agentVersion: info.agentVersion, operation, shape: shapeKey(args), dtype, layout }
-    const entry = await latency.measureOnce(
-      key,
-      async () => {
-        const answer = await board.run(operation, { ...TIMING, ...args }, { signal: options.signal, timeoutMs: 600_000 })
-        // peak_flops times per core and on all cores; its single-core timing stands for the entry.
-        const timed = (answer.median_s === undefined ? answer.per_core : answer) as { median_s: number; min_s: number; max_s: number }
-        return { medianS: timed.median_s, minS: timed.min_s, maxS: timed.max_s, raw: answer }
-      },
-      { force: options.force },
-    )
+    const answer = await measureOnBoard(board, info, latency, operation, args, { dtype, layout, force: options.force, signal: options.signal })
     done++
-    return entry.raw as AgentAnswer
+    return answer
   }
 
   const peak = await measure('peak_flops', { threads: options.threads }, 'f32')
@@ -113,6 +102,39 @@ export async function measureRoofline(board: Board, latency: MeasurementCache, o
     ridges: ridgePoints(ceilings),
     operators,
   }
+}
+
+/** The latency-table key parts the agent's arguments do not name: element type and data layout. */
+export function dtypeOf(operation: AgentOperation, args: AgentArgs): { dtype: string; layout: string } {
+  if (operation === 'gemm_i8') return { dtype: 'i8', layout: '' }
+  if (operation === 'gemm_bitserial') return { dtype: `a${args.a_bits ?? 1}w${args.w_bits ?? 1}`, layout: String(args.layout ?? 'planes_outer') }
+  if (operation === 'conv2d') return { dtype: 'f32', layout: String(args.method ?? '') }
+  return { dtype: 'f32', layout: '' }
+}
+
+/** One operation on a board through the measure-once cache: the stored answer unless `force`. */
+export async function measureOnBoard(
+  board: Board,
+  info: BoardInfo,
+  cache: MeasurementCache,
+  operation: AgentOperation,
+  args: AgentArgs,
+  options: { dtype?: string; layout?: string; force?: boolean; signal?: AbortSignal } = {},
+): Promise<AgentAnswer> {
+  options.signal?.throwIfAborted()
+  const derived = dtypeOf(operation, args)
+  const key = { boardId: board.id, agentVersion: info.agentVersion, operation, shape: shapeKey(args), dtype: options.dtype ?? derived.dtype, layout: options.layout ?? derived.layout }
+  const entry = await cache.measureOnce(
+    key,
+    async () => {
+      const answer = await board.run(operation, { ...TIMING, ...args }, { signal: options.signal, timeoutMs: 600_000 })
+      // peak_flops times per core and on all cores; its single-core timing stands for the entry.
+      const timed = (answer.median_s === undefined ? answer.per_core : answer) as { median_s: number; min_s: number; max_s: number }
+      return { medianS: timed.median_s, minS: timed.min_s, maxS: timed.max_s, raw: answer }
+    },
+    { force: options.force },
+  )
+  return entry.raw as AgentAnswer
 }
 
 /** Working sets at half a cache level stay in it; four times the last level (at least 64 MiB) goes to DRAM. */

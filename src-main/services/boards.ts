@@ -4,6 +4,8 @@ import { existsSync, readFileSync } from 'node:fs'
 import { BenchsideError, type BoardSummary, type LayerLatencyResult, type RooflineStudy } from '../contract/index.ts'
 import type { Board, BoardInfo } from '../hardware/board.ts'
 import { BoardPool } from '../hardware/board-pool.ts'
+import { dtypeOf, measureOnBoard, shapeKey } from '../hardware/roofline-study.ts'
+import type { BoardAccess } from '../jobs/board-access.ts'
 import { hostId, JsonFileKnownHosts } from '../hardware/known-hosts.ts'
 import { LOCAL_BOARD_ID, LocalBoard } from '../hardware/local-board.ts'
 import { SshBoard } from '../hardware/ssh-board.ts'
@@ -11,7 +13,7 @@ import type { BoardRow } from '../store/boards.ts'
 import type { Store } from '../store/store.ts'
 import type { HandlersFor } from './handlers.ts'
 
-type BoardMethod = 'listBoards' | 'addBoard' | 'testBoard' | 'removeBoard' | 'exportLatencyTable' | 'importLatencyTable' | 'getRoofline' | 'getLayerLatency'
+type BoardMethod = 'measureOperation' | 'listBoards' | 'addBoard' | 'testBoard' | 'removeBoard' | 'exportLatencyTable' | 'importLatencyTable' | 'getRoofline' | 'getLayerLatency'
 
 export function knownHostsOf(store: Store): JsonFileKnownHosts {
   return new JsonFileKnownHosts(join(store.dataDir, 'known_hosts.json'))
@@ -45,7 +47,7 @@ function testResult(info: BoardInfo) {
   }
 }
 
-export function boardHandlers(store: Store, pool: BoardPool): HandlersFor<BoardMethod> {
+export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess): HandlersFor<BoardMethod> {
   const knownHosts = knownHostsOf(store)
   const summary = (row: BoardRow): BoardSummary => ({
     id: row.id,
@@ -70,6 +72,16 @@ export function boardHandlers(store: Store, pool: BoardPool): HandlersFor<BoardM
   }
 
   return {
+    measureOperation: ({ board, operation, args, force }) =>
+      access.withBoard(board, null, async (b) => {
+        const info = await b.info()
+        const key = { boardId: b.id, agentVersion: info.agentVersion, operation, shape: shapeKey(args), ...dtypeOf(operation, args) }
+        const before = store.latency.get(key)
+        const answer = await measureOnBoard(b, info, store.latency, operation, args, { force })
+        const entry = store.latency.get(key)!
+        return { cached: before !== null && !force && before.measuredAt === entry.measuredAt, medianS: entry.medianS, minS: entry.minS, maxS: entry.maxS, answer }
+      }),
+
     getRoofline: ({ board }) => latestArtifact<Omit<RooflineStudy, 'runUuid' | 'measuredAt'>>('roofline', { board }, 'roofline.json'),
 
     getLayerLatency: ({ board, model }) => {

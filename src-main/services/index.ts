@@ -11,6 +11,7 @@ import { ModelCatalog, modelHandlers } from './models.ts'
 import { boardHandlers } from './boards.ts'
 import { robustnessHandlers } from './robustness.ts'
 import type { BoardPool } from '../hardware/board-pool.ts'
+import type { BoardAccess } from '../jobs/board-access.ts'
 
 export interface ServiceDeps {
   host: AppInfo['host']
@@ -19,6 +20,7 @@ export interface ServiceDeps {
   datasets: DatasetCatalog
   models: ModelCatalog
   boards: BoardPool
+  boardAccess: BoardAccess
   runsChanged: (uuids: string[]) => void
 }
 
@@ -29,7 +31,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...jobHandlers(deps.store, deps.jobs),
     ...datasetHandlers(deps.store, deps.datasets),
     ...modelHandlers(deps.store, deps.datasets, deps.models, deps.runsChanged),
-    ...boardHandlers(deps.store, deps.boards),
+    ...boardHandlers(deps.store, deps.boards, deps.boardAccess),
     ...robustnessHandlers(deps.store, deps.models),
   }
 }

@@ -46,6 +46,8 @@ describe('router', () => {
     ['addBoard', { id: 'rpi', host: 'pi', username: 'pi', port: 70000 }, 'port'],
     ['testBoard', {}, 'board'],
     ['getRoofline', { board: '' }, 'board'],
+    ['measureOperation', { operation: 'fft' }, 'operation'],
+    ['measureOperation', { operation: 'gemm_f32', args: { m: { nested: 1 } } }, 'args.m'],
     ['importLatencyTable', { csv: '' }, 'csv'],
     ['getSweep', { run: null }, 'run'],
     ['startJob', { kind: 'train', params: { epochs: 0 } }, 'params.epochs'],

@@ -63,6 +63,18 @@ describe('boards and operators', () => {
     expect(csv.csv.split('\n')[0]).toMatch(/^board_id,agent_version,operation,shape/)
   })
 
+  it('measures one operation once, then answers from the latency table unless forced', async () => {
+    const args = { m: 96, n: 96, k: 96 }
+    const first = await core.api.measureOperation({ board: 'local', operation: 'gemm_i8', args })
+    expect(first.cached).toBe(false)
+    expect(first.answer).toMatchObject({ ok: true, op: 'gemm_i8', m: 96 })
+    const again = await core.api.measureOperation({ board: 'local', operation: 'gemm_i8', args })
+    expect(again).toEqual({ ...first, cached: true })
+    const forced = await core.api.measureOperation({ board: 'local', operation: 'gemm_i8', args, force: true })
+    expect(forced.cached).toBe(false)
+    await expect(core.api.measureOperation({ board: 'local', operation: 'gemm_i8', args: { m: -3 } })).rejects.toThrow(/argument 'm' must be an integer/)
+  })
+
   it('times the layers of a trained model, under a policy', async () => {
     const trained = await core.api.startJob({ kind: 'train', params: { architecture: 'mlp-tfc', epochs: 1, validationFraction: 0 } })
     expect((await finish(trained.uuid)).state).toBe('finished')
