@@ -110,6 +110,11 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
     .option('--seed <n>', 'seed', Number, 1)
     .option('--validation <fraction>', 'fraction of train held out for validation', Number, 0.1)
     .option('--patience <n>', 'early stopping after n epochs without a better validation accuracy (0: off)', Number, 0)
+    .option('--qat-weight-bits <b>', 'quantization-aware training: weight bits (2–16)', Number)
+    .option('--qat-activation-bits <b>', 'QAT: ReLU activation bits (0 keeps them float)', Number, 8)
+    .option('--qat-scaling <mode>', 'QAT activation scaling: constant, statistics or learned', 'constant')
+    .option('--qat-scale <s>', 'QAT: the constant scale (range max = M(b)·s), or the learned scale’s start', Number, 0.1)
+    .option('--qat-per-tensor', 'QAT: one weight scale per tensor instead of per output channel')
     .option('--noise-sigma <σ>', 'noisy training: noise level while training', Number)
     .option('--noise <kind>', 'noisy training: additive, multiplicative or combined', 'additive')
     .option('--noise-points <list>', "noisy training: 'global' or point ids, e.g. fc1,fc2", 'global')
@@ -144,6 +149,17 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
           validationFraction: o.validation,
           patience: o.patience,
           noise,
+          qat:
+            o.qatWeightBits === undefined
+              ? undefined
+              : {
+                  weightBits: o.qatWeightBits,
+                  activationBits: o.qatActivationBits,
+                  scaling: o.qatScaling,
+                  scale: o.qatScale,
+                  granularity: o.qatPerTensor ? 'tensor' : 'channel',
+                  symmetric: true,
+                },
         },
       })
       const done = await followJob(core, run, Boolean(o.json))

@@ -68,6 +68,20 @@ export const TrainParams = z.object({
   validationFraction: z.number().min(0).max(0.5).default(0.1),
   /** Early stopping: epochs without a better validation accuracy (0 turns it off). */
   patience: z.number().int().min(0).max(1000).default(0),
+  /** Quantization-aware training: fake-quantized weights and ReLU activations, kept for evaluation and sweeps. */
+  qat: z
+    .object({
+      weightBits: z.number().int().min(2).max(16).default(8),
+      granularity: z.enum(['tensor', 'channel']).default('channel'),
+      symmetric: z.boolean().default(true),
+      /** 0 leaves activations in float. */
+      activationBits: z.number().int().min(0).max(16).default(8),
+      /** constant: range max = M(b)·scale (the original study); statistics: calibrated on training batches; learned: LSQ. */
+      scaling: z.enum(['constant', 'statistics', 'learned']).default('constant'),
+      /** The constant scale, or the learned scale's start. */
+      scale: z.number().positive().default(0.1),
+    })
+    .optional(),
   /** Noisy training: noise at chosen points while training (never at evaluation). */
   noise: z
     .object({

@@ -8,6 +8,7 @@ import { DataFileError } from './data/errors.ts'
 import { encodeNpz, parseNpz } from './data/npy.ts'
 import type { ModelSpec } from './graph.ts'
 import { Network } from './network.ts'
+import type { FrozenQuant } from './quant.ts'
 
 /** What Benchside stores beside the weights so a file alone can rebuild and evaluate the network. */
 export interface ModelMetadata {
@@ -15,6 +16,8 @@ export interface ModelMetadata {
   classNames: string[]
   normalization: Normalization
   sampleShape: number[]
+  /** Set for quantization-aware-trained models: evaluation and sweeps apply the same quantization. */
+  quant?: FrozenQuant
 }
 
 /** Weight name as files show it: `conv2.bn/gamma` for the tf layer `conv2__bn`'s `gamma`. */

@@ -141,3 +141,44 @@ export function quantHooks(net: NetworkShape, config: QuantConfig, ranges?: Read
   }
   return { compute, after, variables, scales, dispose: () => variables.forEach((v) => v.dispose()) }
 }
+
+/** Quantization as stored with a trained model: weight settings and each activation point's range, fixed. */
+export interface FrozenQuant {
+  weights?: WeightQuantConfig
+  activations?: { bits: number; bitsByPoint?: Readonly<Record<string, number>>; grid?: ActivationGridKind; ranges: Record<string, number> }
+}
+
+/** Fixes the activation ranges the hooks ended training with (learned scales at their trained values). */
+export function freezeQuant(hooks: QuantHooks, config: QuantConfig): FrozenQuant {
+  const frozen: FrozenQuant = {}
+  if (config.weights) frozen.weights = config.weights
+  if (config.activations) {
+    const { bits, bitsByPoint, grid } = config.activations
+    const ranges: Record<string, number> = {}
+    for (const [id, scale] of hooks.scales) {
+      const current = hooks.variables.get(id)?.dataSync()[0] ?? scale
+      ranges[id] = current * activationRangeMax(bitsByPoint?.[id] ?? bits)
+    }
+    frozen.activations = { bits, ranges, ...(bitsByPoint ? { bitsByPoint } : {}), ...(grid ? { grid } : {}) }
+  }
+  return frozen
+}
+
+/** Inference hooks for a stored model's frozen quantization. */
+export function frozenQuantHooks(net: NetworkShape, frozen: FrozenQuant): QuantHooks {
+  const activations = frozen.activations
+  return quantHooks(
+    net,
+    {
+      weights: frozen.weights,
+      activations: activations && {
+        bits: activations.bits,
+        bitsByPoint: activations.bitsByPoint,
+        grid: activations.grid,
+        points: Object.keys(activations.ranges),
+        scaling: { mode: 'statistics', statistic: 'max' },
+      },
+    },
+    new Map(Object.entries(activations?.ranges ?? {})),
+  )
+}

@@ -3,6 +3,7 @@
 import * as tf from '@tensorflow/tfjs'
 import { batchTensors, type Dataset, type Split } from './data/dataset.ts'
 import { downstreamOf } from './graph.ts'
+import { combineHooks } from './hooks.ts'
 import type { Hooks, Network, PointHook } from './network.ts'
 import { noiseHook, scopeId, scopeScales, seededNormals, type NoiseModel, type NoiseScope, type NormalSource } from './noise.ts'
 
@@ -32,6 +33,8 @@ export interface SweepRequest {
   limit?: number
   /** At most this many cells share one pass over the data (default: all cells of a scope); smaller means finer resume. */
   cellsPerPass?: number
+  /** Hooks that are part of the network itself (a quantized model's quantization); noise comes after them. */
+  base?: Hooks
 }
 
 export interface SweepCallbacks {
@@ -191,7 +194,7 @@ function evaluateBatch(
   request: SweepRequest,
 ): number[] {
   const { x, y } = batchTensors(dataset, split, indices)
-  const cache = new Map(Object.entries(tf.tidy(() => Object.fromEntries(net.activations(x)))))
+  const cache = new Map(Object.entries(tf.tidy(() => Object.fromEntries(net.activations(x, { hooks: request.base })))))
   const firstPoint = net.point(plan.first)
   const counted: tf.Tensor[] = []
   let memo: ReturnType<typeof memoised> | null = null
@@ -215,7 +218,7 @@ function evaluateBatch(
           for (const [id, scale] of plan.scales) {
             if (!plan.fromFirst || id !== plan.first) after.set(id, noiseHook(request.noise, cell.sigma, { source, scale }))
           }
-          const hooks: Hooks = { after }
+          const hooks = combineHooks(request.base, { after })
           let logits: tf.Tensor
           if (plan.fromFirst) {
             const noisy = noiseHook(request.noise, cell.sigma, { source, scale: plan.scales.get(plan.first)! })(cache.get(plan.first)!, firstPoint, false)

@@ -2,7 +2,7 @@
 // with the sweep engine as the evaluator; known cells (a resumed job) are reused, and the work done is counted.
 import type { Dataset, Split } from './data/dataset.ts'
 import { adaptiveMidpoint, denseMidpoint, type AdaptiveOptions, type AdaptiveResult, type CellCounts, type CellEvaluator } from './midpoint.ts'
-import type { Network } from './network.ts'
+import type { Hooks, Network } from './network.ts'
 import { scopeId, type NoiseModel, type NoiseScope } from './noise.ts'
 import { addCost, cellKey, emptyCost, runSweep, type CellResult, type SweepCallbacks, type SweepCost } from './sweep.ts'
 
@@ -18,6 +18,8 @@ export interface MidpointSearch {
   repeats?: number
   /** Cells measured before (e.g. read back from the store): reused, not recomputed. */
   known?: readonly CellResult[]
+  /** Hooks that belong to the network itself (a quantized model's quantization). */
+  base?: Hooks
 }
 
 export interface ScopeMidpoint extends AdaptiveResult {
@@ -49,7 +51,7 @@ export async function searchMidpoints(
         net,
         dataset,
         split,
-        { cells, noise: search.noise, seed: search.seed, batchSize: search.batchSize, limit: search.limit },
+        { cells, noise: search.noise, seed: search.seed, batchSize: search.batchSize, limit: search.limit, base: search.base },
         { ...callbacks, done: new Set(known.keys()) },
       )
       cost = addCost(cost, report.cost)

@@ -8,7 +8,10 @@ import { loadDataset } from '../../engine/data/registry.ts'
 import { evaluate } from '../../engine/evaluate.ts'
 import { importLayersModel, layersModelFiles, type ModelMetadata } from '../../engine/model-files.ts'
 import { Network } from '../../engine/network.ts'
+import { batchTensors, type Dataset } from '../../engine/data/dataset.ts'
+import { combineHooks } from '../../engine/hooks.ts'
 import { trainingHooksForEpoch } from '../../engine/noise.ts'
+import { calibrate, freezeQuant, frozenQuantHooks, quantHooks, type QuantConfig, type QuantHooks } from '../../engine/quant.ts'
 import { train } from '../../engine/train.ts'
 import { networkWeightStats } from '../../engine/weight-stats.ts'
 import { architecture } from '../../engine/zoo.ts'
@@ -40,8 +43,32 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
     for (const [name, content] of Object.entries(files)) context.artifact(`${folder}/${name}`, content)
   }
 
+  const quantConfig: QuantConfig | null = p.qat
+    ? {
+        weights: { bits: p.qat.weightBits, granularity: p.qat.granularity, symmetric: p.qat.symmetric },
+        ...(p.qat.activationBits > 0
+          ? {
+              activations: {
+                bits: p.qat.activationBits,
+                scaling:
+                  p.qat.scaling === 'constant'
+                    ? { mode: 'constant' as const, scale: p.qat.scale }
+                    : p.qat.scaling === 'learned'
+                      ? { mode: 'learned' as const, initialScale: p.qat.scale }
+                      : { mode: 'statistics' as const, statistic: 'max' as const },
+              },
+            }
+          : {}),
+      }
+    : null
+  let quant: QuantHooks | null = null
+  if (quantConfig) {
+    const ranges = p.qat!.scaling === 'statistics' ? await calibrate(net, calibrationBatches(dataset, 10, 256), quantConfig) : undefined
+    quant = quantHooks(net, quantConfig, ranges)
+  }
+
   const noise = p.noise
-  const hooksForEpoch = noise
+  const noiseForEpoch = noise
     ? trainingHooksForEpoch(net, {
         model: noise.model,
         scope: noise.points === 'global' ? { kind: 'global' } : { kind: 'set', name: 'trained', scales: Object.fromEntries(noise.points.map((id) => [id, 1])) },
@@ -50,6 +77,7 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
         rampEpochs: noise.rampEpochs,
       })
     : undefined
+  const hooksForEpoch = quant || noiseForEpoch ? (epoch: number) => combineHooks(quant ?? undefined, noiseForEpoch?.(epoch)) : undefined
 
   await train(net, dataset, { ...p, hooks: undefined, hooksForEpoch }, {
     signal: context.signal,
@@ -67,7 +95,11 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
   })
 
   context.progress(0.97, 'evaluating', 'test split')
-  const result = await evaluate(net, dataset, dataset.test)
+  if (quant && quantConfig) {
+    metadata.quant = freezeQuant(quant, quantConfig)
+    quant.dispose()
+  }
+  const result = await evaluate(net, dataset, dataset.test, { hooks: metadata.quant ? frozenQuantHooks(net, metadata.quant) : undefined })
   context.metric('test_accuracy', result.accuracy, 0)
   context.metric('test_loss', result.loss, 0)
   context.artifact('confusion.json', JSON.stringify({ classNames: dataset.classNames, confusion: result.confusion }))
@@ -76,4 +108,14 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
   await saveModel('model')
   context.progress(1, 'done', `test accuracy ${(result.accuracy * 100).toFixed(1)}%`)
   net.dispose()
+}
+
+/** The first `count` training batches as inputs, for calibrating activation ranges. */
+function* calibrationBatches(dataset: Dataset, count: number, size: number) {
+  for (let b = 0; b < count && b * size < dataset.train.count; b++) {
+    const indices = Array.from({ length: Math.min(size, dataset.train.count - b * size) }, (_, i) => b * size + i)
+    const { x, y } = batchTensors(dataset, dataset.train, indices)
+    y.dispose()
+    yield x
+  }
 }

@@ -37,6 +37,24 @@ describe('train job', () => {
     expect(detail.metrics.find((m) => m.key === 'test_accuracy')!.value).toBeGreaterThan(0.7)
   })
 
+  it('trains with quantization-aware training and evaluates and sweeps the model with the same quantization', async () => {
+    const qat = { weightBits: 4, activationBits: 4, scaling: 'constant' as const, scale: 0.2 }
+    const run = await core.api.startJob({ kind: 'train', params: { architecture: 'mlp-tfc', epochs: 2, validationFraction: 0, qat } })
+    expect((await finish(run.uuid)).state).toBe('finished')
+    const trained = (await core.api.getRun({ run: run.uuid })).metrics.find((m) => m.key === 'test_accuracy')!.value
+    expect(trained).toBeGreaterThan(0.7)
+    const model = JSON.parse((await core.api.readArtifact({ run: run.uuid, path: 'model/model.json' })).text)
+    expect(model.userDefinedMetadata.benchside.quant.weights).toMatchObject({ bits: 4, granularity: 'channel' })
+    expect(model.userDefinedMetadata.benchside.quant.activations.ranges).toEqual({ 'fc1.relu': 3, 'fc2.relu': 3, 'fc3.relu': 3 })
+    const evaluation = await core.api.startJob({ kind: 'evaluate', params: { model: run.uuid } })
+    expect((await finish(evaluation.uuid)).state).toBe('finished')
+    expect((await core.api.getRun({ run: evaluation.uuid })).metrics.find((m) => m.key === 'accuracy')!.value).toBe(trained)
+    const sweep = await core.api.startJob({ kind: 'sweep', params: { model: run.uuid, strategy: 'grid', grid: { from: 1, to: 10, count: 2 }, repeats: 1, limit: 2000 } })
+    expect((await finish(sweep.uuid)).state).toBe('finished')
+    const clean = (await core.api.getSweep({ run: sweep.uuid })).scopes[0]!.curve.find((p) => p.sigma === 0)!.accuracy
+    expect(clean).toBe(trained)
+  })
+
   it('resumes from the last checkpoint after its process is killed, and ends as an uninterrupted run does', async () => {
     const reference = (await core.api.listRuns({ kind: 'train' })).at(-1)!
     const run = await core.api.startJob({ kind: 'train', params })
