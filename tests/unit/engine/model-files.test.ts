@@ -9,6 +9,7 @@ import { Network } from '../../../src-main/engine/network.ts'
 import { seededRandom } from '../../../src-main/engine/random.ts'
 import { lenet5 } from '../../../src-main/engine/zoo.ts'
 import { tempHome } from '../../helpers/temp-home.ts'
+import { failure } from '../../helpers/data-file-error.ts'
 
 let home: ReturnType<typeof tempHome>
 beforeAll(async () => {
@@ -51,15 +52,6 @@ async function rejection(promise: Promise<unknown>): Promise<DataFileError> {
   throw new Error('expected a DataFileError, but the call resolved')
 }
 
-function failure(call: () => unknown): DataFileError {
-  try {
-    call()
-  } catch (error) {
-    expect(error).toBeInstanceOf(DataFileError)
-    return error as DataFileError
-  }
-  throw new Error('expected a DataFileError, but the call returned')
-}
 
 describe('LayersModel folder', () => {
   it('exports and re-imports a network with identical predictions and its metadata', async () => {

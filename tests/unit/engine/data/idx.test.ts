@@ -2,24 +2,15 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { gzipSync } from 'node:zlib'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DataFileError } from '../../../../src-main/engine/data/errors.ts'
 import { encodeIdxU8, parseIdx } from '../../../../src-main/engine/data/idx.ts'
 import { readIdxFolder, readIdxSplit } from '../../../../src-main/engine/data/sources.ts'
 import { tempHome } from '../../../helpers/temp-home.ts'
+import { failure } from '../../../helpers/data-file-error.ts'
 
 let home: ReturnType<typeof tempHome>
 beforeEach(() => (home = tempHome()))
 afterEach(() => home.remove())
 
-function failure(call: () => unknown): DataFileError {
-  try {
-    call()
-  } catch (error) {
-    expect(error).toBeInstanceOf(DataFileError)
-    return error as DataFileError
-  }
-  throw new Error('expected a DataFileError, but the call returned')
-}
 
 /** An IDX file built by hand: header bytes, big-endian dims, then the data bytes as given. */
 function idx(dtype: number, shape: number[], data: number[]): Uint8Array {

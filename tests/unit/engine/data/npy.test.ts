@@ -2,24 +2,15 @@ import { writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { zipSync } from 'fflate'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DataFileError } from '../../../../src-main/engine/data/errors.ts'
 import { encodeNpy, encodeNpz, parseNpy, parseNpz, type NpyData } from '../../../../src-main/engine/data/npy.ts'
 import { readNpzDataset } from '../../../../src-main/engine/data/sources.ts'
 import { tempHome } from '../../../helpers/temp-home.ts'
+import { failure } from '../../../helpers/data-file-error.ts'
 
 let home: ReturnType<typeof tempHome>
 beforeEach(() => (home = tempHome()))
 afterEach(() => home.remove())
 
-function failure(call: () => unknown): DataFileError {
-  try {
-    call()
-  } catch (error) {
-    expect(error).toBeInstanceOf(DataFileError)
-    return error as DataFileError
-  }
-  throw new Error('expected a DataFileError, but the call returned')
-}
 
 const fromBase64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'))
 // Written by NumPy 2.4: np.save(np.arange(6, dtype='<i2').reshape(2, 3)) and np.save(np.array([1.5, -2.25])).

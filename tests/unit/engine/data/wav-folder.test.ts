@@ -1,11 +1,11 @@
 import { mkdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DataFileError } from '../../../../src-main/engine/data/errors.ts'
 import { mfccExtractor } from '../../../../src-main/engine/data/mfcc.ts'
 import { readWavFolder, splitOf } from '../../../../src-main/engine/data/wav-folder.ts'
 import { tempHome } from '../../../helpers/temp-home.ts'
 import { pcm16, tone, wavBytes } from './wav-writer.ts'
+import { failure } from '../../../helpers/data-file-error.ts'
 
 let home: ReturnType<typeof tempHome>
 beforeEach(() => (home = tempHome()))
@@ -28,15 +28,6 @@ function twoClasses(): void {
   }
 }
 
-function failure(call: () => unknown): DataFileError {
-  try {
-    call()
-  } catch (error) {
-    expect(error).toBeInstanceOf(DataFileError)
-    return error as DataFileError
-  }
-  throw new Error('expected a DataFileError, but the call returned')
-}
 
 describe('splitOf follows the Speech Commands hash', () => {
   it('agrees with which_set() of the TensorFlow speech_commands example (values computed with Python hashlib)', () => {

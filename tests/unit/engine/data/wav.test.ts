@@ -2,20 +2,11 @@ import { execFileSync } from 'node:child_process'
 import { existsSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
-import { DataFileError } from '../../../../src-main/engine/data/errors.ts'
 import { parseWav, readWavAt, resample } from '../../../../src-main/engine/data/wav.ts'
 import { tempHome } from '../../../helpers/temp-home.ts'
 import { tone, wavBytes } from './wav-writer.ts'
+import { failure } from '../../../helpers/data-file-error.ts'
 
-function failure(call: () => unknown): DataFileError {
-  try {
-    call()
-  } catch (error) {
-    expect(error).toBeInstanceOf(DataFileError)
-    return error as DataFileError
-  }
-  throw new Error('expected a DataFileError, but the call returned')
-}
 
 function rmsOf(x: ArrayLike<number>, from = 0, to = x.length): number {
   let sum = 0
