@@ -7,6 +7,7 @@ import { registerJobCommands } from './cli/jobs.ts'
 import { registerModelCommands } from './cli/models.ts'
 import { registerBoardCommands } from './cli/boards.ts'
 import { registerRobustnessCommands } from './cli/robustness.ts'
+import { registerQuantizationCommands } from './cli/quantization.ts'
 import { exitWithError } from './cli/output.ts'
 import { registerRunCommands } from './cli/runs.ts'
 import { registerWebCommand } from './cli/web.ts'
@@ -38,6 +39,7 @@ registerJobCommands(program, openCore)
 registerModelCommands(program, openCore)
 registerBoardCommands(program, openCore)
 registerRobustnessCommands(program, openCore)
+registerQuantizationCommands(program, openCore)
 registerWebCommand(program, openCore)
 
 function closeCore(): void {

@@ -4,10 +4,11 @@ import { appEvents, appMethods } from './app.ts'
 import { jobEvents, jobMethods } from './jobs.ts'
 import { modelMethods } from './models.ts'
 import { boardMethods } from './boards.ts'
+import { quantizationMethods } from './quantization.ts'
 import { robustnessMethods } from './robustness.ts'
 import { runMethods } from './runs.ts'
 
-export const methods = { ...appMethods, ...runMethods, ...jobMethods, ...modelMethods, ...boardMethods, ...robustnessMethods }
+export const methods = { ...appMethods, ...runMethods, ...jobMethods, ...modelMethods, ...boardMethods, ...robustnessMethods, ...quantizationMethods }
 export const events = { ...appEvents, ...jobEvents }
 
 export type Methods = typeof methods

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { method } from './define.ts'
 import { LayerLatencyParams, RooflineParams } from './boards.ts'
 import { EvaluateParams, TrainParams } from './models.ts'
+import { StudyParams } from './quantization.ts'
 import { SweepParams } from './robustness.ts'
 import { RunSummary } from './runs.ts'
 
@@ -25,6 +26,7 @@ export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('roofline'), params: RooflineParams.default(RooflineParams.parse({})) }),
   z.object({ kind: z.literal('layer-latency'), params: LayerLatencyParams }),
   z.object({ kind: z.literal('sweep'), params: SweepParams }),
+  z.object({ kind: z.literal('robustness-study'), params: StudyParams.default(StudyParams.parse({})) }),
 ])
 export type JobSpec = z.output<typeof JobSpec>
 export type JobKind = JobSpec['kind']

@@ -11,6 +11,7 @@ export interface JobInputsByKind {
   roofline: Record<string, never>
   'layer-latency': { layers: LayerShape[]; skipped: string[]; modelUuid: string }
   sweep: { dataset: DatasetSource; modelJson: string }
+  'robustness-study': { dataset: DatasetSource }
 }
 
 export type JobInputs<K extends JobKind = JobKind> = JobInputsByKind[K]

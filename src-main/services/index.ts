@@ -10,6 +10,7 @@ import { DatasetCatalog, datasetHandlers } from './datasets.ts'
 import { ModelCatalog, modelHandlers } from './models.ts'
 import { boardHandlers } from './boards.ts'
 import { robustnessHandlers } from './robustness.ts'
+import { quantizationHandlers } from './quantization.ts'
 import type { BoardPool } from '../hardware/board-pool.ts'
 import type { BoardAccess } from '../jobs/board-access.ts'
 
@@ -33,6 +34,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...modelHandlers(deps.store, deps.datasets, deps.models, deps.runsChanged),
     ...boardHandlers(deps.store, deps.boards, deps.boardAccess),
     ...robustnessHandlers(deps.store, deps.models),
+    ...quantizationHandlers(deps.store),
   }
 }
 

@@ -167,6 +167,7 @@ export function prepareJobInputs(spec: JobSpec, datasets: DatasetCatalog, models
     case 'selftest':
       return {}
     case 'train':
+    case 'robustness-study':
       knownArchitecture(spec.params.architecture)
       return { dataset: datasets.resolve(spec.params.dataset) }
     case 'evaluate':

@@ -26,6 +26,10 @@ export const jobKinds: { [K in JobKind]: JobKindEntry<K> } = {
     summary: 'Noise sweep: accuracy under noise at each injection point (or all, or a set) and the midpoint noise levels.',
     load: () => import('./sweep.ts'),
   },
+  'robustness-study': {
+    summary: 'Quantization vs noisy training: trains a grid (float, noisy, QAT bits × scales) with repeats, then measures each under global and walking noise.',
+    load: () => import('./robustness-study.ts'),
+  },
   roofline: {
     summary: 'Measures a board: peak FLOP/s, memory bandwidths, fp32 / int8 / bit-serial GEMM on the roofline.',
     inline: true,

@@ -8,14 +8,12 @@ import { loadDataset } from '../../engine/data/registry.ts'
 import { evaluate } from '../../engine/evaluate.ts'
 import { importLayersModel, layersModelFiles, type ModelMetadata } from '../../engine/model-files.ts'
 import { Network } from '../../engine/network.ts'
-import { batchTensors, type Dataset } from '../../engine/data/dataset.ts'
-import { combineHooks } from '../../engine/hooks.ts'
-import { trainingHooksForEpoch } from '../../engine/noise.ts'
-import { calibrate, freezeQuant, frozenQuantHooks, quantHooks, type QuantConfig, type QuantHooks } from '../../engine/quant.ts'
+import { frozenQuantHooks } from '../../engine/quant.ts'
 import { train } from '../../engine/train.ts'
 import { networkWeightStats } from '../../engine/weight-stats.ts'
 import { architecture } from '../../engine/zoo.ts'
 import type { JobContext } from '../context.ts'
+import { trainingHooks } from '../training-hooks.ts'
 
 export default async function trainJob(context: JobContext<'train'>): Promise<void> {
   const p = context.params
@@ -43,43 +41,9 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
     for (const [name, content] of Object.entries(files)) context.artifact(`${folder}/${name}`, content)
   }
 
-  const quantConfig: QuantConfig | null = p.qat
-    ? {
-        weights: { bits: p.qat.weightBits, granularity: p.qat.granularity, symmetric: p.qat.symmetric },
-        ...(p.qat.activationBits > 0
-          ? {
-              activations: {
-                bits: p.qat.activationBits,
-                scaling:
-                  p.qat.scaling === 'constant'
-                    ? { mode: 'constant' as const, scale: p.qat.scale }
-                    : p.qat.scaling === 'learned'
-                      ? { mode: 'learned' as const, initialScale: p.qat.scale }
-                      : { mode: 'statistics' as const, statistic: 'max' as const },
-              },
-            }
-          : {}),
-      }
-    : null
-  let quant: QuantHooks | null = null
-  if (quantConfig) {
-    const ranges = p.qat!.scaling === 'statistics' ? await calibrate(net, calibrationBatches(dataset, 10, 256), quantConfig) : undefined
-    quant = quantHooks(net, quantConfig, ranges)
-  }
+  const hooks = await trainingHooks(net, dataset, p)
 
-  const noise = p.noise
-  const noiseForEpoch = noise
-    ? trainingHooksForEpoch(net, {
-        model: noise.model,
-        scope: noise.points === 'global' ? { kind: 'global' } : { kind: 'set', name: 'trained', scales: Object.fromEntries(noise.points.map((id) => [id, 1])) },
-        sigma: noise.sigma,
-        theta: noise.theta,
-        rampEpochs: noise.rampEpochs,
-      })
-    : undefined
-  const hooksForEpoch = quant || noiseForEpoch ? (epoch: number) => combineHooks(quant ?? undefined, noiseForEpoch?.(epoch)) : undefined
-
-  await train(net, dataset, { ...p, hooks: undefined, hooksForEpoch }, {
+  await train(net, dataset, { ...p, hooks: undefined, hooksForEpoch: hooks.hooksForEpoch }, {
     signal: context.signal,
     startEpoch,
     onBatch: (fraction, epoch, loss) => context.progress(fraction * 0.97, 'training', `epoch ${epoch + 1} of ${p.epochs} · loss ${loss.toFixed(3)}`),
@@ -95,10 +59,8 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
   })
 
   context.progress(0.97, 'evaluating', 'test split')
-  if (quant && quantConfig) {
-    metadata.quant = freezeQuant(quant, quantConfig)
-    quant.dispose()
-  }
+  const frozen = hooks.finish()
+  if (frozen) metadata.quant = frozen
   const result = await evaluate(net, dataset, dataset.test, { hooks: metadata.quant ? frozenQuantHooks(net, metadata.quant) : undefined })
   context.metric('test_accuracy', result.accuracy, 0)
   context.metric('test_loss', result.loss, 0)
@@ -108,14 +70,4 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
   await saveModel('model')
   context.progress(1, 'done', `test accuracy ${(result.accuracy * 100).toFixed(1)}%`)
   net.dispose()
-}
-
-/** The first `count` training batches as inputs, for calibrating activation ranges. */
-function* calibrationBatches(dataset: Dataset, count: number, size: number) {
-  for (let b = 0; b < count && b * size < dataset.train.count; b++) {
-    const indices = Array.from({ length: Math.min(size, dataset.train.count - b * size) }, (_, i) => b * size + i)
-    const { x, y } = batchTensors(dataset, dataset.train, indices)
-    y.dispose()
-    yield x
-  }
 }
