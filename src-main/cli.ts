@@ -8,6 +8,7 @@ import { registerModelCommands } from './cli/models.ts'
 import { registerBoardCommands } from './cli/boards.ts'
 import { registerRobustnessCommands } from './cli/robustness.ts'
 import { registerQuantizationCommands } from './cli/quantization.ts'
+import { registerAnalogCommands } from './cli/analog.ts'
 import { exitWithError } from './cli/output.ts'
 import { registerRunCommands } from './cli/runs.ts'
 import { registerWebCommand } from './cli/web.ts'
@@ -40,6 +41,7 @@ registerModelCommands(program, openCore)
 registerBoardCommands(program, openCore)
 registerRobustnessCommands(program, openCore)
 registerQuantizationCommands(program, openCore)
+registerAnalogCommands(program, openCore)
 registerWebCommand(program, openCore)
 
 function closeCore(): void {

@@ -9,6 +9,8 @@ import { BoardAccess } from './jobs/board-access.ts'
 import { inlineJobProcess } from './jobs/inline-launcher.ts'
 import { createBoardPool, createHandlers, DatasetCatalog, ModelCatalog, prepareJobInputs } from './services/index.ts'
 import { Store } from './store/store.ts'
+import { AnalogDeviceRegistry } from './hardware/analog-devices.ts'
+import { latestCalibration } from './services/analog.ts'
 
 export interface CoreOptions {
   dataDir: string
@@ -23,6 +25,8 @@ export interface Core {
   jobs: JobManager
   events: EventHub
   router: Router
+  /** Connected analog boards (and the demo board's emulator). */
+  analog: AnalogDeviceRegistry
   /** The typed API in-process, as the CLI and tests use it. */
   api: BenchsideApi
   close(): void
@@ -46,16 +50,27 @@ export function createCore(options: CoreOptions): Core {
   const models = new ModelCatalog(store)
   const boards = createBoardPool(store)
   const boardAccess = new BoardAccess(boards, store.boards, isProcessAlive)
+  const analog = new AnalogDeviceRegistry((port) => events.emit('analogBoardsChanged', { port }))
   const jobs = new JobManager({
     store,
     launch: options.launch,
     concurrency: options.concurrency ?? availableParallelism(),
     onProgress: (progress) => events.emit('jobProgress', progress),
     onRunsChanged: runsChanged,
-    prepareInputs: (spec) => prepareJobInputs(spec, datasets, models),
-    launchInline: () => inlineJobProcess({ boards: boardAccess, latency: store.latency }),
+    prepareInputs: (spec) => prepareJobInputs(spec, datasets, models, (deviceId) => latestCalibration(store, deviceId)),
+    launchInline: () =>
+      inlineJobProcess({
+        boards: boardAccess,
+        latency: store.latency,
+        analog: {
+          registry: analog,
+          latestCalibration: (deviceId) => latestCalibration(store, deviceId),
+          saveCalibration: (deviceId, runUuid, model, quality) => store.analogDevices.addCalibration(deviceId, runUuid, model, quality),
+          seen: (info, port) => store.analogDevices.seen(info.deviceId, info.firmware, info, port),
+        },
+      }),
   })
-  const router = new Router(createHandlers({ host: options.host, store, jobs, datasets, models, boards, boardAccess, runsChanged }))
+  const router = new Router(createHandlers({ host: options.host, store, jobs, datasets, models, boards, boardAccess, analog, runsChanged }))
   const api = createClient({
     call: (method, args) => router.handle(method, args).then((reply) => ({ id: 0, ...reply })),
     subscribe: (listener) => events.on(listener),
@@ -65,10 +80,13 @@ export function createCore(options: CoreOptions): Core {
     jobs,
     events,
     router,
+    analog,
     api,
     close() {
       jobs.shutdown()
       void Promise.all(boards.ids().map((id) => boards.get(id).close())).catch(() => {})
+      // Stops the demo board's emulator too: no process outlives the app.
+      void analog.closeAll()
       store.close()
     },
   }

@@ -12,7 +12,7 @@ export const rooms: Room[] = [
   { id: 'runs', label: 'Runs', ready: true, purpose: 'Every past run: browse, tag, annotate, compare and export.' },
   { id: 'models', label: 'Models & Data', ready: true, purpose: 'Datasets, models with their injection points, training and evaluation.' },
   { id: 'robustness', label: 'Robustness', ready: true, purpose: 'Walking-noise sweeps: how robust each layer is against analog noise.' },
-  { id: 'quantization', label: 'Quantization', ready: false, purpose: 'Quantization-aware training against noisy training, per bit width.' },
+  { id: 'quantization', label: 'Quantization', ready: true, purpose: 'Quantization-aware training against noisy training, per bit width.' },
   { id: 'analog', label: 'Analog & HIL', ready: false, purpose: 'The analog processor model, calibration, and simulated against measured accuracy.' },
   { id: 'devices', label: 'Devices', ready: true, purpose: 'Serial analog boards and ARM boards over SSH.' },
   { id: 'compression', label: 'Compression search', ready: false, purpose: 'Pruning and quantization policies searched with latency measured on the board.' },

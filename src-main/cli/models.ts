@@ -120,10 +120,21 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
     .option('--noise-points <list>', "noisy training: 'global' or point ids, e.g. fc1,fc2", 'global')
     .option('--noise-theta <θ>', 'noisy training: per-sample σ = σ + θ·|N(0,1)|', Number, 0)
     .option('--noise-ramp <epochs>', 'noisy training: ramp σ from 0 over this many epochs', Number, 0)
+    .option('--analog <integration>', 'train through the analog MVM model: associative or ordered')
+    .option('--analog-layers <which>', 'analog training: dense, all (dense and conv) or ids like fc1,fc2', 'dense')
+    .option('--analog-device <device>', "analog training: a calibrated board's model (its device id, or demo); nominal when omitted")
     .option('--name <name>', 'a name for the run')
     .option('--json', 'print the finished run as JSON')
     .action(async (o) => {
       const core = openCore()
+      const analog =
+        o.analog === undefined
+          ? undefined
+          : {
+              integration: o.analog,
+              layers: o.analogLayers === 'dense' || o.analogLayers === 'all' ? o.analogLayers : String(o.analogLayers).split(',').map((s: string) => s.trim()),
+              device: o.analogDevice,
+            }
       const noise =
         o.noiseSigma === undefined
           ? undefined
@@ -149,6 +160,7 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
           validationFraction: o.validation,
           patience: o.patience,
           noise,
+          analog,
           qat:
             o.qatWeightBits === undefined
               ? undefined

@@ -1,6 +1,6 @@
 // benchside qat (quantization-aware training) and benchside study robustness|show (QAT vs noisy training).
 import type { Command } from 'commander'
-import type { StudyResult } from '../contract/index.ts'
+import { studyCsv, type StudyResult } from '../contract/index.ts'
 import type { Core } from '../core.ts'
 import { followJob } from './jobs.ts'
 import { printJson, printTable } from './output.ts'
@@ -114,11 +114,4 @@ function printStudy(result: StudyResult): void {
     result.groups.map((g) => [g.label, g.bits ?? 32, g.trainings, percent(g.cleanAccuracy), sci(g.midpoint), `${sci(g.midpointCi[0])} … ${sci(g.midpointCi[1])}`]),
   )
   for (const line of result.summary) console.log(`· ${line}`)
-}
-
-/** The grouped table as CSV: one row per method and bit width (the UI exports the same). */
-export function studyCsv(result: StudyResult): string {
-  const rows = [['method', 'label', 'bits', 'scale', 'sigma', 'trainings', 'clean_accuracy', 'global_midpoint', 'ci_low', 'ci_high']]
-  for (const g of result.groups) rows.push([g.method, g.label, String(g.bits ?? 32), String(g.scale ?? ''), String(g.sigma ?? ''), String(g.trainings), String(g.cleanAccuracy ?? ''), String(g.midpoint ?? ''), String(g.midpointCi[0] ?? ''), String(g.midpointCi[1] ?? '')])
-  return rows.map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n') + '\n'
 }

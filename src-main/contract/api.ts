@@ -5,11 +5,12 @@ import { jobEvents, jobMethods } from './jobs.ts'
 import { modelMethods } from './models.ts'
 import { boardMethods } from './boards.ts'
 import { quantizationMethods } from './quantization.ts'
+import { analogEvents, analogMethods } from './analog.ts'
 import { robustnessMethods } from './robustness.ts'
 import { runMethods } from './runs.ts'
 
-export const methods = { ...appMethods, ...runMethods, ...jobMethods, ...modelMethods, ...boardMethods, ...robustnessMethods, ...quantizationMethods }
-export const events = { ...appEvents, ...jobEvents }
+export const methods = { ...appMethods, ...runMethods, ...jobMethods, ...modelMethods, ...boardMethods, ...robustnessMethods, ...quantizationMethods, ...analogMethods }
+export const events = { ...appEvents, ...jobEvents, ...analogEvents }
 
 export type Methods = typeof methods
 export type MethodName = keyof Methods

@@ -4,6 +4,7 @@ import { method } from './define.ts'
 import { LayerLatencyParams, RooflineParams } from './boards.ts'
 import { EvaluateParams, TrainParams } from './models.ts'
 import { StudyParams } from './quantization.ts'
+import { CalibrateParams, HilEvaluateParams, HilFinetuneParams } from './analog.ts'
 import { SweepParams } from './robustness.ts'
 import { RunSummary } from './runs.ts'
 
@@ -27,6 +28,9 @@ export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('layer-latency'), params: LayerLatencyParams }),
   z.object({ kind: z.literal('sweep'), params: SweepParams }),
   z.object({ kind: z.literal('robustness-study'), params: StudyParams.default(StudyParams.parse({})) }),
+  z.object({ kind: z.literal('analog-calibrate'), params: CalibrateParams.default(CalibrateParams.parse({})) }),
+  z.object({ kind: z.literal('hil-evaluate'), params: HilEvaluateParams }),
+  z.object({ kind: z.literal('hil-finetune'), params: HilFinetuneParams }),
 ])
 export type JobSpec = z.output<typeof JobSpec>
 export type JobKind = JobSpec['kind']

@@ -2,6 +2,7 @@
 import { z } from 'zod'
 import { method } from './define.ts'
 import { NoiseModel } from './robustness.ts'
+import { AnalogTraining } from './analog.ts'
 
 const Id = z.string().trim().min(1).max(200)
 
@@ -95,6 +96,8 @@ export const TrainParams = z.object({
       rampEpochs: z.number().int().min(0).default(0),
     })
     .optional(),
+  /** Training through the analog MVM model on dense (and conv) layers; its mapping is stored with the model. */
+  analog: AnalogTraining.optional(),
 })
 export type TrainParams = z.output<typeof TrainParams>
 

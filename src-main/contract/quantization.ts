@@ -99,6 +99,28 @@ export const StudyResult = z.object({
 })
 export type StudyResult = z.infer<typeof StudyResult>
 
+/** A grid cell's method in words; every host labels trainings and groups with it. */
+export function groupLabel(v: Pick<StudyVariant, 'method' | 'bits' | 'scale' | 'sigma'>): string {
+  switch (v.method) {
+    case 'float':
+      return 'float'
+    case 'noisy':
+      return `noisy training σ=${v.sigma}`
+    case 'qat':
+      return `QAT ${v.bits}-bit, scale ${v.scale}`
+    case 'qat-noisy':
+      return `QAT ${v.bits}-bit, scale ${v.scale} + noise σ=${v.sigma}`
+  }
+}
+
+/** The grouped table as CSV, one row per method and bit width: the CLI's `study show --csv` and the UI's export. */
+export function studyCsv(result: Pick<StudyResult, 'groups'>): string {
+  const rows = [['method', 'label', 'bits', 'scale', 'sigma', 'trainings', 'clean_accuracy', 'global_midpoint', 'ci_low', 'ci_high']]
+  for (const g of result.groups)
+    rows.push([g.method, g.label, String(g.bits ?? 32), String(g.scale ?? ''), String(g.sigma ?? ''), String(g.trainings), String(g.cleanAccuracy ?? ''), String(g.midpoint ?? ''), String(g.midpointCi[0] ?? ''), String(g.midpointCi[1] ?? '')])
+  return rows.map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n') + '\n'
+}
+
 export const quantizationMethods = {
   getStudy: method(
     z.object({ run: Id }),

@@ -9,6 +9,7 @@ import { encodeNpz, parseNpz } from './data/npy.ts'
 import type { ModelSpec } from './graph.ts'
 import { Network } from './network.ts'
 import type { FrozenQuant } from './quant.ts'
+import type { AnalogPlan } from './analog-plan.ts'
 
 /** What Benchside stores beside the weights so a file alone can rebuild and evaluate the network. */
 export interface ModelMetadata {
@@ -18,6 +19,8 @@ export interface ModelMetadata {
   sampleShape: number[]
   /** Set for quantization-aware-trained models: evaluation and sweeps apply the same quantization. */
   quant?: FrozenQuant
+  /** Set for models trained through the analog model: the array mapping to run them with (simulated or on a board). */
+  analog?: AnalogPlan
 }
 
 /** Weight name as files show it: `conv2.bn/gamma` for the tf layer `conv2__bn`'s `gamma`. */

@@ -1,6 +1,6 @@
 // The robustness study's grid (which trainings) and its analysis (group the repeats, compare the methods per bit
 // width in plain words). Pure: the job runs the grid, the service and the CLI read the analysis.
-import type { StudyGroup, StudyParams, StudyVariant } from '../contract/index.ts'
+import { groupLabel, type StudyGroup, type StudyParams, type StudyVariant } from '../contract/index.ts'
 import { normalQuantile } from './midpoint.ts'
 
 type VariantResult = StudyVariant & {
@@ -36,19 +36,6 @@ export function groupKey(v: Pick<StudyVariant, 'method' | 'bits' | 'scale' | 'si
       return `qat${v.bits}-c${v.scale}`
     case 'qat-noisy':
       return `qat${v.bits}-c${v.scale}-noisy${v.sigma}`
-  }
-}
-
-export function groupLabel(v: Pick<StudyVariant, 'method' | 'bits' | 'scale' | 'sigma'>): string {
-  switch (v.method) {
-    case 'float':
-      return 'float'
-    case 'noisy':
-      return `noisy training σ=${v.sigma}`
-    case 'qat':
-      return `QAT ${v.bits}-bit, scale ${v.scale}`
-    case 'qat-noisy':
-      return `QAT ${v.bits}-bit, scale ${v.scale} + noise σ=${v.sigma}`
   }
 }
 

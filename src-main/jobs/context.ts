@@ -1,5 +1,6 @@
 // What a job function gets: its params, a cancel signal, and ways to report progress and results.
-import type { JobKind, JobParams } from '../contract/index.ts'
+import type { AnalogCalibration, AnalogDeviceInfo, JobKind, JobParams } from '../contract/index.ts'
+import type { AnalogDeviceRegistry } from '../hardware/analog-devices.ts'
 import type { BoardAccess } from './board-access.ts'
 import type { LatencyTable } from '../store/latency-table.ts'
 import { pathInside, writeFileAtomic } from '../store/files.ts'
@@ -31,6 +32,15 @@ export interface JobContext<K extends JobKind = JobKind> {
 export interface InlineServices {
   boards: BoardAccess
   latency: LatencyTable
+  analog: AnalogServices
+}
+
+/** Analog boards for calibration and hardware-in-the-loop jobs: the connections live in the main process. */
+export interface AnalogServices {
+  registry: AnalogDeviceRegistry
+  latestCalibration(deviceId: string): AnalogCalibration | null
+  saveCalibration(deviceId: string, runUuid: string, model: AnalogCalibration['model'], quality: AnalogCalibration['quality']): void
+  seen(info: AnalogDeviceInfo, port: string): void
 }
 
 export type JobFunction<K extends JobKind = JobKind> = (context: JobContext<K>, services: InlineServices | null) => Promise<void>

@@ -3,15 +3,20 @@
 import type { JobKind } from '../contract/index.ts'
 import type { DatasetSource } from '../engine/data/registry.ts'
 import type { LayerShape } from '../hardware/layer-latency.ts'
+import type { AnalogDeviceModel } from '../engine/analog.ts'
 
 export interface JobInputsByKind {
   selftest: Record<string, never>
-  train: { dataset: DatasetSource }
+  /** analogDevice: the calibrated model named by params.analog.device. */
+  train: { dataset: DatasetSource; analogDevice?: AnalogDeviceModel }
   evaluate: { dataset: DatasetSource; modelJson: string }
   roofline: Record<string, never>
   'layer-latency': { layers: LayerShape[]; skipped: string[]; modelUuid: string }
   sweep: { dataset: DatasetSource; modelJson: string }
   'robustness-study': { dataset: DatasetSource }
+  'analog-calibrate': Record<string, never>
+  'hil-evaluate': { dataset: DatasetSource; modelJson: string }
+  'hil-finetune': { dataset: DatasetSource; modelJson: string }
 }
 
 export type JobInputs<K extends JobKind = JobKind> = JobInputsByKind[K]

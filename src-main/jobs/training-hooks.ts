@@ -5,15 +5,20 @@ import { batchTensors, type Dataset } from '../engine/data/dataset.ts'
 import { combineHooks } from '../engine/hooks.ts'
 import type { Hooks, Network } from '../engine/network.ts'
 import { counterNormals, trainingHooksForEpoch } from '../engine/noise.ts'
-import { calibrate, freezeQuant, quantHooks, type FrozenQuant, type QuantConfig, type QuantHooks } from '../engine/quant.ts'
+import { calibrate, freezeQuant, frozenQuantHooks, quantHooks, type FrozenQuant, type QuantConfig, type QuantHooks } from '../engine/quant.ts'
+import * as tf from '@tensorflow/tfjs'
+import { DEFAULT_ARRAY, nominalDevice, planAnalogLayers, type AnalogDeviceModel } from '../engine/analog.ts'
+import { planHooks, selectAnalogLayers, type AnalogPlan } from '../engine/analog-plan.ts'
 
-export type TrainingRecipe = Pick<TrainParams, 'qat' | 'noise' | 'seed'>
+export type TrainingRecipe = Pick<TrainParams, 'qat' | 'noise' | 'seed'> & { analog?: TrainParams['analog'] }
 
 export interface TrainingHooks {
   /** Undefined when the recipe is plain float training. */
   hooksForEpoch: ((epoch: number) => Hooks | undefined) | undefined
-  /** After training: the quantization to store with the model (undefined without QAT); releases the hooks. */
-  finish(): FrozenQuant | undefined
+  /** After training: what to store with the model — its quantization and its analog mapping, when trained with them. */
+  finish(): { quant?: FrozenQuant; analog?: AnalogPlan }
+  /** The hooks the trained model runs with at evaluation (quantization or the analog model), if any. */
+  evaluationHooks(): Hooks | undefined
 }
 
 export function quantConfigOf(qat: NonNullable<TrainParams['qat']>): QuantConfig {
@@ -35,7 +40,9 @@ export function quantConfigOf(qat: NonNullable<TrainParams['qat']>): QuantConfig
   }
 }
 
-export async function trainingHooks(net: Network, dataset: Dataset, recipe: TrainingRecipe): Promise<TrainingHooks> {
+export async function trainingHooks(net: Network, dataset: Dataset, recipe: TrainingRecipe, analogDevice?: AnalogDeviceModel): Promise<TrainingHooks> {
+  if (recipe.qat && recipe.analog)
+    throw new Error('Quantization-aware training and analog training both replace how the dense layers compute; choose one (the analog model quantises inputs and weights itself).')
   const config = recipe.qat ? quantConfigOf(recipe.qat) : null
   let quant: QuantHooks | null = null
   if (config) {
@@ -54,15 +61,45 @@ export async function trainingHooks(net: Network, dataset: Dataset, recipe: Trai
         source: counterNormals(recipe.seed),
       })
     : undefined
+  const analog = recipe.analog ? analogTraining(net, dataset, recipe.analog, analogDevice ?? nominalDevice(), recipe.seed) : null
+  let frozen: FrozenQuant | undefined
   return {
     // Quantization first, then noise: the noise of analog hardware acts on the quantized values.
-    hooksForEpoch: quant || noiseForEpoch ? (epoch) => combineHooks(quant ?? undefined, noiseForEpoch?.(epoch)) : undefined,
+    hooksForEpoch:
+      quant || noiseForEpoch || analog ? (epoch) => combineHooks(quant ?? undefined, analog?.hooksForEpoch(epoch), noiseForEpoch?.(epoch)) : undefined,
     finish: () => {
-      if (!quant || !config) return undefined
-      const frozen = freezeQuant(quant, config)
-      quant.dispose()
-      return frozen
+      if (quant && config) {
+        frozen = freezeQuant(quant, config)
+        quant.dispose()
+      }
+      return { quant: frozen, analog: analog?.finish() }
     },
+    evaluationHooks: () => (frozen ? frozenQuantHooks(net, frozen) : analog?.evaluationHooks()),
+  }
+}
+
+/**
+ * Training through the analog model: the layers' scales are planned again at the start of every epoch from the first
+ * training samples (the weights and activations move), and fixed within it; the final plan is stored with the model.
+ */
+function analogTraining(net: Network, dataset: Dataset, options: NonNullable<TrainingRecipe['analog']>, device: AnalogDeviceModel, seed: number) {
+  // Normalised pixels are signed: the first layer takes two passes.
+  const config = { ...DEFAULT_ARRAY, signedInputs: 'split' as const }
+  const layers = selectAnalogLayers(net, options.layers)
+  const sample = () => batchTensors(dataset, dataset.train, Array.from({ length: Math.min(512, dataset.train.count) }, (_, i) => i))
+  const plan = (): AnalogPlan => {
+    const { x, y } = sample()
+    try {
+      return { config, layers: planAnalogLayers(net, x, layers, device, config), integration: options.integration, device: options.device ?? null }
+    } finally {
+      tf.dispose([x, y])
+    }
+  }
+  let last: AnalogPlan | null = null
+  return {
+    hooksForEpoch: (epoch: number) => planHooks(net, (last = plan()), device, options.integration, seed * 7919 + epoch),
+    finish: () => (last = plan()),
+    evaluationHooks: () => planHooks(net, last ?? (last = plan()), device, options.integration, seed),
   }
 }
 

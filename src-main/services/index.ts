@@ -11,6 +11,8 @@ import { ModelCatalog, modelHandlers } from './models.ts'
 import { boardHandlers } from './boards.ts'
 import { robustnessHandlers } from './robustness.ts'
 import { quantizationHandlers } from './quantization.ts'
+import { analogHandlers } from './analog.ts'
+import type { AnalogDeviceRegistry } from '../hardware/analog-devices.ts'
 import type { BoardPool } from '../hardware/board-pool.ts'
 import type { BoardAccess } from '../jobs/board-access.ts'
 
@@ -22,6 +24,7 @@ export interface ServiceDeps {
   models: ModelCatalog
   boards: BoardPool
   boardAccess: BoardAccess
+  analog: AnalogDeviceRegistry
   runsChanged: (uuids: string[]) => void
 }
 
@@ -35,6 +38,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...boardHandlers(deps.store, deps.boards, deps.boardAccess),
     ...robustnessHandlers(deps.store, deps.models),
     ...quantizationHandlers(deps.store),
+    ...analogHandlers(deps.store, deps.analog),
   }
 }
 

@@ -1,7 +1,7 @@
 // Models: architectures, and trained or imported models — a model is a run holding model/model.json as an artifact.
 import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
 import { dirname, join } from 'node:path'
-import { BenchsideError, type JobSpec, type ModelDetail, type ModelInfo } from '../contract/index.ts'
+import { BenchsideError, type AnalogCalibration, type JobSpec, type ModelDetail, type ModelInfo } from '../contract/index.ts'
 import { DataFileError } from '../engine/data/errors.ts'
 import { exportWeightsNpz, importLayersModel, importWeightsNpz, layersModelFiles, type ModelMetadata } from '../engine/model-files.ts'
 import { Network } from '../engine/network.ts'
@@ -13,7 +13,7 @@ import type { DatasetCatalog } from './datasets.ts'
 import type { HandlersFor } from './handlers.ts'
 
 const MODEL_FILE = 'model/model.json'
-const MODEL_KINDS = ['train', 'model-import']
+const MODEL_KINDS = ['train', 'model-import', 'hil-finetune']
 
 type ModelMethod = 'listArchitectures' | 'describeArchitecture' | 'listModels' | 'getModel' | 'exportModel' | 'importModel'
 
@@ -162,16 +162,32 @@ export function modelHandlers(store: Store, datasets: DatasetCatalog, models: Mo
 }
 
 /** Resolves dataset and model ids of a job into the files its process reads. */
-export function prepareJobInputs(spec: JobSpec, datasets: DatasetCatalog, models: ModelCatalog): JobInputs {
+export function prepareJobInputs(
+  spec: JobSpec,
+  datasets: DatasetCatalog,
+  models: ModelCatalog,
+  calibrationOf: (deviceId: string) => AnalogCalibration | null = () => null,
+): JobInputs {
   switch (spec.kind) {
     case 'selftest':
+    case 'analog-calibrate':
       return {}
-    case 'train':
+    case 'train': {
+      knownArchitecture(spec.params.architecture)
+      const device = spec.params.analog?.device
+      if (device === undefined) return { dataset: datasets.resolve(spec.params.dataset) }
+      const calibration = calibrationOf(device)
+      if (!calibration)
+        throw new BenchsideError({ code: 'INVALID_ARGS', field: 'params.analog.device', message: `Board '${device}' has no calibration yet. Calibrate it first (benchside analog calibrate), or leave the device out to train with the nominal model.` })
+      return { dataset: datasets.resolve(spec.params.dataset), analogDevice: calibration.model }
+    }
     case 'robustness-study':
       knownArchitecture(spec.params.architecture)
       return { dataset: datasets.resolve(spec.params.dataset) }
     case 'evaluate':
-    case 'sweep': {
+    case 'sweep':
+    case 'hil-evaluate':
+    case 'hil-finetune': {
       const modelJson = models.modelJson(spec.params.model)
       const datasetId = spec.params.dataset ?? datasetOfModel(models, spec.params.model)
       return { dataset: datasets.resolve(datasetId), modelJson }

@@ -121,6 +121,26 @@ export const migrations: readonly string[] = [
     PRIMARY KEY (run_uuid, scope, sigma, repeat)
   ) WITHOUT ROWID;
   `,
+  // 6: analog boards seen over serial (or emulated), and their calibrations: the fitted device model per board.
+  `
+  CREATE TABLE analog_devices (
+    device_id   TEXT PRIMARY KEY,
+    firmware    TEXT NOT NULL,
+    info        TEXT NOT NULL,
+    port        TEXT NOT NULL,
+    first_seen  INTEGER NOT NULL,
+    last_seen   INTEGER NOT NULL
+  );
+  CREATE TABLE analog_calibrations (
+    id          INTEGER PRIMARY KEY,
+    device_id   TEXT NOT NULL REFERENCES analog_devices(device_id) ON DELETE CASCADE,
+    run_uuid    TEXT REFERENCES runs(uuid) ON DELETE SET NULL,
+    created_at  INTEGER NOT NULL,
+    model       TEXT NOT NULL,
+    quality     TEXT NOT NULL
+  );
+  CREATE INDEX analog_calibrations_by_device ON analog_calibrations(device_id, created_at DESC);
+  `,
 ]
 
 /** Brings the schema to the newest version, one transaction per migration; user_version counts what is applied. */

@@ -8,6 +8,7 @@ import { LatencyTable } from './latency-table.ts'
 import { DatasetsRepository } from './datasets.ts'
 import { BoardsRepository } from './boards.ts'
 import { SweepsRepository } from './sweeps.ts'
+import { AnalogDevicesRepository } from './analog-devices.ts'
 
 export interface StoreOptions {
   dataDir: string
@@ -24,6 +25,7 @@ export class Store {
   readonly datasets: DatasetsRepository
   readonly boards: BoardsRepository
   readonly sweeps: SweepsRepository
+  readonly analogDevices: AnalogDevicesRepository
 
   constructor(options: StoreOptions) {
     this.dataDir = options.dataDir
@@ -47,6 +49,7 @@ export class Store {
     this.datasets = new DatasetsRepository(this.db)
     this.boards = new BoardsRepository(this.db)
     this.sweeps = new SweepsRepository(this.db)
+    this.analogDevices = new AnalogDevicesRepository(this.db)
   }
 
   integrityCheck(): string {

@@ -30,6 +30,21 @@ export const jobKinds: { [K in JobKind]: JobKindEntry<K> } = {
     summary: 'Quantization vs noisy training: trains a grid (float, noisy, QAT bits × scales) with repeats, then measures each under global and walking noise.',
     load: () => import('./robustness-study.ts'),
   },
+  'analog-calibrate': {
+    summary: "Calibrates the analog model against a board: per-column gain and offset, noise, saturation, operand ordering.",
+    inline: true,
+    load: () => import('./analog-calibrate.ts'),
+  },
+  'hil-evaluate': {
+    summary: "Hardware in the loop: a model's dense/conv layers on the analog board; float, simulated and measured accuracy per layer and end to end.",
+    inline: true,
+    load: () => import('./hil-evaluate.ts'),
+  },
+  'hil-finetune': {
+    summary: 'Hardware-in-the-loop fine-tuning: forward pass on the board, backward pass through the calibrated model.',
+    inline: true,
+    load: () => import('./hil-finetune.ts'),
+  },
   roofline: {
     summary: 'Measures a board: peak FLOP/s, memory bandwidths, fp32 / int8 / bit-serial GEMM on the roofline.',
     inline: true,

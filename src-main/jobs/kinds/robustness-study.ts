@@ -86,7 +86,7 @@ async function trainedVariant(
       onBatch: (fraction, epoch, loss) => progress(fraction, `epoch ${epoch + 1} of ${p.epochs} · loss ${loss.toFixed(3)}`),
     },
   )
-  const frozen = hooks.finish()
+  const frozen = hooks.finish().quant
   if (frozen) metadata.quant = frozen
   const result = await evaluate(net, dataset, dataset.test, { hooks: frozen ? frozenQuantHooks(net, frozen) : undefined })
   context.metric(`test_accuracy:${variant.id}`, result.accuracy, 0)

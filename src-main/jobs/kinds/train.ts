@@ -8,7 +8,6 @@ import { loadDataset } from '../../engine/data/registry.ts'
 import { evaluate } from '../../engine/evaluate.ts'
 import { importLayersModel, layersModelFiles, type ModelMetadata } from '../../engine/model-files.ts'
 import { Network } from '../../engine/network.ts'
-import { frozenQuantHooks } from '../../engine/quant.ts'
 import { train } from '../../engine/train.ts'
 import { networkWeightStats } from '../../engine/weight-stats.ts'
 import { architecture } from '../../engine/zoo.ts'
@@ -41,7 +40,7 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
     for (const [name, content] of Object.entries(files)) context.artifact(`${folder}/${name}`, content)
   }
 
-  const hooks = await trainingHooks(net, dataset, p)
+  const hooks = await trainingHooks(net, dataset, p, context.inputs.analogDevice)
 
   await train(net, dataset, { ...p, hooks: undefined, hooksForEpoch: hooks.hooksForEpoch }, {
     signal: context.signal,
@@ -59,9 +58,11 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
   })
 
   context.progress(0.97, 'evaluating', 'test split')
-  const frozen = hooks.finish()
-  if (frozen) metadata.quant = frozen
-  const result = await evaluate(net, dataset, dataset.test, { hooks: metadata.quant ? frozenQuantHooks(net, metadata.quant) : undefined })
+  const stored = hooks.finish()
+  if (stored.quant) metadata.quant = stored.quant
+  if (stored.analog) metadata.analog = stored.analog
+  const result = await evaluate(net, dataset, dataset.test, { hooks: hooks.evaluationHooks() })
+  if (stored.analog) context.metric('test_accuracy_float', (await evaluate(net, dataset, dataset.test)).accuracy, 0)
   context.metric('test_accuracy', result.accuracy, 0)
   context.metric('test_loss', result.loss, 0)
   context.artifact('confusion.json', JSON.stringify({ classNames: dataset.classNames, confusion: result.confusion }))

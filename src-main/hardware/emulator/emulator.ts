@@ -1,0 +1,202 @@
+// Starts an emulated analog board: socat makes a PTY pair, the emulator process serves one end, the host opens the other.
+// Used by tests, the app's demo board and benchmarks.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { tmpdir } from 'node:os'
+import { join } from 'node:path'
+import { fileURLToPath } from 'node:url'
+
+export interface EmulatorOptions {
+  seed?: number
+  /** Paces the emulated link to this UART rate (10 bits per byte); unpaced when absent. */
+  baud?: number
+  /** Where the PTY links go; default a fresh temp dir. */
+  dir?: string
+}
+
+export interface RunningEmulator {
+  /** The host-side PTY path to open with serialport (a symlink socat made). */
+  readonly path: string
+  readonly deviceId: string
+  /** Kills only the emulator process (a firmware crash or unplug); the PTY pair stays. */
+  kill(signal?: NodeJS.Signals): void
+  /** A new emulator process (same seed) on the same PTY. */
+  restart(): Promise<void>
+  /** Kills emulator and socat, removes the temp dir. */
+  stop(): Promise<void>
+}
+
+const START_TIMEOUT_MS = 20_000
+const STOP_TIMEOUT_MS = 3_000
+const SETPRIV = '/usr/bin/setpriv'
+
+/** Every child still running and every link folder to remove: handled when this process exits, so none outlives a test run. */
+const running = new Set<ChildProcess>()
+const folders = new Set<() => void>()
+let exitHookInstalled = false
+function installExitHook(): void {
+  if (exitHookInstalled) return
+  exitHookInstalled = true
+  process.once('exit', () => {
+    for (const child of running) child.kill('SIGKILL')
+    for (const remove of folders) remove()
+  })
+}
+
+function track(child: ChildProcess): void {
+  installExitHook()
+  running.add(child)
+  child.once('exit', () => running.delete(child))
+}
+
+/** The emulator entry next to this file: .ts under tsx/vitest, .js in a build. */
+function emulatorEntry(): { file: string; execArgv: string[] } {
+  const isTypeScript = import.meta.url.endsWith('.ts')
+  const file = fileURLToPath(new URL(isTypeScript ? './emulator-process.ts' : './emulator-process.js', import.meta.url))
+  return { file, execArgv: isTypeScript ? ['--import', import.meta.resolve('tsx')] : [] }
+}
+
+function exited(child: ChildProcess): boolean {
+  return child.exitCode !== null || child.signalCode !== null
+}
+
+/** Sends `signal`, then SIGKILL if the child has not exited in time; resolves once it has. */
+async function terminate(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'): Promise<void> {
+  if (child.pid === undefined || exited(child)) return
+  const gone = new Promise<void>((resolve) => child.once('exit', () => resolve()))
+  child.kill(signal)
+  const timer = setTimeout(() => child.kill('SIGKILL'), STOP_TIMEOUT_MS)
+  await gone
+  clearTimeout(timer)
+}
+
+/** Resolves with the first stream line matching `pattern`; rejects if the child exits first or time runs out. */
+function waitForLine(child: ChildProcess, stream: NodeJS.ReadableStream, pattern: RegExp, what: string, log: () => string): Promise<RegExpMatchArray> {
+  return new Promise((resolve, reject) => {
+    let buffered = ''
+    const finish = (error: Error | null, match?: RegExpMatchArray) => {
+      clearTimeout(timer)
+      stream.off('data', onData)
+      child.off('exit', onExit)
+      if (error) reject(error)
+      else resolve(match as RegExpMatchArray)
+    }
+    const onData = (chunk: Buffer | string) => {
+      buffered += chunk.toString()
+      const match = buffered.match(pattern)
+      if (match) finish(null, match)
+    }
+    const onExit = (code: number | null, signal: string | null) =>
+      finish(new Error(`The ${what} exited (${signal ?? `code ${code}`}) before it was ready: ${log().trim() || 'no output'}`))
+    const timer = setTimeout(() => finish(new Error(`The ${what} was not ready after ${START_TIMEOUT_MS / 1000} s: ${log().trim() || 'no output'}`)), START_TIMEOUT_MS)
+    stream.on('data', onData)
+    child.on('exit', onExit)
+  })
+}
+
+/** Keeps the last few kilobytes a child wrote, for error messages. */
+function tail(stream: NodeJS.ReadableStream | null): () => string {
+  let text = ''
+  stream?.on('data', (chunk: Buffer | string) => {
+    text = (text + chunk.toString()).slice(-4000)
+  })
+  return () => text
+}
+
+function startSocat(host: string, device: string): { child: ChildProcess; ready: Promise<void> } {
+  const args = ['-d', '-d', `pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${device}`]
+  // setpriv's parent-death signal ends socat even when this process is killed without running exit hooks.
+  const [command, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'TERM', '--', 'socat', ...args]] : ['socat', args]
+  const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'] })
+  track(child)
+  const log = tail(child.stderr)
+  const spawned = new Promise<void>((resolve, reject) => {
+    child.once('spawn', resolve)
+    child.once('error', (error) => reject(new Error(`socat could not be started (${error.message}).`)))
+  })
+  const ready = spawned
+    .then(() => waitForLine(child, child.stderr as NodeJS.ReadableStream, /starting data transfer loop/, 'PTY pair (socat)', log))
+    .then(() => {
+      if (!existsSync(host) || !existsSync(device)) throw new Error(`socat did not create ${host} and ${device}: ${log()}`)
+    })
+    .catch((error: Error) => {
+      throw new Error(`${error.message} The board emulator needs socat (Debian/Ubuntu: apt install socat).`)
+    })
+  return { child, ready }
+}
+
+function startEmulatorProcess(device: string, seed: number, baud: number | undefined): { child: ChildProcess; ready: Promise<string> } {
+  const { file, execArgv } = emulatorEntry()
+  const args = [...execArgv, file, '--device', device, '--seed', String(seed), ...(baud === undefined ? [] : ['--baud', String(baud)])]
+  const env = process.versions.electron ? { ...process.env, ELECTRON_RUN_AS_NODE: '1' } : process.env
+  // stdin stays an open pipe: the emulator exits when it closes, i.e. when this process is gone.
+  const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env })
+  track(child)
+  const log = tail(child.stderr)
+  const ready = waitForLine(child, child.stdout as NodeJS.ReadableStream, /^READY (\S+)$/m, 'board emulator', log).then((match) => match[1])
+  return { child, ready }
+}
+
+/** Lets this process exit while the children run; the exit hook or stop() ends them. */
+function unref(child: ChildProcess): void {
+  child.unref()
+  for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as { unref?: () => void } | null)?.unref?.()
+}
+
+export async function startEmulator(options: EmulatorOptions = {}): Promise<RunningEmulator> {
+  const seed = options.seed ?? 1
+  if (!Number.isInteger(seed) || seed < 0 || seed > 0xffffffff) throw new Error(`The emulator seed must be an integer from 0 to 4294967295, got ${seed}.`)
+  const { baud } = options
+  if (baud !== undefined && !(Number.isFinite(baud) && baud > 0)) throw new Error(`The emulator baud rate must be a positive number, got ${baud}.`)
+  const ownDir = options.dir === undefined
+  const dir = options.dir ?? mkdtempSync(join(tmpdir(), 'benchside-emulator-'))
+  if (!ownDir) mkdirSync(dir, { recursive: true })
+  const hostPath = join(dir, 'host')
+  const devicePath = join(dir, 'device')
+  // Stale links from an earlier run would make socat fail (existsSync misses dangling ones, rmSync does not).
+  for (const link of [hostPath, devicePath]) rmSync(link, { force: true })
+
+  const removeLinks = () => {
+    if (ownDir) rmSync(dir, { recursive: true, force: true })
+    else for (const link of [hostPath, devicePath]) rmSync(link, { force: true })
+  }
+  installExitHook()
+  folders.add(removeLinks)
+  const cleanUp = () => {
+    folders.delete(removeLinks)
+    removeLinks()
+  }
+  const socat = startSocat(hostPath, devicePath)
+  let emulator: ChildProcess | null = null
+  try {
+    await socat.ready
+    const started = startEmulatorProcess(devicePath, seed, baud)
+    emulator = started.child
+    const deviceId = await started.ready
+    unref(socat.child)
+    unref(started.child)
+
+    return {
+      path: hostPath,
+      deviceId,
+      kill(signal: NodeJS.Signals = 'SIGTERM') {
+        if (emulator && !exited(emulator)) emulator.kill(signal)
+      },
+      async restart() {
+        if (emulator) await terminate(emulator)
+        const next = startEmulatorProcess(devicePath, seed, baud)
+        emulator = next.child
+        await next.ready
+        unref(next.child)
+      },
+      async stop() {
+        await Promise.all([emulator ? terminate(emulator) : Promise.resolve(), terminate(socat.child)])
+        cleanUp()
+      },
+    }
+  } catch (error) {
+    await Promise.all([emulator ? terminate(emulator) : Promise.resolve(), terminate(socat.child)])
+    cleanUp()
+    throw error
+  }
+}

@@ -1,0 +1,122 @@
+// What both hardware-in-the-loop jobs set up: the model and dataset, the board's device model (calibrated, or nominal
+// with a warning), the analog mapping (the model's own, or planned now), the board slots; and the measured and
+// simulated evaluation of a test subset with per-layer comparisons.
+import * as tf from '@tensorflow/tfjs'
+import type { HilResult } from '../contract/index.ts'
+import { DEFAULT_ARRAY, nominalDevice, planAnalogLayers, type AnalogDeviceModel } from '../engine/analog.ts'
+import { planHooks, selectAnalogLayers, type AnalogPlan, type LayerSelection } from '../engine/analog-plan.ts'
+import { initBackend } from '../engine/backend.ts'
+import { batchTensors, type Dataset } from '../engine/data/dataset.ts'
+import { loadDataset, type DatasetSource } from '../engine/data/registry.ts'
+import { pointLabel } from '../engine/graph.ts'
+import { LayerComparison } from '../engine/layer-comparison.ts'
+import { importLayersModel, type ModelMetadata } from '../engine/model-files.ts'
+import type { Network } from '../engine/network.ts'
+import type { DeviceInfo } from '../hardware/analog-protocol/index.ts'
+import type { AnalogBoard } from '../hardware/serial-board.ts'
+import { BoardLayers, boardForward } from './analog-hil.ts'
+import type { AnalogServices } from './context.ts'
+
+export interface HilSession {
+  net: Network
+  metadata: ModelMetadata
+  dataset: Dataset
+  info: DeviceInfo
+  device: AnalogDeviceModel
+  calibrated: boolean
+  plan: AnalogPlan
+  layers: BoardLayers
+}
+
+export async function openHilSession(
+  board: AnalogBoard,
+  port: string,
+  analog: AnalogServices,
+  inputs: { modelJson: string; dataset: DatasetSource },
+  selection: LayerSelection,
+): Promise<HilSession> {
+  await initBackend()
+  const { net, metadata } = await importLayersModel(inputs.modelJson)
+  const dataset = { ...loadDataset(inputs.dataset), normalization: metadata.normalization }
+  const info = await board.info()
+  analog.seen(info, port)
+  const calibration = analog.latestCalibration(info.deviceId)
+  const device = calibration?.model ?? nominalDevice(info.cols)
+  const plan: AnalogPlan = metadata.analog ?? {
+    // Normalised inputs (the first layer's) are signed: they take two passes.
+    config: { ...DEFAULT_ARRAY, rows: Math.min(DEFAULT_ARRAY.rows, info.rows), inputBits: info.inputBits, weightBits: info.weightBits, adcBits: info.adcBits, signedInputs: 'split' },
+    layers: {},
+    integration: 'ordered',
+    device: null,
+  }
+  if (!metadata.analog) {
+    const sample = batchTensors(dataset, dataset.train, Array.from({ length: Math.min(512, dataset.train.count) }, (_, i) => i))
+    plan.layers = planAnalogLayers(net, sample.x, selectAnalogLayers(net, selection), device, plan.config)
+    tf.dispose([sample.x, sample.y])
+  }
+  const layers = new BoardLayers(board, info, net, plan)
+  return { net, metadata, dataset, info, device, calibrated: calibration !== null, plan, layers }
+}
+
+export interface Accuracies {
+  float: number
+  associative: number
+  ordered: number
+  measured: number
+}
+
+export interface EvaluationCallbacks {
+  signal?: AbortSignal
+  onBatch?: (done: number, total: number, partial: { accuracy: Accuracies; perLayer: HilResult['perLayer'] }) => void
+}
+
+/** The first `limit` test samples: measured on the board and simulated (float, associative, ordered) on the same inputs. */
+export async function evaluateOnBoard(session: HilSession, limit: number, seed: number, callbacks: EvaluationCallbacks = {}): Promise<{ accuracy: Accuracies; perLayer: HilResult['perLayer']; samples: number }> {
+  const { net, dataset, plan, device, layers } = session
+  const count = Math.min(limit, dataset.test.count)
+  const batch = 200
+  const correct = { float: 0, associative: 0, ordered: 0, measured: 0 }
+  const comparisons = new Map(layers.layerIds.map((id) => [id, new LayerComparison(id, pointLabel(net.spec.nodes.find((n) => n.id === id)!), net.point(id).outputShape.reduce((a, b) => a * b, 1))]))
+  const hooks = { associative: planHooks(net, plan, device, 'associative', seed), ordered: planHooks(net, plan, device, 'ordered', seed) }
+  await layers.load({ signal: callbacks.signal })
+  let done = 0
+  for (let start = 0; start < count; start += batch) {
+    const indices = Array.from({ length: Math.min(batch, count - start) }, (_, i) => start + i)
+    const { x, y } = batchTensors(dataset, dataset.test, indices)
+    try {
+      const staged = await boardForward(net, x, layers, { signal: callbacks.signal })
+      try {
+        const hits = (logits: tf.Tensor) => tf.tidy(() => tf.sum(tf.cast(tf.equal(tf.argMax(logits, -1), y), 'int32')).dataSync()[0]!)
+        correct.measured += hits(staged.logits)
+        correct.float += tf.tidy(() => hits(net.forward(x)))
+        correct.associative += tf.tidy(() => hits(net.forward(x, { hooks: hooks.associative })))
+        correct.ordered += tf.tidy(() => hits(net.forward(x, { hooks: hooks.ordered })))
+        // Per layer: each simulated variant on exactly the inputs the board saw.
+        for (const id of layers.layerIds) {
+          const input = staged.inputs.get(id)!
+          const node = net.spec.nodes.find((n) => n.id === id)!
+          const layer = net.layer(id)!
+          const weights = { kernel: layer.trainableWeights[0]!.read(), bias: layer.trainableWeights[1]?.read() ?? null }
+          const [ordered, associative, measured] = tf.tidy(() => [
+            hooks.ordered.compute!.get(id)!(input, weights, node, false).dataSync(),
+            hooks.associative.compute!.get(id)!(input, weights, node, false).dataSync(),
+            staged.outputs.get(id)!.dataSync(),
+          ])
+          comparisons.get(id)!.add(ordered!, associative!, measured!)
+        }
+      } finally {
+        tf.dispose([staged.logits, ...staged.inputs.values(), ...staged.outputs.values()])
+      }
+    } finally {
+      tf.dispose([x, y])
+    }
+    done += indices.length
+    const accuracy = { float: correct.float / done, associative: correct.associative / done, ordered: correct.ordered / done, measured: correct.measured / done }
+    callbacks.onBatch?.(done, count, { accuracy, perLayer: [...comparisons.values()].map((c) => c.result()) })
+  }
+  return {
+    accuracy: { float: correct.float / done, associative: correct.associative / done, ordered: correct.ordered / done, measured: correct.measured / done },
+    perLayer: [...comparisons.values()].map((c) => c.result()),
+    samples: done,
+  }
+}
