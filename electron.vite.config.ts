@@ -13,6 +13,7 @@ export default defineConfig({
           index: resolve('src-main/index.ts'),
           'job-host': resolve('src-main/jobs/job-host.ts'),
           'sweep-worker': resolve('src-main/jobs/sweep-worker.ts'),
+          'emulator-process': resolve('src-main/hardware/emulator/emulator-process.ts'),
         },
       },
     },

@@ -123,6 +123,7 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
     .option('--analog <integration>', 'train through the analog MVM model: associative or ordered')
     .option('--analog-layers <which>', 'analog training: dense, all (dense and conv) or ids like fc1,fc2', 'dense')
     .option('--analog-device <device>', "analog training: a calibrated board's model (its device id, or demo); nominal when omitted")
+    .option('--analog-fill <fraction>', 'analog training: a high percentile of each layer’s chunk sums lands on this fraction of full scale', Number, 0.5)
     .option('--name <name>', 'a name for the run')
     .option('--json', 'print the finished run as JSON')
     .action(async (o) => {
@@ -134,6 +135,7 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
               integration: o.analog,
               layers: o.analogLayers === 'dense' || o.analogLayers === 'all' ? o.analogLayers : String(o.analogLayers).split(',').map((s: string) => s.trim()),
               device: o.analogDevice,
+              fill: o.analogFill,
             }
       const noise =
         o.noiseSigma === undefined

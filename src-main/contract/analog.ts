@@ -91,6 +91,8 @@ export const AnalogTraining = z.object({
   integration: z.enum(['associative', 'ordered']).default('ordered'),
   /** The calibrated model of this device (benchside analog list); the nominal model when omitted. */
   device: Id.optional(),
+  /** Gain per layer: the 99.9th percentile of its chunk sums lands on this fraction of full scale (more: better SNR, less head-room; above 1 the largest sums clip). */
+  fill: z.number().gt(0).max(8).default(0.5),
 })
 
 export const CalibrateParams = z.object({

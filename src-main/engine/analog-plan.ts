@@ -1,11 +1,16 @@
 // How a network is mapped onto an analog array — the array settings, the layers on it and their fixed scales — as
 // stored with a model trained through the analog model, and used again to run it on a board or in simulation.
-import { analogHooks, analogLayerIds, associative, type AnalogArrayConfig, type AnalogDeviceModel, type AnalogLayerScales } from './analog.ts'
+import * as tf from '@tensorflow/tfjs'
+import { analogHooks, analogLayerIds, analogNodes, associative, planAnalogLayers, type AnalogArrayConfig, type AnalogDeviceModel, type AnalogLayerScales } from './analog.ts'
+import { combineHooks } from './hooks.ts'
 import type { Hooks, Network } from './network.ts'
 
 export interface AnalogPlan {
+  /** The array settings; `signedInputs` is decided per layer (signedLayers). */
   config: AnalogArrayConfig
   layers: Record<string, AnalogLayerScales>
+  /** Layers whose inputs can be negative (normalised pixels): they take two passes, x⁺ and x⁻. Others take one. */
+  signedLayers: string[]
   /** How the model was trained: saturating once per chunk, or after every operand group. */
   integration: 'associative' | 'ordered'
   /** The board whose calibrated model it was trained with; null for the nominal model. */
@@ -24,7 +29,40 @@ export function selectAnalogLayers(net: Network, selection: LayerSelection): str
   return [...selection]
 }
 
+/** The array settings one layer runs with: two passes only where its inputs can be negative. */
+export function layerConfig(plan: Pick<AnalogPlan, 'config' | 'signedLayers'>, id: string): AnalogArrayConfig {
+  return { ...plan.config, signedInputs: plan.signedLayers.includes(id) ? 'split' : 'clip' }
+}
+
+/**
+ * Scales for the chosen layers from sample inputs under a device model. A layer whose sample inputs go negative is
+ * signed (two passes); after a ReLU one pass suffices — and a skipped pass would read only offsets and noise.
+ */
+export function planNetwork(
+  net: Network,
+  sample: tf.Tensor,
+  layers: readonly string[],
+  device: AnalogDeviceModel,
+  config: AnalogArrayConfig,
+  integration: AnalogPlan['integration'],
+  deviceName: string | null,
+  fillFraction = 0.5,
+): AnalogPlan {
+  const signedLayers = tf.tidy(() => {
+    const values = net.activations(sample)
+    return analogNodes(net, layers)
+      .filter((node) => tf.min(values.get(node.input)!).dataSync()[0]! < 0)
+      .map((node) => node.id)
+  })
+  const base = { config: { ...config, signedInputs: 'clip' as const }, signedLayers }
+  const scales: Record<string, AnalogLayerScales> = {}
+  for (const id of layers) Object.assign(scales, planAnalogLayers(net, sample, [id], device, layerConfig(base, id), { fillFraction }))
+  return { ...base, layers: scales, integration, device: deviceName }
+}
+
 /** Simulation hooks for a plan under a device model: ordered as the device says, or associative. */
-export function planHooks(net: Network, plan: Pick<AnalogPlan, 'config' | 'layers'>, device: AnalogDeviceModel, integration: 'associative' | 'ordered', seed?: number): Hooks {
-  return analogHooks(net, plan.layers, integration === 'associative' ? associative(device) : device, plan.config, seed === undefined ? {} : { seed })
+export function planHooks(net: Network, plan: Pick<AnalogPlan, 'config' | 'layers' | 'signedLayers'>, device: AnalogDeviceModel, integration: 'associative' | 'ordered', seed?: number): Hooks {
+  const model = integration === 'associative' ? associative(device) : device
+  const options = seed === undefined ? {} : { seed }
+  return combineHooks(...Object.entries(plan.layers).map(([id, scales]) => analogHooks(net, { [id]: scales }, model, layerConfig(plan, id), options)))!
 }

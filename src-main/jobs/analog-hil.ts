@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto'
 import * as tf from '@tensorflow/tfjs'
 import { chunkCodesToOutput, inputCodes, layerInputRows, layerKernel2d, weightCodes, type AnalogNode } from '../engine/analog.ts'
 import { analogNodes } from '../engine/analog.ts'
-import type { AnalogPlan } from '../engine/analog-plan.ts'
+import { layerConfig, type AnalogPlan } from '../engine/analog-plan.ts'
 import { nodeInputs } from '../engine/graph.ts'
 import type { ComputeOverride, Network } from '../engine/network.ts'
 import { boardGain, type DeviceInfo } from '../hardware/analog-protocol/index.ts'
@@ -36,7 +36,7 @@ export class BoardLayers {
     private readonly board: AnalogBoard,
     private readonly info: DeviceInfo,
     private readonly net: Network,
-    private readonly plan: Pick<AnalogPlan, 'config' | 'layers'>,
+    private readonly plan: Pick<AnalogPlan, 'config' | 'layers' | 'signedLayers'>,
   ) {
     if (plan.config.rows > info.rows)
       throw new Error(`The model's analog mapping uses row chunks of ${plan.config.rows}, but board ${info.deviceId} has ${info.rows} rows. Re-plan the model for this board.`)
@@ -101,7 +101,7 @@ export class BoardLayers {
     const outputs = slots.filter((s) => s.chunk === 0).reduce((sum, s) => sum + s.cols, 0)
     const chunks = Math.ceil(inputs / this.plan.config.rows)
     const parts = tf.tidy(() => {
-      const { positive, negative } = inputCodes(rows, scales, this.plan.config)
+      const { positive, negative } = inputCodes(rows, scales, layerConfig(this.plan, id))
       return negative ? [positive, negative] : [positive]
     })
     rows.dispose()
@@ -112,8 +112,6 @@ export class BoardLayers {
     try {
       for (const part of parts) {
         const codes = Uint8Array.from(part.dataSync())
-        // A pass whose input codes are all zero (the negative half after a ReLU) reads only offsets and noise: skip it.
-        if (part !== parts[0] && codes.every((c) => c === 0)) continue
         const out = new Float32Array(chunks * n * outputs)
         for (const s of slots) {
           const vectors = new Uint8Array(n * s.rows)

@@ -3,8 +3,8 @@
 // simulated evaluation of a test subset with per-layer comparisons.
 import * as tf from '@tensorflow/tfjs'
 import type { HilResult } from '../contract/index.ts'
-import { DEFAULT_ARRAY, nominalDevice, planAnalogLayers, type AnalogDeviceModel } from '../engine/analog.ts'
-import { planHooks, selectAnalogLayers, type AnalogPlan, type LayerSelection } from '../engine/analog-plan.ts'
+import { DEFAULT_ARRAY, nominalDevice, type AnalogDeviceModel } from '../engine/analog.ts'
+import { planHooks, planNetwork, selectAnalogLayers, type AnalogPlan, type LayerSelection } from '../engine/analog-plan.ts'
 import { initBackend } from '../engine/backend.ts'
 import { batchTensors, type Dataset } from '../engine/data/dataset.ts'
 import { loadDataset, type DatasetSource } from '../engine/data/registry.ts'
@@ -42,16 +42,12 @@ export async function openHilSession(
   analog.seen(info, port)
   const calibration = analog.latestCalibration(info.deviceId)
   const device = calibration?.model ?? nominalDevice(info.cols)
-  const plan: AnalogPlan = metadata.analog ?? {
-    // Normalised inputs (the first layer's) are signed: they take two passes.
-    config: { ...DEFAULT_ARRAY, rows: Math.min(DEFAULT_ARRAY.rows, info.rows), inputBits: info.inputBits, weightBits: info.weightBits, adcBits: info.adcBits, signedInputs: 'split' },
-    layers: {},
-    integration: 'ordered',
-    device: null,
-  }
-  if (!metadata.analog) {
+  let plan = metadata.analog
+  if (!plan) {
+    // A float model: mapped now, for this board, from the first training samples.
+    const config = { ...DEFAULT_ARRAY, rows: Math.min(DEFAULT_ARRAY.rows, info.rows), inputBits: info.inputBits, weightBits: info.weightBits, adcBits: info.adcBits }
     const sample = batchTensors(dataset, dataset.train, Array.from({ length: Math.min(512, dataset.train.count) }, (_, i) => i))
-    plan.layers = planAnalogLayers(net, sample.x, selectAnalogLayers(net, selection), device, plan.config)
+    plan = planNetwork(net, sample.x, selectAnalogLayers(net, selection), device, config, 'ordered', null)
     tf.dispose([sample.x, sample.y])
   }
   const layers = new BoardLayers(board, info, net, plan)

@@ -7,8 +7,8 @@ import type { Hooks, Network } from '../engine/network.ts'
 import { counterNormals, trainingHooksForEpoch } from '../engine/noise.ts'
 import { calibrate, freezeQuant, frozenQuantHooks, quantHooks, type FrozenQuant, type QuantConfig, type QuantHooks } from '../engine/quant.ts'
 import * as tf from '@tensorflow/tfjs'
-import { DEFAULT_ARRAY, nominalDevice, planAnalogLayers, type AnalogDeviceModel } from '../engine/analog.ts'
-import { planHooks, selectAnalogLayers, type AnalogPlan } from '../engine/analog-plan.ts'
+import { DEFAULT_ARRAY, nominalDevice, type AnalogDeviceModel } from '../engine/analog.ts'
+import { planHooks, planNetwork, selectAnalogLayers, type AnalogPlan } from '../engine/analog-plan.ts'
 
 export type TrainingRecipe = Pick<TrainParams, 'qat' | 'noise' | 'seed'> & { analog?: TrainParams['analog'] }
 
@@ -83,14 +83,12 @@ export async function trainingHooks(net: Network, dataset: Dataset, recipe: Trai
  * training samples (the weights and activations move), and fixed within it; the final plan is stored with the model.
  */
 function analogTraining(net: Network, dataset: Dataset, options: NonNullable<TrainingRecipe['analog']>, device: AnalogDeviceModel, seed: number) {
-  // Normalised pixels are signed: the first layer takes two passes.
-  const config = { ...DEFAULT_ARRAY, signedInputs: 'split' as const }
   const layers = selectAnalogLayers(net, options.layers)
   const sample = () => batchTensors(dataset, dataset.train, Array.from({ length: Math.min(512, dataset.train.count) }, (_, i) => i))
   const plan = (): AnalogPlan => {
     const { x, y } = sample()
     try {
-      return { config, layers: planAnalogLayers(net, x, layers, device, config), integration: options.integration, device: options.device ?? null }
+      return planNetwork(net, x, layers, device, DEFAULT_ARRAY, options.integration, options.device ?? null, options.fill)
     } finally {
       tf.dispose([x, y])
     }

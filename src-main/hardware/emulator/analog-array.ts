@@ -12,8 +12,8 @@ const ADC_MIN = -(1 << (ADC_BITS - 1))
 const ADC_MAX = (1 << (ADC_BITS - 1)) - 1
 /** The protocol's nominal transfer: code = gain · Σ x·w / 1024. */
 const NOMINAL_SCALE = 1 / 1024
-/** Rows integrated together, positive contributions before negative ones, before the next block starts. */
-export const ORDER_BLOCK_ROWS = 16
+/** Row blocks an emulated array integrates in (one size drawn per device): each half of the array, or all of it, adds its positive contributions before its negative ones. */
+const ORDER_BLOCK_CHOICES = [64, 128] as const
 
 /** What makes one emulated device differ from the ideal; derived from its seed, never sent to the host. */
 export interface HiddenParameters {
@@ -26,6 +26,8 @@ export interface HiddenParameters {
   noiseStd: number
   /** The integrator clips at ±saturation codes (the ADC's full scale is ±128). */
   saturation: number
+  /** Rows integrated together, positive contributions before negative ones, before the next block starts. */
+  orderBlockRows: number
 }
 
 /** sfc32: small, fast and good enough for emulated physics; seeded through splitmix32 so nearby seeds differ. */
@@ -91,7 +93,9 @@ export function hiddenParameters(seed: number): HiddenParameters {
   const columnOffset = new Float64Array(ARRAY_COLS)
   for (let j = 0; j < ARRAY_COLS; j++) columnGain[j] = 1 + 0.05 * random.normal()
   for (let j = 0; j < ARRAY_COLS; j++) columnOffset[j] = 1.5 * random.normal()
-  return { globalGain, columnGain, columnOffset, noiseStd, saturation }
+  // Drawn last, so the values above stay what they were for every seed.
+  const orderBlockRows = ORDER_BLOCK_CHOICES[Math.floor(random.next() * ORDER_BLOCK_CHOICES.length)]!
+  return { globalGain, columnGain, columnOffset, noiseStd, saturation, orderBlockRows }
 }
 
 /** A matrix as the array holds it: column-major, split into positive and negative parts so the MAC loop needs no branch. */
@@ -128,20 +132,20 @@ export class AnalogArray {
 
   /**
    * The analog value of every column for one input vector (length matrix.rows), before noise and the ADC:
-   * blocks of 16 rows in natural order, each integrating its positive then its negative contributions,
+   * blocks of `orderBlockRows` rows in natural order, each integrating its positive then its negative contributions,
    * the integrator clipping at ±saturation; then the column offset. Written into `values`.
    */
   private integrate(matrix: ProgrammedMatrix, inputs: Uint8Array, at: number, gain: number): Float64Array {
     const { rows, cols, positive, negative } = matrix
-    const { columnGain, columnOffset, saturation } = this.hidden
+    const { columnGain, columnOffset, saturation, orderBlockRows } = this.hidden
     const scale = gain * this.hidden.globalGain * NOMINAL_SCALE
     const values = this.values
     for (let j = 0; j < cols; j++) {
       const k = scale * columnGain[j]
       const base = j * rows
       let v = 0
-      for (let start = 0; start < rows; start += ORDER_BLOCK_ROWS) {
-        const end = Math.min(rows, start + ORDER_BLOCK_ROWS)
+      for (let start = 0; start < rows; start += orderBlockRows) {
+        const end = Math.min(rows, start + orderBlockRows)
         let up = 0
         let down = 0
         for (let i = start; i < end; i++) {

@@ -19,7 +19,7 @@ const HISTORY = 8
 const UNREADABLE_SEQ = 0xffff
 const DEFAULT_GAIN = 1
 const MIN_GAIN = 1 / 64
-const MAX_GAIN = 64
+const MAX_GAIN = 256
 
 export function emulatorDeviceId(seed: number): string {
   return `EMU-${(seed >>> 0).toString(16).toUpperCase().padStart(8, '0')}`
@@ -183,7 +183,7 @@ export class EmulatedDevice {
     const { key, value } = message
     if (key === 'order') refuse('UNSUPPORTED', 'The integration order of this device is fixed.')
     if (key === 'gain') {
-      if (!(value >= MIN_GAIN && value <= MAX_GAIN)) refuse('OUT_OF_RANGE', `Gain ${value} is outside 1/64 to 64.`)
+      if (!(value >= MIN_GAIN && value <= MAX_GAIN)) refuse('OUT_OF_RANGE', `Gain ${value} is outside 1/64 to 256.`)
       this.gain = Math.fround(value)
       return { type: 'setDone', key, value: this.gain }
     }

@@ -49,6 +49,8 @@ describe('analog boards and hardware in the loop (demo board)', () => {
     expect(Math.abs(fitted.saturation / hidden.saturation - 1)).toBeLessThan(0.02)
     expect(Math.abs(fitted.noiseStd / hidden.noiseStd - 1)).toBeLessThan(0.15)
     expect(quality.orderingDetected).toBe(true)
+    // The emulator integrates each block's positive operands before its negative ones: Benchside's 'sign' order.
+    expect(fitted.ordering).toEqual({ order: 'sign', groupRows: hidden.orderBlockRows })
     expect(quality.candidates[0]!.rms).toBeLessThan(quality.candidates.find((c) => c.label === 'associative')!.rms / 5)
     expect(quality.validation.calibrated).toBeLessThan(quality.validation.nominal)
     const status = (await core.api.listAnalogBoards({})).boards.find((b) => b.port === 'demo')!
