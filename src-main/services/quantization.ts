@@ -1,11 +1,12 @@
 // Quantization room: robustness-study results from the stored cells and metrics, so a running or interrupted study
 // shows every training measured so far.
 import { BenchsideError, StudyParams, type StudyResult } from '../contract/index.ts'
-import { accuracyCurve, estimateMidpoint, normalQuantile } from '../engine/midpoint.ts'
+import { estimateMidpoint } from '../engine/midpoint.ts'
 import { groupVariants, studyVariants, summarizeGroups } from '../engine/robustness-study.ts'
 import type { Store } from '../store/store.ts'
 import type { SweepCell } from '../store/sweeps.ts'
 import type { HandlersFor } from './handlers.ts'
+import { curveWithIntervals, midpointInfo } from './robustness.ts'
 
 export function quantizationHandlers(store: Store): HandlersFor<'getStudy'> {
   return {
@@ -19,7 +20,6 @@ export function quantizationHandlers(store: Store): HandlersFor<'getStudy'> {
       const classes = Number(store.runs.params(uuid)['classes'] ?? 10)
       const cellsByScope = new Map<string, SweepCell[]>()
       for (const cell of store.sweeps.cells(uuid)) cellsByScope.set(cell.scope, [...(cellsByScope.get(cell.scope) ?? []), cell])
-      const z = normalQuantile(0.975)
 
       const variants: StudyResult['variants'] = studyVariants(params).map((v) => {
         const metric = (key: string) => store.runs.lastMetric(uuid, `${key}:${v.id}`)
@@ -37,20 +37,10 @@ export function quantizationHandlers(store: Store): HandlersFor<'getStudy'> {
           ...v,
           state: evaluated ? 'evaluated' : trained ? 'trained' : 'pending',
           cleanAccuracy: estimate?.clean ?? metric('test_accuracy'),
-          curve: accuracyCurve(global)
+          curve: curveWithIntervals(global)
             .filter((p) => p.sigma > 0)
-            .map((p) => {
-              const half = z * Math.sqrt(p.variance)
-              return { sigma: p.sigma, accuracy: p.accuracy, low: Math.max(0, p.accuracy - half), high: Math.min(1, p.accuracy + half) }
-            }),
-          globalMidpoint: estimate && {
-            status: estimate.status,
-            sigma: estimate.sigma,
-            ci: estimate.ci,
-            clean: estimate.clean,
-            chance: estimate.chance,
-            threshold: estimate.threshold,
-          },
+            .map(({ sigma, accuracy, low, high }) => ({ sigma, accuracy, low, high })),
+          globalMidpoint: estimate && midpointInfo(estimate),
           layerMidpoints,
         }
       })

@@ -3,7 +3,7 @@
 import { readFileSync } from 'node:fs'
 import { BenchsideError, type SweepResult } from '../contract/index.ts'
 import { pointLabel } from '../engine/graph.ts'
-import { accuracyCurve, estimateMidpoint, normalQuantile } from '../engine/midpoint.ts'
+import { accuracyCurve, estimateMidpoint, normalQuantile, type CellCounts, type MidpointEstimate } from '../engine/midpoint.ts'
 import type { ModelMetadata } from '../engine/model-files.ts'
 import type { Store } from '../store/store.ts'
 import type { HandlersFor } from './handlers.ts'
@@ -24,7 +24,6 @@ export function robustnessHandlers(store: Store, models: ModelCatalog): Handlers
       const labels = new Map(metadata.spec.nodes.map((n) => [n.id, pointLabel(n)]))
       const byScope = new Map<string, ReturnType<Store['sweeps']['cells']>>()
       for (const cell of store.sweeps.cells(uuid)) byScope.set(cell.scope, [...(byScope.get(cell.scope) ?? []), cell])
-      const z = normalQuantile(0.975)
       const scopes: SweepResult['scopes'] = [...byScope]
         .sort(([a], [b]) => (order.indexOf(a) + 1 || 1e9) - (order.indexOf(b) + 1 || 1e9))
         .map(([scope, cells]) => {
@@ -32,21 +31,26 @@ export function robustnessHandlers(store: Store, models: ModelCatalog): Handlers
           return {
             scope,
             label: labels.get(scope) ?? scope,
-            curve: accuracyCurve(cells).map((p) => {
-              const half = z * Math.sqrt(p.variance)
-              return { sigma: p.sigma, accuracy: p.accuracy, low: Math.max(0, p.accuracy - half), high: Math.min(1, p.accuracy + half), repeats: p.repeats }
-            }),
-            midpoint: estimate && {
-              status: estimate.status,
-              sigma: estimate.sigma,
-              ci: estimate.ci,
-              clean: estimate.clean,
-              chance: estimate.chance,
-              threshold: estimate.threshold,
-            },
+            curve: curveWithIntervals(cells),
+            midpoint: estimate && midpointInfo(estimate),
           }
         })
       return { run: uuid, status: summary.status, classes, scopes }
     },
   }
+}
+
+/** Accuracy per σ with a 95% interval, from stored cells. */
+export function curveWithIntervals(cells: readonly CellCounts[]): SweepResult['scopes'][number]['curve'] {
+  const z = normalQuantile(0.975)
+  return accuracyCurve(cells).map((p) => {
+    const half = z * Math.sqrt(p.variance)
+    return { sigma: p.sigma, accuracy: p.accuracy, low: Math.max(0, p.accuracy - half), high: Math.min(1, p.accuracy + half), repeats: p.repeats }
+  })
+}
+
+/** A midpoint estimate as the contract shows it. */
+export function midpointInfo(estimate: MidpointEstimate): NonNullable<SweepResult['scopes'][number]['midpoint']> {
+  const { status, sigma, ci, clean, chance, threshold } = estimate
+  return { status, sigma, ci, clean, chance, threshold }
 }
