@@ -34,7 +34,8 @@ export function analogHandlers(store: Store, registry: AnalogDeviceRegistry): Ha
       info = await connection.board.info()
     }
     const deviceId = connection?.board.id ?? null
-    const calibration = deviceId ? latestCalibration(store, deviceId) : null
+    // A board not connected now still shows the calibration of the device last seen on its port.
+    const calibration = latestCalibration(store, deviceId ?? port)
     return {
       port,
       name,

@@ -41,7 +41,7 @@ export class ModelCatalog {
       name: run.name,
       architecture: params.architecture ?? 'unknown',
       dataset: params.dataset ?? 'unknown',
-      source: run.kind === 'train' ? 'trained' : 'imported',
+      source: run.kind === 'model-import' ? 'imported' : 'trained',
       testAccuracy: this.store.runs.lastMetric(uuid, 'test_accuracy'),
       backend: params.backend ?? null,
       createdAt: run.createdAt,

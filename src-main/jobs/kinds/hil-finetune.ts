@@ -24,6 +24,9 @@ const hilFinetune: JobFunction<'hil-finetune'> = async (context: JobContext<'hil
       context.param('device', session.info.deviceId)
       context.param('calibrated', session.calibrated)
       context.param('analog_layers', layers.layerIds.join(','))
+      // The fine-tuned network is a model: say what it is, as a train run does.
+      context.param('architecture', session.metadata.spec.architecture)
+      if (p.dataset === undefined) context.param('dataset', context.inputs.dataset.id)
       const epochs: HilResult['epochs'] = []
       const base = { model: p.model, deviceId: session.info.deviceId, calibrated: session.calibrated, layers: layers.layerIds }
       const steps = p.epochs * Math.ceil(Math.min(p.trainLimit, dataset.train.count) / p.batchSize)
@@ -74,6 +77,7 @@ const hilFinetune: JobFunction<'hil-finetune'> = async (context: JobContext<'hil
       const files = await layersModelFiles(net, metadata)
       for (const [name, content] of Object.entries(files)) context.artifact(`model/${name}`, content)
       const [first, last] = [epochs[0]!.accuracy.measured!, epochs.at(-1)!.accuracy.measured!]
+      context.metric('test_accuracy', last, 0)
       context.progress(1, 'done', `measured ${(first * 100).toFixed(1)}% → ${(last * 100).toFixed(1)}%`)
     } finally {
       optimizer.dispose()

@@ -55,6 +55,9 @@ describe('analog boards and hardware in the loop (demo board)', () => {
     expect(quality.validation.calibrated).toBeLessThan(quality.validation.nominal)
     const status = (await core.api.listAnalogBoards({})).boards.find((b) => b.port === 'demo')!
     expect(status.calibration?.run).toBe(run.uuid)
+    // Disconnected, the board still shows the calibration of the device last seen on its port.
+    await core.api.disconnectAnalogBoard({ port: 'demo' })
+    expect((await core.api.listAnalogBoards({})).boards.find((b) => b.port === 'demo')).toMatchObject({ state: 'available', calibration: { run: run.uuid } })
   })
 
   it('evaluates a model with its dense layers on the board, next to float and simulated', async () => {
@@ -80,7 +83,7 @@ describe('analog boards and hardware in the loop (demo board)', () => {
     expect(result.epochs.map((e) => e.epoch)).toEqual([0, 1])
     expect(result.epochs[1]!.loss).toBeGreaterThan(0)
     const models = await core.api.listModels({})
-    expect(models.map((m) => m.id)).toContain(run.uuid)
+    expect(models.find((m) => m.id === run.uuid)).toMatchObject({ architecture: 'mlp-tfc', dataset: 'fashion-mnist-subset', source: 'trained' })
   })
 
   it('fails clearly when the board dies mid-run, keeps the results so far, and reconnects for the next run', async () => {
