@@ -1,20 +1,9 @@
 // Serial link benchmark: MVM vectors per second through a real PTY to the unthrottled emulator, and the payload
 // fraction of a 115200-baud link per direction, pipelined against stop-and-wait. Prints one JSON object.
 // Run: node --import tsx bench/serial-link.ts
-// The emulator process answers one request completely before it reads on (half duplex); a real UART with DMA receives
-// while it transmits. So the 115200 figures are also taken against a full-duplex loop around the same EmulatedDevice,
-// run by this file as a child process (--full-duplex-device) on its own socat PTY pair.
-import { spawn, type ChildProcess } from 'node:child_process'
-import { closeSync, constants, mkdtempSync, openSync, rmSync, write } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
-import { ReadStream } from 'node:tty'
-import { fileURLToPath } from 'node:url'
-import { promisify } from 'node:util'
-import { FrameDecoder } from '../src-main/hardware/analog-protocol/index.ts'
-import { EmulatedDevice } from '../src-main/hardware/emulator/device.ts'
+// The emulator process is full duplex (it receives while it transmits, each direction paced to baud/10 bytes/s), so
+// the pipelined driver can keep the host → board direction busy.
 import { startEmulator } from '../src-main/hardware/emulator/emulator.ts'
-import { Pacer } from '../src-main/hardware/emulator/pacer.ts'
 import { runBatchVectors, runPayloadBytes, SerialAnalogBoard } from '../src-main/hardware/serial-board.ts'
 
 const ROWS = 128
@@ -26,11 +15,6 @@ const WINDOW = 3
 const SEED = 5
 
 const round = (x: number, digits = 4) => Number(x.toPrecision(digits))
-
-interface Device {
-  path: string
-  stop(): Promise<void>
-}
 
 function inputs(count: number): Uint8Array {
   const codes = new Uint8Array(count * ROWS)
@@ -89,103 +73,6 @@ async function linkFigures(path: string, window: number) {
   })
 }
 
-/** Resolves with the first line of `stream` matching `pattern`, or rejects after 20 s. */
-function lineMatching(stream: NodeJS.ReadableStream, pattern: RegExp): Promise<void> {
-  return new Promise((resolve, reject) => {
-    let text = ''
-    const timer = setTimeout(() => reject(new Error(`no line matching ${pattern} within 20 s: ${text}`)), 20_000)
-    stream.on('data', (chunk: Buffer) => {
-      text += chunk.toString()
-      if (pattern.test(text)) {
-        clearTimeout(timer)
-        resolve()
-      }
-    })
-  })
-}
-
-/** A socat PTY pair with this file's full-duplex device loop on one end. */
-async function startFullDuplexDevice(baud: number): Promise<Device> {
-  const dir = mkdtempSync(join(tmpdir(), 'benchside-bench-serial-'))
-  const host = join(dir, 'host')
-  const device = join(dir, 'device')
-  const children: ChildProcess[] = []
-  const stop = async () => {
-    await Promise.all(
-      children.map((child) => new Promise<void>((resolve) => (child.exitCode !== null || child.signalCode !== null ? resolve() : (child.once('exit', () => resolve()), child.kill('SIGTERM'))))),
-    )
-    rmSync(dir, { recursive: true, force: true })
-  }
-  try {
-    const socat = spawn('socat', ['-d', '-d', `pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${device}`], { stdio: ['ignore', 'ignore', 'pipe'] })
-    children.push(socat)
-    await lineMatching(socat.stderr, /starting data transfer loop/)
-    const loop = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(import.meta.url), '--full-duplex-device', device, String(baud)], { stdio: ['pipe', 'pipe', 'inherit'] })
-    children.push(loop)
-    await lineMatching(loop.stdout, /^READY/m)
-    return { path: host, stop }
-  } catch (error) {
-    await stop()
-    throw error
-  }
-}
-
-/** The device end: receives (paced) while it transmits (paced), each at baud/10 bytes per second. */
-function serveFullDuplex(path: string, baud: number): void {
-  const writeFd = promisify(write)
-  const device = new EmulatedDevice(SEED)
-  const decoder = new FrameDecoder()
-  const receive = new Pacer(baud)
-  const transmit = new Pacer(baud)
-  const readFd = openSync(path, constants.O_RDONLY | constants.O_NOCTTY)
-  const outFd = openSync(path, constants.O_WRONLY | constants.O_NOCTTY)
-  const reader = new ReadStream(readFd)
-  const inbox: Buffer[] = []
-  const outbox: Uint8Array[] = []
-  let receiving = false
-  let sending = false
-  const send = async () => {
-    if (sending) return
-    sending = true
-    for (let bytes = outbox.shift(); bytes; bytes = outbox.shift()) {
-      for (let at = 0; at < bytes.length; ) {
-        const end = Math.min(bytes.length, at + transmit.slice)
-        await transmit.take(end - at)
-        while (at < end) at += (await writeFd(outFd, bytes, at, end - at)).bytesWritten
-      }
-    }
-    sending = false
-  }
-  const take = async () => {
-    if (receiving) return
-    receiving = true
-    for (let chunk = inbox.shift(); chunk; chunk = inbox.shift()) {
-      for (let at = 0; at < chunk.length; at += receive.slice) {
-        const slice = chunk.subarray(at, Math.min(chunk.length, at + receive.slice))
-        await receive.take(slice.length)
-        for (const decoded of decoder.push(slice)) outbox.push(device.handle(decoded))
-        void send()
-      }
-    }
-    receiving = false
-    reader.resume()
-  }
-  reader.on('data', (chunk: Buffer) => {
-    inbox.push(chunk)
-    reader.pause()
-    void take()
-  })
-  const exit = () => {
-    reader.destroy()
-    closeSync(outFd)
-    process.exit(0)
-  }
-  process.on('SIGTERM', exit)
-  process.stdin.on('end', exit)
-  process.stdin.resume()
-  process.stdout.write('READY\n')
-}
-
 async function main(): Promise<void> {
   const fast = await startEmulator({ seed: SEED })
   let unthrottled
@@ -210,19 +97,20 @@ async function main(): Promise<void> {
     await fast.stop()
   }
 
-  const figures = async (device: Device) => {
-    try {
-      return { [`pipelined_window_${WINDOW}`]: await linkFigures(device.path, WINDOW), stop_and_wait: await linkFigures(device.path, 1) }
-    } finally {
-      await device.stop()
+  const slow = await startEmulator({ seed: SEED, baud: SLOW_BAUD })
+  let throttled
+  try {
+    throttled = {
+      baud: SLOW_BAUD,
+      bytes_per_second: SLOW_BAUD / 10,
+      vectors: SLOW_VECTORS,
+      emulator_process: {
+        [`pipelined_window_${WINDOW}`]: await linkFigures(slow.path, WINDOW),
+        stop_and_wait: await linkFigures(slow.path, 1),
+      },
     }
-  }
-  const throttled = {
-    baud: SLOW_BAUD,
-    bytes_per_second: SLOW_BAUD / 10,
-    vectors: SLOW_VECTORS,
-    emulator_process: await figures(await startEmulator({ seed: SEED, baud: SLOW_BAUD })),
-    full_duplex_device: await figures(await startFullDuplexDevice(SLOW_BAUD)),
+  } finally {
+    await slow.stop()
   }
 
   console.log(
@@ -232,8 +120,7 @@ async function main(): Promise<void> {
         throttled,
         notes: [
           'Payload fraction = payload bytes carried in one direction / (elapsed s × baud/10). payload_fraction counts the input/ADC codes only; with_payload_headers adds the 6-byte RUN/RESULT headers. Frame headers, CRC, COBS and delimiters are overhead.',
-          'emulator_process: startEmulator({ baud }); it reads and answers one request at a time, so its two directions take turns and each direction is capped near its share of the traffic.',
-          'full_duplex_device: the same EmulatedDevice behind pacers that receive while transmitting, like a UART with DMA.',
+          'emulator_process: startEmulator({ baud }); full duplex like a UART with DMA: it receives and executes requests while earlier answers go out, each direction paced to baud/10 bytes/s.',
           `Pipelined keeps ${WINDOW} RUN requests in flight; stop-and-wait (window 1) waits for each RESULT before sending the next RUN.`,
         ],
       },
@@ -243,5 +130,4 @@ async function main(): Promise<void> {
   )
 }
 
-if (process.argv[2] === '--full-duplex-device') serveFullDuplex(process.argv[3], Number(process.argv[4]))
-else await main()
+await main()

@@ -12,11 +12,14 @@ class TestHost {
   private readonly decoder = new FrameDecoder()
   private readonly waiting = new Map<number, (entry: Decoded) => void>()
   private nextSeq = 0
+  /** The seq of every frame received, in arrival order. */
+  readonly arrived: (number | null)[] = []
 
   private constructor(private readonly port: SerialPort) {
     port.on('data', (chunk: Buffer) => {
       for (const entry of this.decoder.push(chunk)) {
         const seq = entry.ok ? entry.frame.seq : entry.seq
+        this.arrived.push(seq)
         // Answers nobody waits for (late answers to requests sent to a dead emulator) are dropped.
         if (seq !== null) this.waiting.get(seq)?.(entry)
       }
@@ -300,7 +303,7 @@ describe('analog board emulator', () => {
     expect(await codeOf({ type: 'run', slot: 1, count: 256, rows: 2, repeats: 20, inputs: inputs(256, 2) })).toBe('TOO_LARGE')
     expect(await codeOf({ type: 'run', slot: 1, count: 0, rows: 2, repeats: 1, inputs: inputs(0, 2) })).toBe('BAD_SHAPE')
     expect(await codeOf({ type: 'set', key: 'order', value: 1 })).toBe('UNSUPPORTED')
-    expect(await codeOf({ type: 'set', key: 'gain', value: 100 })).toBe('OUT_OF_RANGE')
+    expect(await codeOf({ type: 'set', key: 'gain', value: 1000 })).toBe('OUT_OF_RANGE')
     expect(await codeOf({ type: 'set', key: 'repeats', value: 2.5 })).toBe('OUT_OF_RANGE')
     expect(await codeOf({ type: 'calibrate', probe: 'offset', repeats: 0 })).toBe('OUT_OF_RANGE')
     expect(await reframed((raw) => new DataView(raw.buffer).setFloat32(7, Number.NaN, true), { type: 'set', key: 'gain', value: 1 })).toBe('OUT_OF_RANGE')
@@ -368,6 +371,32 @@ describe('emulator lifecycle', () => {
     }
     expect(existsSync(emulator.path)).toBe(false)
     expect(existsSync(dirname(emulator.path))).toBe(false)
+  })
+
+  // Full duplex shows as time (bench/serial-link.ts measures it); timings are not asserted here, order and pacing are.
+  it('takes pipelined requests while earlier answers go out, and answers in request order', async () => {
+    const emulator = await startEmulator({ seed: 3, baud: 115_200 })
+    const host = await TestHost.open(emulator.path)
+    try {
+      // Four calibrations answer 4 × 2061 bytes (0.72 s at 11 520 bytes/s); one LOAD_WEIGHTS of 8064 weights is 8.1 kB
+      // the other way (0.70 s). Taking turns, the two would need 1.4 s; both directions at once, about 0.75 s.
+      const calibrations = Array.from({ length: 4 }, () => host.seq())
+      const loadSeq = host.seq()
+      const answers = [...calibrations, loadSeq].map((seq) => host.answer(seq))
+      const started = performance.now()
+      for (const seq of calibrations) await host.sendRaw(encodeFrame({ seq, message: { type: 'calibrate', probe: 'offset', repeats: 1 } }))
+      const weights = new Int8Array(128 * 63).fill(3)
+      await host.sendRaw(encodeFrame({ seq: loadSeq, message: { type: 'loadWeights', slot: 0, rows: 128, cols: 63, offset: 0, weights } }))
+      const entries = await Promise.all(answers)
+      const elapsed = performance.now() - started
+      expect(entries.map((entry) => entry.ok && entry.frame.message.type)).toEqual(['calibration', 'calibration', 'calibration', 'calibration', 'loaded'])
+      expect(host.arrived).toEqual([...calibrations, loadSeq])
+      // The pacer holds each direction to the line rate: the answers alone need 0.72 s.
+      expect(elapsed).toBeGreaterThan(650)
+    } finally {
+      await host.close()
+      await emulator.stop()
+    }
   })
 
   it('puts the PTY links where it is told', async () => {
