@@ -443,7 +443,7 @@ describe('planning and training', () => {
       expect(top).toBeGreaterThanOrEqual(0.5 * 127 - 1)
       expect(top).toBeLessThanOrEqual(0.5 * 127 + 1)
     })
-    expect(() => planAnalogLayers(net, x, ['fc1'], device, config, { fillFraction: 2 })).toThrow(/fill fraction/)
+    expect(() => planAnalogLayers(net, x, ['fc1'], device, config, { fillFraction: 9 })).toThrow(/fill fraction/)
     tf.dispose([x, blob.x, blob.y])
     net.dispose()
   })
