@@ -1,4 +1,4 @@
-// The one interface every board implements (local, SSH, later serial analog), its value types and its error.
+// The interfaces boards implement (agent boards: local, SSH; analog boards build on BoardBase), value types, the error.
 // Jobs talk to a Board and never care how the agent is reached.
 import { BenchsideError, type ErrorCode } from '../contract/index.ts'
 
@@ -68,14 +68,22 @@ export interface RunOptions {
   signal?: AbortSignal
 }
 
-export interface Board {
+/**
+ * What every board answers, whatever it computes. Agent boards (local, SSH) add `run(operation)`; analog boards
+ * (serial-board.ts) add slots and vector runs, which do not fit flat JSON operations.
+ */
+export interface BoardBase<Info, Capabilities> {
   readonly id: string
+  info(): Promise<Info>
+  capabilities(): Promise<Capabilities>
+  close(): Promise<void>
+}
+
+export interface Board extends BoardBase<BoardInfo, BoardCapabilities> {
   readonly kind: BoardKind
   /** Compiles the agent if needed and asks it what the board is. Cached after the first call. */
   info(): Promise<BoardInfo>
-  capabilities(): Promise<BoardCapabilities>
   run(operation: AgentOperation, args?: AgentArgs, options?: RunOptions): Promise<AgentAnswer>
-  close(): Promise<void>
 }
 
 export type BoardErrorReason =

@@ -4,7 +4,7 @@
 // serial-batches.ts (batch sizing), serial-errors.ts (failures as BoardErrors).
 import { createHash } from 'node:crypto'
 import { PROTOCOL_VERSION, type CalibrationProbe, type DeviceInfo, type Message, type SetKey } from './analog-protocol/index.ts'
-import { BoardError } from './board.ts'
+import { BoardError, type BoardBase } from './board.ts'
 import { LARGEST_HEADER, MAX_REPEATS, payloadLimit, runBatchVectors, runPayloadBytes, weightChunkElements } from './serial-batches.ts'
 import { deviceError, seconds, versionError, wrongAnswer } from './serial-errors.ts'
 import { openSerialLink, type Link, type LinkOpener } from './serial-link.ts'
@@ -69,13 +69,10 @@ export interface ReconnectOptions {
 }
 
 /** The public surface of an analog processor board; jobs are written against this. */
-export interface AnalogBoard {
-  readonly id: string
+export interface AnalogBoard extends BoardBase<DeviceInfo, AnalogCapabilities> {
   readonly kind: 'serial'
   readonly state: AnalogBoardState
   readonly loadedSlots: ReadonlyMap<number, LoadedSlot>
-  info(): Promise<DeviceInfo>
-  capabilities(): Promise<AnalogCapabilities>
   loadWeights(slot: number, weights: Int8Array, rows: number, cols: number, options?: LoadWeightsOptions): Promise<LoadedSlot>
   /** inputs: count × rows codes; the answer: count × repeats × cols ADC codes, in input order. */
   run(slot: number, inputs: Uint8Array, rows: number, options?: AnalogRunOptions): Promise<Int8Array>

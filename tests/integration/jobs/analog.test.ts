@@ -76,6 +76,19 @@ describe('analog boards and hardware in the loop (demo board)', () => {
     }
   })
 
+  it('runs conv layers on the board as im2col patches', async () => {
+    const train = await core.api.startJob({ kind: 'train', params: { architecture: 'lenet5', epochs: 1, validationFraction: 0 } })
+    expect((await harness.finish(train.uuid)).state).toBe('finished')
+    const run = await core.api.startJob({ kind: 'hil-evaluate', params: { model: train.uuid, board: 'demo', layers: 'all', limit: 50 } })
+    expect((await harness.finish(run.uuid)).state).toBe('finished')
+    const result = await core.api.getHil({ run: run.uuid })
+    expect(result.layers).toEqual(['conv1', 'conv2', 'fc1', 'fc2', 'logits'])
+    expect(result.accuracy.measured).toBeGreaterThan(0.5)
+    for (const layer of result.perLayer) expect(layer.ordered.correlation).toBeGreaterThan(0.95)
+    // conv1 has 6 filters over 28×28 'same' positions: every position's output was measured.
+    expect(result.perLayer[0]!.outputs).toBe(28 * 28 * 6)
+  })
+
   it('fine-tunes with the forward pass on the board and stores the result as a model', async () => {
     const run = await core.api.startJob({ kind: 'hil-finetune', params: { model, board: 'demo', epochs: 1, trainLimit: 256, limit: 200 } })
     expect((await harness.finish(run.uuid)).state).toBe('finished')
