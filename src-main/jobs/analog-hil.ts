@@ -137,10 +137,6 @@ export class BoardLayers {
       return { output: bias ? tf.add(y, bias) : y, codes: codes as tf.Tensor3D }
     })
   }
-
-  dispose(): void {
-    this.loaded.clear()
-  }
 }
 
 export interface BoardForward {
