@@ -110,8 +110,16 @@ function printStudy(result: StudyResult): void {
   const done = result.variants.filter((v) => v.state === 'evaluated').length
   console.log(`Study ${result.run.slice(0, 8)} (${result.status}): ${done} of ${result.variants.length} trainings measured.`)
   printTable(
-    ['METHOD', 'BITS', 'TRAININGS', 'CLEAN', 'GLOBAL MIDPOINT σ', '95% CI'],
-    result.groups.map((g) => [g.label, g.bits ?? 32, g.trainings, percent(g.cleanAccuracy), sci(g.midpoint), `${sci(g.midpointCi[0])} … ${sci(g.midpointCi[1])}`]),
+    ['METHOD', 'BITS', 'TRAININGS', 'CLEAN', 'GLOBAL MIDPOINT σ', '95% CI', 'VS FLOAT (PAIRED, 95% CI)'],
+    result.groups.map((g) => [
+      g.label,
+      g.bits ?? 32,
+      g.trainings,
+      percent(g.cleanAccuracy),
+      sci(g.midpoint),
+      `${sci(g.midpointCi[0])} … ${sci(g.midpointCi[1])}`,
+      g.versusFloat ? `${g.versusFloat.ratio.toFixed(2)}× (${g.versusFloat.ci[0].toFixed(2)}–${g.versusFloat.ci[1].toFixed(2)})` : '-',
+    ]),
   )
   for (const line of result.summary) console.log(`· ${line}`)
 }

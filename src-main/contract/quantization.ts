@@ -85,6 +85,11 @@ export const StudyGroup = z.object({
   /** Mean accuracy per σ over the repeats. */
   curve: Curve,
   layerMidpoints: z.record(z.string(), z.number().nullable()),
+  /**
+   * Paired with float (repeat r of both used seed + r): the geometric mean of the per-repeat midpoint ratios and its
+   * 95% t-interval. Pairing removes the spread that seeds cause in both; null for float or without two pairs.
+   */
+  versusFloat: z.object({ ratio: z.number(), ci: z.tuple([z.number(), z.number()]), pairs: z.number() }).nullable(),
 })
 export type StudyGroup = z.infer<typeof StudyGroup>
 
@@ -115,9 +120,11 @@ export function groupLabel(v: Pick<StudyVariant, 'method' | 'bits' | 'scale' | '
 
 /** The grouped table as CSV, one row per method and bit width: the CLI's `study show --csv` and the UI's export. */
 export function studyCsv(result: Pick<StudyResult, 'groups'>): string {
-  const rows = [['method', 'label', 'bits', 'scale', 'sigma', 'trainings', 'clean_accuracy', 'global_midpoint', 'ci_low', 'ci_high']]
-  for (const g of result.groups)
-    rows.push([g.method, g.label, String(g.bits ?? 32), String(g.scale ?? ''), String(g.sigma ?? ''), String(g.trainings), String(g.cleanAccuracy ?? ''), String(g.midpoint ?? ''), String(g.midpointCi[0] ?? ''), String(g.midpointCi[1] ?? '')])
+  const rows = [['method', 'label', 'bits', 'scale', 'sigma', 'trainings', 'clean_accuracy', 'global_midpoint', 'ci_low', 'ci_high', 'vs_float_paired', 'vs_float_ci_low', 'vs_float_ci_high']]
+  for (const g of result.groups) {
+    const paired = g.versusFloat
+    rows.push([g.method, g.label, String(g.bits ?? 32), String(g.scale ?? ''), String(g.sigma ?? ''), String(g.trainings), String(g.cleanAccuracy ?? ''), String(g.midpoint ?? ''), String(g.midpointCi[0] ?? ''), String(g.midpointCi[1] ?? ''), String(paired?.ratio ?? ''), String(paired?.ci[0] ?? ''), String(paired?.ci[1] ?? '')])
+  }
   return rows.map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n') + '\n'
 }
 

@@ -45,8 +45,29 @@ const t975 = (df: number): number => T975[df - 1] ?? normalQuantile(0.975)
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
 
+/** Mean and 95% t half-width of a sample (half-width null below two values). */
+function tInterval(values: readonly number[]): { mean: number; half: number | null } {
+  const m = mean(values)
+  if (values.length < 2) return { mean: m, half: null }
+  const sd = Math.sqrt(values.reduce((s, v) => s + (v - m) ** 2, 0) / (values.length - 1))
+  return { mean: m, half: (t975(values.length - 1) * sd) / Math.sqrt(values.length) }
+}
+
+/** The per-repeat log ratios of a group's midpoints to float's of the same repeat (same seed), as a ratio and interval. */
+function pairedWithFloat(members: readonly VariantResult[], float: readonly VariantResult[]): StudyGroup['versusFloat'] {
+  const logs: number[] = []
+  for (const m of members) {
+    const partner = float.find((f) => f.repeat === m.repeat)
+    const [a, b] = [m.globalMidpoint?.sigma, partner?.globalMidpoint?.sigma]
+    if (a != null && b != null) logs.push(Math.log10(a / b))
+  }
+  const { mean: m, half } = tInterval(logs)
+  return half === null ? null : { ratio: 10 ** m, ci: [10 ** (m - half), 10 ** (m + half)], pairs: logs.length }
+}
+
 /** Repeats pooled per (method, bits, scale, σ): midpoints averaged on log σ, since they spread over decades. */
 export function groupVariants(variants: readonly VariantResult[]): StudyGroup[] {
+  const float = variants.filter((v) => v.method === 'float')
   const byKey = new Map<string, VariantResult[]>()
   for (const v of variants) byKey.set(groupKey(v), [...(byKey.get(groupKey(v)) ?? []), v])
   return [...byKey].map(([key, members]) => {
@@ -60,11 +81,9 @@ export function groupVariants(variants: readonly VariantResult[]): StudyGroup[] 
       midpoint = found[0]!.globalMidpoint!.sigma
       ci = found[0]!.globalMidpoint!.ci
     } else if (logs.length > 1) {
-      const m = mean(logs)
-      const sd = Math.sqrt(logs.reduce((s, l) => s + (l - m) ** 2, 0) / (logs.length - 1))
-      const half = (t975(logs.length - 1) * sd) / Math.sqrt(logs.length)
+      const { mean: m, half } = tInterval(logs)
       midpoint = 10 ** m
-      ci = [10 ** (m - half), 10 ** (m + half)]
+      ci = [10 ** (m - half!), 10 ** (m + half!)]
     }
     const sigmas = [...new Set(members.flatMap((m) => m.curve.map((p) => p.sigma)))].sort((a, b) => a - b)
     const curve = sigmas.map((sigma) => {
@@ -91,6 +110,7 @@ export function groupVariants(variants: readonly VariantResult[]): StudyGroup[] 
       midpointCi: ci,
       curve,
       layerMidpoints,
+      versusFloat: first.method === 'float' ? null : pairedWithFloat(members, float),
     }
   })
 }
@@ -108,6 +128,13 @@ export function summarizeGroups(groups: readonly StudyGroup[]): string[] {
   const lines: string[] = []
   const versus = (g: StudyGroup): string => {
     if (!float || g === float) return ''
+    // Paired by seed when there are pairs: the seeds' shared spread cancels. Else the groups' own intervals.
+    const paired = g.versusFloat
+    if (paired) {
+      const [low, high] = paired.ci
+      const verdict = low > 1 ? 'clearly higher' : high < 1 ? 'clearly lower' : 'not a clear difference'
+      return `, ${fmt(paired.ratio)}× float's ${fmt(float.midpoint!)} paired over ${paired.pairs} seeds (95% CI ${fmt(low)}–${fmt(high)}×: ${verdict})`
+    }
     const factor = g.midpoint! / float.midpoint!
     const separated = g.midpointCi[0] !== null && float.midpointCi[1] !== null && g.midpointCi[0] > float.midpointCi[1]
     const below = g.midpointCi[1] !== null && float.midpointCi[0] !== null && g.midpointCi[1] < float.midpointCi[0]

@@ -67,6 +67,29 @@ describe('groupVariants', () => {
   })
 })
 
+describe('paired comparison with float', () => {
+  const [floatA, , qatA, , floatB, , qatB] = studyVariants(params({ repeats: 2, qatBits: [4], noisySigmas: [0.5], qatNoisy: true }))
+
+  it('pairs repeats by seed, so a spread both share cancels', () => {
+    // Seed 1 gives midpoints 1 and 2, seed 2 gives 10 and 20: unpaired, the intervals overlap widely; paired, QAT is 2×.
+    const groups = groupVariants([result(floatA!, 1), result(floatB!, 10), result(qatA!, 2), result(qatB!, 20)])
+    const qat = groups.find((g) => g.method === 'qat')!
+    expect(qat.versusFloat!.ratio).toBeCloseTo(2, 9)
+    expect(qat.versusFloat!.ci[0]).toBeCloseTo(2, 9)
+    expect(qat.versusFloat!.pairs).toBe(2)
+    expect(groups.find((g) => g.method === 'float')!.versusFloat).toBeNull()
+    expect(summarizeGroups(groups).find((l) => l.startsWith('At 4 bits'))).toMatch(/2× float's 3.2 paired over 2 seeds \(95% CI 2–2×: clearly higher\)/)
+  })
+
+  it('has no paired comparison with fewer than two pairs, and says when the pairs disagree', () => {
+    expect(groupVariants([result(floatA!, 1), result(qatA!, 2)]).find((g) => g.method === 'qat')!.versusFloat).toBeNull()
+    const mixed = groupVariants([result(floatA!, 1), result(floatB!, 1), result(qatA!, 2), result(qatB!, 0.5)])
+    const qat = mixed.find((g) => g.method === 'qat')!
+    expect(qat.versusFloat!.ratio).toBeCloseTo(1, 9)
+    expect(summarizeGroups(mixed).join(' ')).toMatch(/not a clear difference/)
+  })
+})
+
 describe('summarizeGroups', () => {
   const variants = studyVariants(params({ repeats: 1, qatBits: [4, 8], noisySigmas: [0.5] }))
   const byId = (id: string) => variants.find((v) => v.id === id)!
