@@ -55,9 +55,14 @@ export function planNetwork(
       .map((node) => node.id)
   })
   const base = { config: { ...config, signedInputs: 'clip' as const }, signedLayers }
-  const scales: Record<string, AnalogLayerScales> = {}
-  for (const id of layers) Object.assign(scales, planAnalogLayers(net, sample, [id], device, layerConfig(base, id), { fillFraction }))
-  return { ...base, layers: scales, integration, device: deviceName }
+  // One planning pass per input kind (each runs the network once), not one per layer.
+  const signed = layers.filter((id) => signedLayers.includes(id))
+  const unsigned = layers.filter((id) => !signedLayers.includes(id))
+  const plan = (ids: string[], signedInputs: AnalogArrayConfig['signedInputs']): Record<string, AnalogLayerScales> =>
+    ids.length ? planAnalogLayers(net, sample, ids, device, { ...config, signedInputs }, { fillFraction }) : {}
+  const scales = { ...plan(signed, 'split'), ...plan(unsigned, 'clip') }
+  // In network order, as the layers were given.
+  return { ...base, layers: Object.fromEntries(layers.map((id) => [id, scales[id]!])), integration, device: deviceName }
 }
 
 /** Simulation hooks for a plan under a device model: ordered as the device says, or associative. */

@@ -116,6 +116,13 @@ export class Network {
     return this.layers.get(id)
   }
 
+  /** A dense or conv node's kernel and bias, as compute overrides get them. */
+  weights(id: string): { kernel: tf.Tensor; bias: tf.Tensor | null } {
+    const layer = this.layers.get(id)
+    if (!layer) throw new Error(`${this.spec.architecture} has no layer with weights called '${id}'.`)
+    return weightsOf(layer)
+  }
+
   dispose(): void {
     this.model.dispose()
   }

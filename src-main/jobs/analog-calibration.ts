@@ -69,12 +69,13 @@ export async function calibrateBoard(board: AnalogBoard, options: CalibrationOpt
   const probeGain = (2 * adcTop) / (wp * g.xmax * 8)
   await board.set('gain', boardGain(probeGain))
   const ramp = rampProbe(g, wp)
-  const plateau = uniformInputs(g, [g.xmax, g.xmax])
-  const up = await measure(SLOT.ramp, { ...ramp.probe, weights: uniformWeights(g, wp) })
-  const down = await measure(SLOT.rampNegative, { ...plateau, weights: uniformWeights(g, -wp) })
-  const upPlateau = (await measure(SLOT.ramp, { ...plateau, weights: uniformWeights(g, wp) }))
-  const saturation = Math.min(adcTop, fitSaturation([...upPlateau, ...down], offsets))
-  const gains = fitColumnGains({ sums: ramp.sums, codes: up }, offsets, probeGain, saturation)
+  const plateau = uniformVectors(g, [g.xmax, g.xmax])
+  // The positive layer takes the ramp and, after it, two vectors driven far into saturation: one load, one run.
+  const up = await measure(SLOT.ramp, { ...stack([...ramp.vectors, ...plateau]), weights: uniformWeights(g, wp) })
+  const down = await measure(SLOT.rampNegative, { ...stack(plateau), weights: uniformWeights(g, -wp) })
+  const upRamp = up.slice(0, ramp.vectors.length)
+  const saturation = Math.min(adcTop, fitSaturation([...up.slice(ramp.vectors.length), ...down], offsets))
+  const gains = fitColumnGains({ sums: ramp.sums, codes: upRamp }, offsets, probeGain, saturation)
   const fitted = (ordering: AnalogDeviceModel['ordering']): AnalogDeviceModel => ({
     columns: g.cols,
     columnGain: gains.gain,
@@ -171,7 +172,7 @@ function uniformWeights(g: Geometry, w: number): Int8Array {
 }
 
 /** Vectors with input a on the first k rows, for k in 2, 4, 8 and every a: known sums w·a·k up to past saturation. */
-function rampProbe(g: Geometry, w: number): { probe: Omit<Probe, 'weights'>; sums: number[] } {
+function rampProbe(g: Geometry, w: number): { vectors: Uint8Array[]; sums: number[] } {
   const vectors: Uint8Array[] = []
   const sums: number[] = []
   for (const k of [2, 4, 8])
@@ -181,11 +182,12 @@ function rampProbe(g: Geometry, w: number): { probe: Omit<Probe, 'weights'>; sum
       vectors.push(x)
       sums.push(w * a * k)
     }
-  return { probe: stack(vectors), sums }
+  return { vectors, sums }
 }
 
-function uniformInputs(g: Geometry, levels: readonly number[]): Omit<Probe, 'weights'> {
-  return stack(levels.map((a) => new Uint8Array(g.rows).fill(a)))
+/** One vector per level, every row at that input code. */
+function uniformVectors(g: Geometry, levels: readonly number[]): Uint8Array[] {
+  return levels.map((a) => new Uint8Array(g.rows).fill(a))
 }
 
 function stack(vectors: readonly Uint8Array[]): Omit<Probe, 'weights'> {
@@ -205,7 +207,7 @@ function orderingProbes(g: Geometry, w: number): Probe[] {
     for (let r = 0; r < g.rows; r++) weights.fill(weightOfRow(r), r * g.cols, (r + 1) * g.cols)
     return weights
   }
-  const inputs = uniformInputs(g, [2, 4, 8, 16, g.xmax])
+  const inputs = stack(uniformVectors(g, [2, 4, 8, 16, g.xmax]))
   const layers = [
     layer((r) => (r < half ? w : -w)),
     layer((r) => (r < half ? -w : w)),

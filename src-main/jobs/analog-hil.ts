@@ -59,7 +59,7 @@ export class BoardLayers {
   }
 
   private kernel2dShape(node: AnalogNode): [number, number] {
-    const kernel = this.net.layer(node.id)!.trainableWeights[0]!.read()
+    const { kernel } = this.net.weights(node.id)
     const shape = layerKernel2d(kernel, node).shape
     return [shape[0], shape[1]]
   }
@@ -69,7 +69,7 @@ export class BoardLayers {
     let sent = 0
     for (const [id, slots] of this.slots) {
       const node = this.nodes.get(id)!
-      const codes = tf.tidy(() => weightCodes(layerKernel2d(this.net.layer(id)!.trainableWeights[0]!.read(), node), this.plan.layers[id]!, this.plan.config))
+      const codes = tf.tidy(() => weightCodes(layerKernel2d(this.net.weights(id).kernel, node), this.plan.layers[id]!, this.plan.config))
       const [, outputs] = codes.shape
       const all = Int8Array.from(codes.dataSync())
       codes.dispose()
@@ -129,7 +129,7 @@ export class BoardLayers {
     } finally {
       tf.dispose(parts)
     }
-    const bias = this.net.layer(id)!.trainableWeights[1]?.read() ?? null
+    const { bias } = this.net.weights(id)
     return tf.tidy(() => {
       const positive = tf.tensor3d(perPart[0]!, [chunks, n, outputs])
       const codes = perPart[1] ? tf.sub(positive, tf.tensor3d(perPart[1], [chunks, n, outputs])) : positive

@@ -15,7 +15,7 @@ import type { Network } from '../engine/network.ts'
 import type { DeviceInfo } from '../hardware/analog-protocol/index.ts'
 import type { AnalogBoard } from '../hardware/serial-board.ts'
 import { BoardLayers, boardForward } from './analog-hil.ts'
-import type { AnalogServices } from './context.ts'
+import type { AnalogServices, InlineServices, JobContext } from './context.ts'
 
 export interface HilSession {
   net: Network
@@ -52,6 +52,31 @@ export async function openHilSession(
   }
   const layers = new BoardLayers(board, info, net, plan)
   return { net, metadata, dataset, info, device, calibrated: calibration !== null, plan, layers }
+}
+
+/**
+ * The frame of both HIL jobs: on the job's board (connecting first, queueing behind other jobs on it), a session for
+ * its model, the params that say which device and layers it ran on, and the network released at the end.
+ */
+export async function withHilSession<K extends 'hil-evaluate' | 'hil-finetune'>(
+  context: JobContext<K>,
+  services: InlineServices | null,
+  run: (session: HilSession) => Promise<void>,
+): Promise<void> {
+  if (!services) throw new Error('Hardware-in-the-loop jobs run in the main process, where the board connections live.')
+  const p = context.params
+  context.progress(0, 'connecting', `board ${p.board}`)
+  await services.analog.registry.withBoard(p.board, async ({ board, port }) => {
+    const session = await openHilSession(board, port, services.analog, context.inputs, p.layers)
+    try {
+      context.param('device', session.info.deviceId)
+      context.param('calibrated', session.calibrated)
+      context.param('analog_layers', session.layers.layerIds.join(','))
+      await run(session)
+    } finally {
+      session.net.dispose()
+    }
+  })
 }
 
 export interface Accuracies {
@@ -91,8 +116,7 @@ export async function evaluateOnBoard(session: HilSession, limit: number, seed: 
         for (const id of layers.layerIds) {
           const input = staged.inputs.get(id)!
           const node = net.spec.nodes.find((n) => n.id === id)!
-          const layer = net.layer(id)!
-          const weights = { kernel: layer.trainableWeights[0]!.read(), bias: layer.trainableWeights[1]?.read() ?? null }
+          const weights = net.weights(id)
           const [ordered, associative, measured] = tf.tidy(() => [
             hooks.ordered.compute!.get(id)!(input, weights, node, false).dataSync(),
             hooks.associative.compute!.get(id)!(input, weights, node, false).dataSync(),

@@ -62,6 +62,18 @@ describe('router', () => {
     ['startJob', { kind: 'sweep', params: { model: 'm', scope: { kind: 'set', name: 's', scales: { fc1: -2 } } } }, 'params.scope.scales.fc1'],
     ['startJob', { kind: 'roofline', params: { sizes: [] } }, 'params.sizes'],
     ['startJob', { kind: 'layer-latency', params: { model: 'm', policy: [{ keep: 0, bits: 8 }] } }, 'params.policy.0.keep'],
+    ['getStudy', { run: 5 }, 'run'],
+    ['startJob', { kind: 'robustness-study', params: { qatBits: [1] } }, 'params.qatBits.0'],
+    ['startJob', { kind: 'robustness-study', params: { evaluation: { count: 1 } } }, 'params.evaluation.count'],
+    ['startJob', { kind: 'train', params: { analog: { integration: 'maybe' } } }, 'params.analog.integration'],
+    ['startJob', { kind: 'train', params: { analog: { fill: 0 } } }, 'params.analog.fill'],
+    ['connectAnalogBoard', { port: '' }, 'port'],
+    ['disconnectAnalogBoard', {}, 'port'],
+    ['getAnalogCalibration', { device: '' }, 'device'],
+    ['getHil', { run: [] }, 'run'],
+    ['startJob', { kind: 'analog-calibrate', params: { repeats: 0 } }, 'params.repeats'],
+    ['startJob', { kind: 'hil-evaluate', params: { model: 'm', limit: 1 } }, 'params.limit'],
+    ['startJob', { kind: 'hil-finetune', params: { model: 'm', epochs: 0 } }, 'params.epochs'],
   ])('refuses bad arguments to %s, naming %j', async (method, args, field) => {
     const reply = await core.router.handle(method, args)
     expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', field } })
@@ -75,12 +87,22 @@ describe('router', () => {
       ['startJob', { kind: 'train', params: { dataset: 'no-such-dataset' } }],
       ['startJob', { kind: 'sweep', params: { model: 'no-such-model' } }],
       ['getSweep', { run: 'no-such-run' }],
+      ['getStudy', { run: 'no-such-run' }],
+      ['getHil', { run: 'no-such-run' }],
+      ['startJob', { kind: 'hil-evaluate', params: { model: 'no-such-model' } }],
+      ['startJob', { kind: 'train', params: { analog: { device: 'no-such-board' } } }],
     ] as const) {
       const reply = await core.router.handle(method, args)
       expect(reply.ok, `${method} ${JSON.stringify(args)}`).toBe(false)
       if (!reply.ok) expect(['NOT_FOUND', 'INVALID_ARGS'], `${method}: ${reply.error.message}`).toContain(reply.error.code)
     }
     expect(core.store.runs.list()).toEqual([])
+  })
+
+  it('answers a port with no board behind it with a user error, not an internal one', async () => {
+    const reply = await core.router.handle('connectAnalogBoard', { port: '/dev/no-such-serial-port' })
+    expect(reply).toMatchObject({ ok: false, error: { code: 'UNAVAILABLE' } })
+    if (!reply.ok) expect(reply.error.message).toMatch(/no-such-serial-port/)
   })
 
   it('refuses an unknown method', async () => {

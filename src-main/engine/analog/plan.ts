@@ -47,7 +47,7 @@ export function planAnalogLayers(
     const activations = net.activations(sampleInputs)
     for (const node of nodes) {
       const { rows } = layerInputRows(activations.get(node.input)!, node)
-      const kernel = layerKernel2d(net.layer(node.id)!.trainableWeights[0]!.read(), node)
+      const kernel = layerKernel2d(net.weights(node.id).kernel, node)
       // An all-zero input or kernel has no range: any step represents it, so 1 keeps the scales valid.
       const inputTop = percentileOf(config.signedInputs === 'split' ? tf.abs(rows) : tf.relu(rows), percentile)
       const weightTop = tf.max(tf.abs(kernel)).dataSync()[0]!

@@ -3,36 +3,25 @@
 // that loses the board keeps what it measured.
 import type { HilResult } from '../../contract/index.ts'
 import type { JobContext, JobFunction } from '../context.ts'
-import { evaluateOnBoard, openHilSession } from '../hil-session.ts'
+import { evaluateOnBoard, withHilSession } from '../hil-session.ts'
 
-const hilEvaluate: JobFunction<'hil-evaluate'> = async (context: JobContext<'hil-evaluate'>, services) => {
-  if (!services) throw new Error('Hardware-in-the-loop jobs run in the main process, where the board connections live.')
-  const p = context.params
-  context.progress(0, 'connecting', `board ${p.board}`)
-  await services.analog.registry.withBoard(p.board, async ({ board, port }) => {
-    const session = await openHilSession(board, port, services.analog, context.inputs, p.layers)
-    try {
-      context.param('device', session.info.deviceId)
-      context.param('calibrated', session.calibrated)
-      context.param('analog_layers', session.layers.layerIds.join(','))
-      const base = { model: p.model, deviceId: session.info.deviceId, calibrated: session.calibrated, layers: session.layers.layerIds, epochs: [] }
-      const write = (result: Omit<HilResult, 'run' | 'kind' | 'status' | 'model' | 'deviceId' | 'calibrated' | 'layers' | 'epochs'>) =>
-        context.artifact('hil.json', JSON.stringify({ ...base, ...result }))
-      context.progress(0.02, 'loading weights', `${session.layers.layerIds.length} layer(s)`)
-      const result = await evaluateOnBoard(session, p.limit, p.seed, {
-        signal: context.signal,
-        onBatch: (done, total, partial) => {
-          write({ samples: done, ...partial })
-          context.progress(done / total, 'measuring', `${done} of ${total} samples · measured ${(partial.accuracy.measured * 100).toFixed(1)}%`)
-        },
-      })
-      write(result)
-      for (const [variant, value] of Object.entries(result.accuracy)) context.metric(`accuracy_${variant}`, value, 0)
-      context.progress(1, 'done', `measured ${(result.accuracy.measured * 100).toFixed(1)}% · ordered sim ${(result.accuracy.ordered * 100).toFixed(1)}%`)
-    } finally {
-      session.net.dispose()
-    }
+const hilEvaluate: JobFunction<'hil-evaluate'> = (context: JobContext<'hil-evaluate'>, services) =>
+  withHilSession(context, services, async (session) => {
+    const p = context.params
+    const base = { model: p.model, deviceId: session.info.deviceId, calibrated: session.calibrated, layers: session.layers.layerIds, epochs: [] }
+    const write = (result: Omit<HilResult, 'run' | 'kind' | 'status' | 'model' | 'deviceId' | 'calibrated' | 'layers' | 'epochs'>) =>
+      context.artifact('hil.json', JSON.stringify({ ...base, ...result }))
+    context.progress(0.02, 'loading weights', `${session.layers.layerIds.length} layer(s)`)
+    const result = await evaluateOnBoard(session, p.limit, p.seed, {
+      signal: context.signal,
+      onBatch: (done, total, partial) => {
+        write({ samples: done, ...partial })
+        context.progress(done / total, 'measuring', `${done} of ${total} samples · measured ${(partial.accuracy.measured * 100).toFixed(1)}%`)
+      },
+    })
+    write(result)
+    for (const [variant, value] of Object.entries(result.accuracy)) context.metric(`accuracy_${variant}`, value, 0)
+    context.progress(1, 'done', `measured ${(result.accuracy.measured * 100).toFixed(1)}% · ordered sim ${(result.accuracy.ordered * 100).toFixed(1)}%`)
   })
-}
 
 export default hilEvaluate

@@ -10,20 +10,14 @@ import type { ComputeOverride } from '../../engine/network.ts'
 import { seededRandom, shuffled } from '../../engine/random.ts'
 import { boardForward, measuredWithModelGradient } from '../analog-hil.ts'
 import type { JobContext, JobFunction } from '../context.ts'
-import { evaluateOnBoard, openHilSession } from '../hil-session.ts'
+import { evaluateOnBoard, withHilSession } from '../hil-session.ts'
 
-const hilFinetune: JobFunction<'hil-finetune'> = async (context: JobContext<'hil-finetune'>, services) => {
-  if (!services) throw new Error('Hardware-in-the-loop jobs run in the main process, where the board connections live.')
-  const p = context.params
-  context.progress(0, 'connecting', `board ${p.board}`)
-  await services.analog.registry.withBoard(p.board, async ({ board, port }) => {
-    const session = await openHilSession(board, port, services.analog, context.inputs, p.layers)
+const hilFinetune: JobFunction<'hil-finetune'> = (context: JobContext<'hil-finetune'>, services) =>
+  withHilSession(context, services, async (session) => {
+    const p = context.params
     const { net, dataset, plan, device, layers } = session
     const optimizer = tf.train.adam(p.learningRate)
     try {
-      context.param('device', session.info.deviceId)
-      context.param('calibrated', session.calibrated)
-      context.param('analog_layers', layers.layerIds.join(','))
       // The fine-tuned network is a model: say what it is, as a train run does.
       context.param('architecture', session.metadata.spec.architecture)
       if (p.dataset === undefined) context.param('dataset', context.inputs.dataset.id)
@@ -81,9 +75,7 @@ const hilFinetune: JobFunction<'hil-finetune'> = async (context: JobContext<'hil
       context.progress(1, 'done', `measured ${(first * 100).toFixed(1)}% → ${(last * 100).toFixed(1)}%`)
     } finally {
       optimizer.dispose()
-      net.dispose()
     }
   })
-}
 
 export default hilFinetune
