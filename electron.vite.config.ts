@@ -11,10 +11,15 @@ export default defineConfig({
       rolldownOptions: {
         input: {
           index: resolve('src-main/index.ts'),
+          // The CLI in plain Node (bin/benchside.js): one bundle starts much faster than tsx transpiling the tree.
+          cli: resolve('src-main/cli.ts'),
           'job-host': resolve('src-main/jobs/job-host.ts'),
           'sweep-worker': resolve('src-main/jobs/sweep-worker.ts'),
           'emulator-process': resolve('src-main/hardware/emulator/emulator-process.ts'),
         },
+        // Shared chunks sit next to the entries, not in a chunks/ folder: code that finds a sibling entry from its own
+        // import.meta.url (job-host.js, emulator-process.js) works whichever chunk the bundler puts it in.
+        output: { chunkFileNames: '[name]-[hash].js' },
       },
     },
   },

@@ -12,7 +12,12 @@ import { createCore } from '../src-main/core.ts'
 import { nodeJobLauncher } from '../src-main/jobs/node-launcher.ts'
 
 const { values } = parseArgs({
-  options: { fill: { type: 'string', default: '6' }, epochs: { type: 'string', default: '5' }, samples: { type: 'string', default: '2000' }, architecture: { type: 'string', default: 'mlp-tfc' } },
+  options: {
+    fill: { type: 'string', default: '6' },
+    epochs: { type: 'string', default: '5' },
+    samples: { type: 'string', default: '2000' },
+    architecture: { type: 'string', default: 'mlp-tfc' },
+  },
 })
 const fill = Number(values.fill)
 const epochs = Number(values.epochs)
@@ -24,7 +29,7 @@ const core = createCore({ dataDir: home, host: 'cli', launch: nodeJobLauncher })
 function run(spec: z.input<typeof StartJobArgs>): Promise<string> {
   return new Promise((resolve, reject) => {
     void core.api.startJob(spec).then((summary) => {
-      const stop = core.events.on((event, payload) => {
+      const stop = core.events.on(({ event, payload }) => {
         const p = payload as { runUuid: string; state: string }
         if (event !== 'jobProgress' || p.runUuid !== summary.uuid || !['finished', 'failed', 'killed'].includes(p.state)) return
         stop()
@@ -42,7 +47,8 @@ try {
   const { quality } = (await core.api.getAnalogCalibration({ device: 'demo' }))!
   const train = (integration: 'associative' | 'ordered') =>
     run({ kind: 'train', params: { architecture: values.architecture, epochs, analog: { integration, device: 'demo', fill } } })
-  const measure = async (model: string) => (await core.api.getHil({ run: await run({ kind: 'hil-evaluate', params: { model, board: 'demo', limit } }) })).accuracy
+  const measure = async (model: string) =>
+    (await core.api.getHil({ run: await run({ kind: 'hil-evaluate', params: { model, board: 'demo', limit } }) })).accuracy
   const associativeModel = await train('associative')
   const associative = await measure(associativeModel)
   const tuned = await core.api.getHil({
@@ -65,7 +71,11 @@ try {
           ordering: quality.ordering,
           saturation: round(quality.saturation),
           noiseStd: round(quality.noiseStd),
-          validationRms: { calibrated: round(quality.validation.calibrated), associative: round(quality.validation.associative), nominal: round(quality.validation.nominal) },
+          validationRms: {
+            calibrated: round(quality.validation.calibrated),
+            associative: round(quality.validation.associative),
+            nominal: round(quality.validation.nominal),
+          },
         },
         associativeTrained: accuracy(associative),
         afterHilFinetune: tuned.epochs.map((e) => ({ epoch: e.epoch, ...accuracy(e.accuracy) })),

@@ -10,7 +10,10 @@ const args = process.argv.slice(2)
 const option = (name: string): string | undefined => (args.includes(name) ? args[args.indexOf(name) + 1] : undefined)
 const reps = Number(option('--reps')) || 20
 const BATCH = 256
-const SHAPES = [[784, 256], [400, 120]] as const
+const SHAPES = [
+  [784, 256],
+  [400, 120],
+] as const
 
 const round = (x: number, digits = 3): number => Number(x.toPrecision(digits))
 
@@ -27,7 +30,9 @@ function median(values: number[]): number {
 function vectorsPerSecond(run: () => tf.Tensor): { median: number; best: number } {
   const once = (): number => {
     const start = performance.now()
-    tf.tidy(() => { run().dataSync() })
+    tf.tidy(() => {
+      run().dataSync()
+    })
     return performance.now() - start
   }
   once()
@@ -38,7 +43,10 @@ function vectorsPerSecond(run: () => tf.Tensor): { median: number; best: number 
 
 function uniform(shape: number[], low: number, high: number, seed: number): tf.Tensor2D {
   const random = seededRandom(seed)
-  return tf.tensor2d(Float32Array.from({ length: shape[0]! * shape[1]! }, () => low + (high - low) * random()), shape as [number, number])
+  return tf.tensor2d(
+    Float32Array.from({ length: shape[0]! * shape[1]! }, () => low + (high - low) * random()),
+    shape as [number, number],
+  )
 }
 
 const backend = await initBackend((option('--backend') as BackendPreference | undefined) ?? 'auto')
@@ -55,7 +63,9 @@ const results = SHAPES.map(([inputs, outputs]) => {
   const assoc = analog(associative(ordered))
   const noiseless = analog({ ...ordered, noiseStd: 0 })
   const orders = Object.fromEntries((['sign', 'magnitude', 'random'] as const).map((order) => [order, analog(withOrder(order))]))
-  const gradient = vectorsPerSecond(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(analogMatMul(a as tf.Tensor2D, b as tf.Tensor2D, scales, ordered, DEFAULT_ARRAY)))([x, w])[0]!)
+  const gradient = vectorsPerSecond(
+    () => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(analogMatMul(a as tf.Tensor2D, b as tf.Tensor2D, scales, ordered, DEFAULT_ARRAY)))([x, w])[0]!,
+  )
   const plainGradient = vectorsPerSecond(() => tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)))([x, w])[0]!)
   tf.dispose([x, w])
   return {
@@ -71,15 +81,21 @@ const results = SHAPES.map(([inputs, outputs]) => {
     forward_backward_vectors_per_s: { analog_ordered: gradient, plain_matmul: plainGradient, ratio_best: round(plainGradient.best / gradient.best) },
   }
 })
-console.log(JSON.stringify({
-  backend: { name: backend.name, version: backend.version, simd: backend.simd, threads: backend.threads },
-  batch: BATCH,
-  reps,
-  config: DEFAULT_ARRAY,
-  device: { noiseStd: 0.5, saturation: 127, ordering: 'natural, 32-row groups (associative: ordering null)' },
-  results,
-  notes: [
-    'Vectors/s as { median, best } over the runs; every run reads the result back. The machine is shared: prefer best.',
-    'The noise draw (seeded ziggurat in JS, one normal per chunk, vector and column) is part of the analog figures; the noiseless line shows its share.',
-  ],
-}, null, 2))
+console.log(
+  JSON.stringify(
+    {
+      backend: { name: backend.name, version: backend.version, simd: backend.simd, threads: backend.threads },
+      batch: BATCH,
+      reps,
+      config: DEFAULT_ARRAY,
+      device: { noiseStd: 0.5, saturation: 127, ordering: 'natural, 32-row groups (associative: ordering null)' },
+      results,
+      notes: [
+        'Vectors/s as { median, best } over the runs; every run reads the result back. The machine is shared: prefer best.',
+        'The noise draw (seeded ziggurat in JS, one normal per chunk, vector and column) is part of the analog figures; the noiseless line shows its share.',
+      ],
+    },
+    null,
+    2,
+  ),
+)

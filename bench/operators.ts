@@ -21,17 +21,36 @@ try {
   console.log(
     JSON.stringify(
       {
-        board: { id: board.id, agent_version: info.agentVersion, arch: info.arch, simd: info.simd, cflags: info.cflags, compiler: info.compiler, cores: info.cores },
+        board: {
+          id: board.id,
+          agent_version: info.agentVersion,
+          arch: info.arch,
+          simd: info.simd,
+          cflags: info.cflags,
+          compiler: info.compiler,
+          cores: info.cores,
+        },
         peak_gflops_per_s_single_core: round(peak),
         read_bandwidth_gb_per_s_single_thread: Object.fromEntries(study.bandwidth.map((b) => [b.level, round(b.bytesPerSecond / 1e9)])),
         ridge_flop_per_byte: Object.fromEntries(study.ridges.map((r) => [r.level, round(r.intensity)])),
         gemm_f32: f32.map((o) => {
           const l1Ceiling = Math.min(peak, o.intensity * l1)
-          return { n: o.n, gflops_per_s: round(o.achievedOpsPerSecond / 1e9), intensity: round(o.intensity), l1_bound_ceiling: round(l1Ceiling), fraction_of_l1_ceiling: round(o.achievedOpsPerSecond / 1e9 / l1Ceiling, 3) }
+          return {
+            n: o.n,
+            gflops_per_s: round(o.achievedOpsPerSecond / 1e9),
+            intensity: round(o.intensity),
+            l1_bound_ceiling: round(l1Ceiling),
+            fraction_of_l1_ceiling: round(o.achievedOpsPerSecond / 1e9 / l1Ceiling, 3),
+          }
         }),
         quantized_gemm: study.operators
           .filter((o) => o.kernel !== 'gemm_f32')
-          .map((o) => ({ name: o.name, gops_per_s: round(o.achievedOpsPerSecond / 1e9), speedup_over_f32: o.speedupOverF32 === null ? null : round(o.speedupOverF32, 3), binding: o.binding })),
+          .map((o) => ({
+            name: o.name,
+            gops_per_s: round(o.achievedOpsPerSecond / 1e9),
+            speedup_over_f32: o.speedupOverF32 === null ? null : round(o.speedupOverF32, 3),
+            binding: o.binding,
+          })),
         notes: [
           'GOP/s count 2*M*N*K for every kernel, so speed-ups compare equal work; bit-serial times include packing the activations.',
           'Byte models: fp32 4*(MK+KN+MN); int8 MK+KN+4MN; bit-serial MK (uint8 activations) + packed weight planes + 4MN.',

@@ -20,7 +20,11 @@ interface Measurement {
   inferSamplesPerSecMax: number
   steps: number
 }
-interface TorchReport { torch: string; threads: number; results: Omit<Measurement, 'steps'>[] }
+interface TorchReport {
+  torch: string
+  threads: number
+  results: Omit<Measurement, 'steps'>[]
+}
 
 const BATCHES = [64, 256] as const
 const PYTHON = '/usr/bin/python3'
@@ -29,12 +33,16 @@ const option = (name: string): string | undefined => (args.includes(name) ? args
 const steps = Number(option('--steps')) || 20
 const wanted = (option('--backends') ?? 'tensorflow,wasm,cpu').split(',')
 
-const log = (message: string): void => { process.stderr.write(`${message}\n`) }
+const log = (message: string): void => {
+  process.stderr.write(`${message}\n`)
+}
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b)
   const mid = sorted.length >> 1
-  return sorted.length % 2 === 1 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2
+  const upper = sorted[mid]
+  if (upper === undefined) throw new Error('The median of no timings is undefined: time at least one step.')
+  return sorted.length % 2 === 1 ? upper : (sorted[mid - 1]! + upper) / 2
 }
 
 function timeMs(fn: () => void, warmup: number, count: number): { median: number; min: number } {
@@ -61,15 +69,23 @@ function measure(workload: Workload, batch: number, backend: BackendName): Measu
       loss?.dataSync()
     })
   }
-  const infer = (): void => { tf.tidy(() => { (model.predict(x) as tf.Tensor).dataSync() }) }
+  const infer = (): void => {
+    tf.tidy(() => {
+      ;(model.predict(x) as tf.Tensor).dataSync()
+    })
+  }
   const train = timeMs(trainStep, warmup, count)
   const inferMs = timeMs(infer, warmup, backend === 'cpu' ? count : steps)
   model.dispose()
   optimizer.dispose()
   tf.dispose([x, labels])
   return {
-    model: workload.name, batch, trainStepMs: round(train.median), trainStepMinMs: round(train.min),
-    inferSamplesPerSec: Math.round(batch / (inferMs.median / 1000)), inferSamplesPerSecMax: Math.round(batch / (inferMs.min / 1000)),
+    model: workload.name,
+    batch,
+    trainStepMs: round(train.median),
+    trainStepMinMs: round(train.min),
+    inferSamplesPerSec: Math.round(batch / (inferMs.median / 1000)),
+    inferSamplesPerSecMax: Math.round(batch / (inferMs.min / 1000)),
     steps: count,
   }
 }
@@ -113,28 +129,48 @@ for (const name of (['tensorflow', 'wasm', 'cpu'] as const).filter((b) => wanted
 const torch = runTorch(2)
 // wasm runs on one thread in Node, so the single-threaded PyTorch figure separates the threading gap from the rest.
 const torchSingleThread = args.includes('--no-torch-1') ? { skipped: 'disabled with --no-torch-1' } : runTorch(1)
-const ratios = 'results' in torch
-  ? results.filter((r) => r.backend === 'wasm').flatMap((r) => {
-      const ref = torch.results.find((t) => t.model === r.model && t.batch === r.batch)
-      const ref1 = 'results' in torchSingleThread ? torchSingleThread.results.find((t) => t.model === r.model && t.batch === r.batch) : undefined
-      return ref ? [{
-        model: r.model, batch: r.batch,
-        trainWasmOverTorch: round(r.trainStepMs / ref.trainStepMs, 2),
-        trainWasmOverTorchBestCase: round(r.trainStepMinMs / ref.trainStepMinMs, 2),
-        inferTorchOverWasm: round(ref.inferSamplesPerSec / r.inferSamplesPerSec, 2),
-        inferTorchOverWasmBestCase: round(ref.inferSamplesPerSecMax / r.inferSamplesPerSecMax, 2),
-        ...(ref1 ? { trainWasmOverTorch1ThreadBestCase: round(r.trainStepMinMs / ref1.trainStepMinMs, 2) } : {}),
-      }] : []
-    })
-  : []
+const ratios =
+  'results' in torch
+    ? results
+        .filter((r) => r.backend === 'wasm')
+        .flatMap((r) => {
+          const ref = torch.results.find((t) => t.model === r.model && t.batch === r.batch)
+          const ref1 = 'results' in torchSingleThread ? torchSingleThread.results.find((t) => t.model === r.model && t.batch === r.batch) : undefined
+          return ref
+            ? [
+                {
+                  model: r.model,
+                  batch: r.batch,
+                  trainWasmOverTorch: round(r.trainStepMs / ref.trainStepMs, 2),
+                  trainWasmOverTorchBestCase: round(r.trainStepMinMs / ref.trainStepMinMs, 2),
+                  inferTorchOverWasm: round(ref.inferSamplesPerSec / r.inferSamplesPerSec, 2),
+                  inferTorchOverWasmBestCase: round(ref.inferSamplesPerSecMax / r.inferSamplesPerSecMax, 2),
+                  ...(ref1 ? { trainWasmOverTorch1ThreadBestCase: round(r.trainStepMinMs / ref1.trainStepMinMs, 2) } : {}),
+                },
+              ]
+            : []
+        })
+    : []
 
-console.log(JSON.stringify({
-  bench: 'train-step',
-  machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
-  setup: {
-    optimizer: 'adam(1e-3)', loss: 'softmax cross-entropy',
-    timing: 'median (and minimum) per step after warm-up; ratios > 1 mean wasm is slower',
-    lenetFirstConv: "'same' padding (28×28 in and out, equivalent to padding the input to 32×32)",
-  },
-  backends, skippedBackends, results, torch, torchSingleThread, ratios,
-}, null, 2))
+console.log(
+  JSON.stringify(
+    {
+      bench: 'train-step',
+      machine: { cpus: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version },
+      setup: {
+        optimizer: 'adam(1e-3)',
+        loss: 'softmax cross-entropy',
+        timing: 'median (and minimum) per step after warm-up; ratios > 1 mean wasm is slower',
+        lenetFirstConv: "'same' padding (28×28 in and out, equivalent to padding the input to 32×32)",
+      },
+      backends,
+      skippedBackends,
+      results,
+      torch,
+      torchSingleThread,
+      ratios,
+    },
+    null,
+    2,
+  ),
+)

@@ -40,8 +40,23 @@ const seconds = async <T>(work: () => Promise<T>): Promise<[T, number]> => {
   return [result, (performance.now() - start) / 1000]
 }
 
-interface TorchPoint { point: string; measuredCells: number; measuredSeconds: number; estimatedSweepSeconds: number }
-interface TorchReport { torch: string; threads: number; testSamples: number; cleanAccuracy: number; cellsPerPoint: number; extrapolated: boolean; measuredSeconds: number; sweepSeconds: number; points: TorchPoint[] }
+interface TorchPoint {
+  point: string
+  measuredCells: number
+  measuredSeconds: number
+  estimatedSweepSeconds: number
+}
+interface TorchReport {
+  torch: string
+  threads: number
+  testSamples: number
+  cleanAccuracy: number
+  cellsPerPoint: number
+  extrapolated: boolean
+  measuredSeconds: number
+  sweepSeconds: number
+  points: TorchPoint[]
+}
 
 function runTorch(folder: string, net: Network, dataset: Dataset, points: string[]): TorchReport | { skipped: string } {
   if (args.includes('--no-torch')) return { skipped: 'disabled with --no-torch' }
@@ -56,8 +71,29 @@ function runTorch(folder: string, net: Network, dataset: Dataset, points: string
   const { mean, std } = dataset.normalization
   const run = spawnSync(
     PYTHON,
-    [script, '--spec', specFile, '--weights', weightsFile, '--data', SYSTEM_FASHION_MNIST, '--mean', String(mean), '--std', String(std),
-      '--points', points.join(','), '--sigmas', String(SIGMAS), '--repeats', String(REPEATS), '--cells-per-point', String(torchCellsPerPoint), '--threads', '2'],
+    [
+      script,
+      '--spec',
+      specFile,
+      '--weights',
+      weightsFile,
+      '--data',
+      SYSTEM_FASHION_MNIST,
+      '--mean',
+      String(mean),
+      '--std',
+      String(std),
+      '--points',
+      points.join(','),
+      '--sigmas',
+      String(SIGMAS),
+      '--repeats',
+      String(REPEATS),
+      '--cells-per-point',
+      String(torchCellsPerPoint),
+      '--threads',
+      '2',
+    ],
     { encoding: 'utf8', timeout: 4 * 3600_000, maxBuffer: 64 << 20 },
   )
   if (run.status !== 0) return { skipped: `PyTorch run failed: ${(run.stderr || run.error?.message || '').trim().split('\n').at(-1)}` }
@@ -65,7 +101,10 @@ function runTorch(folder: string, net: Network, dataset: Dataset, points: string
 }
 
 const summary = (results: ScopeMidpoint[]) => ({
-  layerEvaluations: round(results.reduce((s, r) => s + r.cost.layerEvaluations, 0), 1),
+  layerEvaluations: round(
+    results.reduce((s, r) => s + r.cost.layerEvaluations, 0),
+    1,
+  ),
   gigaMacs: round(results.reduce((s, r) => s + r.cost.macs, 0) / 1e9, 1),
   cells: results.reduce((s, r) => s + r.cells.length, 0),
   passes: results.reduce((s, r) => s + r.passes, 0),
@@ -132,13 +171,20 @@ try {
           adaptive: { seconds: round(adaptiveSeconds, 1), ...summary(adaptive) },
           dense: dense ? { seconds: round(denseSeconds, 1), ...summary(dense) } : null,
         },
-        torch: 'sweepSeconds' in torch
-          ? {
-              seconds: round(torch.sweepSeconds, 1), extrapolated: torch.extrapolated, measuredSeconds: round(torch.measuredSeconds, 1),
-              measuredCells: torch.points.reduce((s, p) => s + p.measuredCells, 0), cells: naiveCells,
-              layerEvaluations: naiveCells * nodes, cleanAccuracy: torch.cleanAccuracy, version: torch.torch, threads: torch.threads,
-            }
-          : torch,
+        torch:
+          'sweepSeconds' in torch
+            ? {
+                seconds: round(torch.sweepSeconds, 1),
+                extrapolated: torch.extrapolated,
+                measuredSeconds: round(torch.measuredSeconds, 1),
+                measuredCells: torch.points.reduce((s, p) => s + p.measuredCells, 0),
+                cells: naiveCells,
+                layerEvaluations: naiveCells * nodes,
+                cleanAccuracy: torch.cleanAccuracy,
+                version: torch.torch,
+                threads: torch.threads,
+              }
+            : torch,
         adaptiveOverTorch: torchSeconds ? round(adaptiveSeconds / torchSeconds, 3) : null,
         midpoints,
         maxRelativeMidpointDifference: differences.length ? Math.max(...differences) : null,
@@ -157,29 +203,45 @@ try {
 }
 
 const adaptiveTotal = models.reduce((s, m) => s + m.benchside.adaptive.seconds, 0)
-const torchTotal = models.length > 0 && models.every((m) => 'seconds' in m.torch) ? models.reduce((s, m) => s + ('seconds' in m.torch ? m.torch.seconds : 0), 0) : null
-console.log(JSON.stringify({
-  bench: 'walking-noise',
-  command: `node --import tsx bench/walking-noise.ts ${args.join(' ')}`.trim(),
-  machine: {
-    cpus: availableParallelism(), cpu: cpus()[0]?.model ?? 'unknown', node: process.version,
-    loadAverageAtStart: round(loadStart, 2), loadAverageAtEnd: round(loadavg()[0]!, 2),
-    note: '2 cores shared with other engineers: absolute times and ratios move with their load.',
-  },
-  backend,
-  setup: {
-    training: `${epochs} epochs on the full Fashion-MNIST training set (${full.train.count} images), adam 1e-3 cosine, batch 128, with train()`,
-    test: `full Fashion-MNIST test set (${full.test.count} samples) from ${SYSTEM_FASHION_MNIST}`,
-    noise: 'additive, one point at a time (walking noise); all points but input and flatten',
-    dense: `${SIGMAS} σ log-uniform 1e-2…1e10 × ${REPEATS} repeats`,
-    adaptive: ADAPTIVE,
-    batchSize: BATCH,
-    torch: torchCellsPerPoint > 0
-      ? `naive sweep: one full forward over the test set per cell; ${torchCellsPerPoint} cells per point timed and the ${SIGMAS * REPEATS}-cell sweep extrapolated from them`
-      : 'naive sweep: one full forward over the test set per cell, every cell run',
-    layerEvaluations: 'node computations, each over the whole test set (a node on b of n samples counts b/n)',
-  },
-  models,
-  failures,
-  total: { benchsideAdaptiveSeconds: round(adaptiveTotal, 1), torchSeconds: torchTotal === null ? null : round(torchTotal, 1), ratio: torchTotal ? round(adaptiveTotal / torchTotal, 3) : null, goal: '≤ 0.25' },
-}, null, 2))
+const torchTotal =
+  models.length > 0 && models.every((m) => 'seconds' in m.torch) ? models.reduce((s, m) => s + ('seconds' in m.torch ? m.torch.seconds : 0), 0) : null
+console.log(
+  JSON.stringify(
+    {
+      bench: 'walking-noise',
+      command: `node --import tsx bench/walking-noise.ts ${args.join(' ')}`.trim(),
+      machine: {
+        cpus: availableParallelism(),
+        cpu: cpus()[0]?.model ?? 'unknown',
+        node: process.version,
+        loadAverageAtStart: round(loadStart, 2),
+        loadAverageAtEnd: round(loadavg()[0]!, 2),
+        note: '2 cores shared with other engineers: absolute times and ratios move with their load.',
+      },
+      backend,
+      setup: {
+        training: `${epochs} epochs on the full Fashion-MNIST training set (${full.train.count} images), adam 1e-3 cosine, batch 128, with train()`,
+        test: `full Fashion-MNIST test set (${full.test.count} samples) from ${SYSTEM_FASHION_MNIST}`,
+        noise: 'additive, one point at a time (walking noise); all points but input and flatten',
+        dense: `${SIGMAS} σ log-uniform 1e-2…1e10 × ${REPEATS} repeats`,
+        adaptive: ADAPTIVE,
+        batchSize: BATCH,
+        torch:
+          torchCellsPerPoint > 0
+            ? `naive sweep: one full forward over the test set per cell; ${torchCellsPerPoint} cells per point timed and the ${SIGMAS * REPEATS}-cell sweep extrapolated from them`
+            : 'naive sweep: one full forward over the test set per cell, every cell run',
+        layerEvaluations: 'node computations, each over the whole test set (a node on b of n samples counts b/n)',
+      },
+      models,
+      failures,
+      total: {
+        benchsideAdaptiveSeconds: round(adaptiveTotal, 1),
+        torchSeconds: torchTotal === null ? null : round(torchTotal, 1),
+        ratio: torchTotal ? round(adaptiveTotal / torchTotal, 3) : null,
+        goal: '≤ 0.25',
+      },
+    },
+    null,
+    2,
+  ),
+)

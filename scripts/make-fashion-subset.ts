@@ -11,7 +11,10 @@ import { resourcePath } from '../src-main/paths.ts'
 const full = readIdxFolder(SYSTEM_FASHION_MNIST, { id: 'fashion-mnist', name: 'Fashion-MNIST', classNames: FASHION_MNIST_CLASSES })
 const out = resourcePath('datasets', 'fashion-mnist-subset')
 mkdirSync(out, { recursive: true })
-for (const [name, split, total, seed] of [['train', full.train, 10_000, 1], ['t10k', full.test, 2_000, 2]] as const) {
+for (const [name, split, total, seed] of [
+  ['train', full.train, 10_000, 1],
+  ['t10k', full.test, 2_000, 2],
+] as const) {
   const subset = take(split, stratifiedIndices(split.y, 10, total, seed), full.sampleShape)
   const write = (file: string, bytes: Uint8Array) => writeFileSync(join(out, `${file}.gz`), gzipSync(bytes, { level: 9 }))
   write(`${name}-images-idx3-ubyte`, encodeIdxU8([subset.count, 28, 28], subset.x as Uint8Array))

@@ -14,9 +14,66 @@ const CLIPS_PER_CLASS = 250
 const KEYWORDS = ['yes', 'no', 'up', 'down', 'left', 'right', 'on', 'off', 'stop', 'go']
 const CLASS_NAMES = ['silence', 'unknown', ...KEYWORDS]
 // The auxiliary words of Speech Commands, none of them a keyword.
-const UNKNOWN_WORDS = ['bed', 'bird', 'cat', 'dog', 'happy', 'house', 'marvin', 'sheila', 'tree', 'wow', 'zero', 'one', 'two', 'three', 'four', 'five', 'six', 'seven', 'eight', 'nine', 'learn', 'follow', 'forward', 'backward', 'visual']
+const UNKNOWN_WORDS = [
+  'bed',
+  'bird',
+  'cat',
+  'dog',
+  'happy',
+  'house',
+  'marvin',
+  'sheila',
+  'tree',
+  'wow',
+  'zero',
+  'one',
+  'two',
+  'three',
+  'four',
+  'five',
+  'six',
+  'seven',
+  'eight',
+  'nine',
+  'learn',
+  'follow',
+  'forward',
+  'backward',
+  'visual',
+]
 const VOICES = ['en', 'en-us', 'en-gb', 'en-gb-scotland', 'en-gb-x-rp', 'en-gb-x-gbclan', 'en-gb-x-gbcwmd', 'en-029']
-const VARIANTS = ['m1', 'm2', 'm3', 'm4', 'm5', 'm6', 'm7', 'm8', 'f1', 'f2', 'f3', 'f4', 'f5', 'klatt', 'klatt2', 'klatt3', 'croak', 'whisper', 'whisperf', 'grandpa', 'grandma', 'adam', 'Annie', 'david', 'linda', 'max', 'steph', 'Andy', 'edward', 'john']
+const VARIANTS = [
+  'm1',
+  'm2',
+  'm3',
+  'm4',
+  'm5',
+  'm6',
+  'm7',
+  'm8',
+  'f1',
+  'f2',
+  'f3',
+  'f4',
+  'f5',
+  'klatt',
+  'klatt2',
+  'klatt3',
+  'croak',
+  'whisper',
+  'whisperf',
+  'grandpa',
+  'grandma',
+  'adam',
+  'Annie',
+  'david',
+  'linda',
+  'max',
+  'steph',
+  'Andy',
+  'edward',
+  'john',
+]
 const NOISES = ['white', 'pink', 'brown', 'hum'] as const
 const SNR_DB = [5, 30] as const
 const RATE = KWS_MFCC.sampleRate
@@ -154,7 +211,11 @@ CLASS_NAMES.forEach((className, label) => {
 
 const arrays: Parameters<typeof encodeNpz>[0] = {}
 const counts: Record<string, number[]> = {}
-for (const [split, key] of [['train', 'train'], ['validation', 'val'], ['test', 'test']] as const) {
+for (const [split, key] of [
+  ['train', 'train'],
+  ['validation', 'val'],
+  ['test', 'test'],
+] as const) {
   const { x, y } = splits[split]
   const values = new Float32Array(x.length * size)
   x.forEach((features, i) => values.set(features, i * size))
@@ -170,7 +231,16 @@ const npz = encodeNpz(arrays)
 writeFileSync(resourcePath('datasets', 'keywords.npz'), npz)
 const description = {
   classNames: CLASS_NAMES,
-  features: { ...KWS_MFCC, frames: extractor.frames, layout: '[clip, frame, coefficient]', window: 'periodic Hann', mel: 'HTK, triangular filters with peak 1', spectrum: '|FFT|^2', log: 'natural log of max(energy, logFloor)', dct: 'DCT-II, orthonormal' },
+  features: {
+    ...KWS_MFCC,
+    frames: extractor.frames,
+    layout: '[clip, frame, coefficient]',
+    window: 'periodic Hann',
+    mel: 'HTK, triangular filters with peak 1',
+    spectrum: '|FFT|^2',
+    log: 'natural log of max(energy, logFloor)',
+    dct: 'DCT-II, orthonormal',
+  },
   synthetic: true,
   made_by: 'scripts/make-keywords.ts',
   seed: SEED,
@@ -178,7 +248,13 @@ const description = {
   voices: VOICES,
   variants: VARIANTS,
   unknownWords: UNKNOWN_WORDS,
-  augmentation: { timeShift: 'uniform within the 1 s window', noise: NOISES, snrDb: SNR_DB, cleanFraction: 0.1, channel: 'none, 1st-order low-pass 1.5–6 kHz or high-pass 80–400 Hz' },
+  augmentation: {
+    timeShift: 'uniform within the 1 s window',
+    noise: NOISES,
+    snrDb: SNR_DB,
+    cleanFraction: 0.1,
+    channel: 'none, 1st-order low-pass 1.5–6 kHz or high-pass 80–400 Hz',
+  },
   split: 'SHA-1 of the speaker (voice+variant) as in Speech Commands, 80/10/10',
   counts,
 }

@@ -17,7 +17,10 @@ const quietly = { cwd: root, stdio: ['ignore', 'ignore', 'pipe'] }
 function step(command, args, options = { cwd: root, stdio: 'inherit' }) {
   const result = spawnSync(command, args, options)
   if (result.status === 0) return null
-  const lines = (result.stderr?.toString() ?? '').split('\n').map((l) => l.trim()).filter(Boolean)
+  const lines = (result.stderr?.toString() ?? '')
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean)
   return lines.find((l) => /\b(\w*Error|E[A-Z]{4,})\b/.test(l) && !l.startsWith('at ')) ?? lines.at(-1) ?? `exit code ${result.status}`
 }
 

@@ -1,17 +1,20 @@
-// Headless entry: every job the UI can start, the CLI can start. Runs in plain Node (bin/benchside.js).
+// Headless entry: every job the UI can start, the CLI can start. Runs in plain Node (bin/benchside.js), from the
+// built bundle out/main/cli.js or from source through tsx.
 import './warnings.ts'
 import { Command } from 'commander'
 import type { AppInfo } from './contract/index.ts'
-import { createCore, type Core } from './core.ts'
+import type { Core } from './core.ts'
 import { registerJobCommands } from './cli/jobs.ts'
 import { registerModelCommands } from './cli/models.ts'
 import { registerBoardCommands } from './cli/boards.ts'
 import { registerRobustnessCommands } from './cli/robustness.ts'
 import { registerQuantizationCommands } from './cli/quantization.ts'
 import { registerAnalogCommands } from './cli/analog.ts'
+import { registerDoctorCommand } from './cli/doctor.ts'
 import { exitWithError } from './cli/output.ts'
 import { registerRunCommands } from './cli/runs.ts'
 import { registerWebCommand } from './cli/web.ts'
+// Static on purpose: the launcher finds job-host.js next to the module it is in, so it must stay in this entry file.
 import { nodeJobLauncher } from './jobs/node-launcher.ts'
 import { version } from './services/app.ts'
 import { defaultDataDir } from './store/data-dir.ts'
@@ -22,12 +25,13 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error
 })
 
-let core: Core | null = null
-/** Opened on first use, so `--help` never touches the data folder. */
-function openCore(host: AppInfo['host'] = 'cli'): Core {
-  core ??= createCore({ dataDir: defaultDataDir(), host, launch: nodeJobLauncher })
+let core: Promise<Core> | null = null
+/** Opened on first use, so `--help` never touches the data folder nor loads the store and services. */
+function openCore(host: AppInfo['host'] = 'cli'): Promise<Core> {
+  core ??= import('./core.ts').then(({ createCore }) => createCore({ dataDir: defaultDataDir(), host, launch: nodeJobLauncher }))
   return core
 }
+const openApi = async () => (await openCore()).api
 
 const program = new Command()
   .name('benchside')
@@ -35,25 +39,28 @@ const program = new Command()
   .version(version)
   .showHelpAfterError()
 
-registerRunCommands(program, openCore)
-registerJobCommands(program, openCore)
-registerModelCommands(program, openCore)
-registerBoardCommands(program, openCore)
-registerRobustnessCommands(program, openCore)
-registerQuantizationCommands(program, openCore)
-registerAnalogCommands(program, openCore)
+registerRunCommands(program, openApi)
+registerJobCommands(program, openApi)
+registerModelCommands(program, openApi)
+registerBoardCommands(program, openApi)
+registerRobustnessCommands(program, openApi)
+registerQuantizationCommands(program, openApi)
+registerAnalogCommands(program, openApi)
 registerWebCommand(program, openCore)
+registerDoctorCommand(program, () => defaultDataDir())
 
-function closeCore(): void {
-  core?.close()
+async function closeCore(): Promise<void> {
+  const opened = core
   core = null
+  // A core that failed to open has nothing to close; its error is already on its way to exitWithError.
+  await opened?.then((c) => c.close(), () => {})
 }
 
 try {
   await program.parseAsync(process.argv)
   // web keeps serving until Ctrl-C; every other command is done here.
-  if (program.args[0] !== 'web') closeCore()
+  if (program.args[0] !== 'web') await closeCore()
 } catch (error) {
-  closeCore()
+  await closeCore()
   exitWithError(error)
 }

@@ -1,12 +1,14 @@
 // The Benchside core every host builds on: store, job manager, services and router, wired once.
 import { availableParallelism, hostname } from 'node:os'
 import { createClient, type AppInfo, type BenchsideApi } from './contract/index.ts'
+import { ChangeFeed } from './change-feed.ts'
 import { EventHub } from './event-hub.ts'
 import { JobManager } from './jobs/manager.ts'
 import type { JobLauncher } from './jobs/protocol.ts'
 import { Router } from './router.ts'
 import { BoardAccess } from './jobs/board-access.ts'
 import { inlineJobProcess } from './jobs/inline-launcher.ts'
+import { serveBoards, type BoardServerDeps } from './jobs/board-server.ts'
 import { createBoardPool, createHandlers, DatasetCatalog, ModelCatalog, prepareJobInputs } from './services/index.ts'
 import { Store } from './store/store.ts'
 import { AnalogDeviceRegistry } from './hardware/analog-devices.ts'
@@ -24,6 +26,8 @@ export interface Core {
   store: Store
   jobs: JobManager
   events: EventHub
+  /** Turns store changes (from any process) into runUpdated / runsChanged events. */
+  feed: ChangeFeed
   router: Router
   /** Connected analog boards (and the demo board's emulator). */
   analog: AnalogDeviceRegistry
@@ -45,45 +49,46 @@ export function createCore(options: CoreOptions): Core {
   const store = new Store({ dataDir: options.dataDir, nativeBinding: options.nativeBinding })
   store.runs.interruptOrphans(hostname(), isProcessAlive)
   const events = new EventHub()
-  const runsChanged = (runUuids: string[]) => events.emit('runsChanged', { runUuids })
+  const feed = new ChangeFeed(store, events)
+  const changed = () => feed.poke()
   const datasets = new DatasetCatalog(store)
   const models = new ModelCatalog(store)
   const boards = createBoardPool(store)
   const boardAccess = new BoardAccess(boards, store.boards, isProcessAlive)
   const analog = new AnalogDeviceRegistry((port) => events.emit('analogBoardsChanged', { port }))
+  // Analog-board jobs reach their board through board sessions answered here, whichever way their process started.
+  const analogSessions: BoardServerDeps = {
+    registry: analog,
+    latestCalibration: (deviceId) => latestCalibration(store, deviceId),
+    saveCalibration: (deviceId, runUuid, model, quality) => store.analogDevices.addCalibration(deviceId, runUuid, model, quality),
+    seen: (info, port) => store.analogDevices.seen(info.deviceId, info.firmware, info, port),
+  }
   const jobs = new JobManager({
     store,
-    launch: options.launch,
+    launch: () => serveBoards(options.launch(), analogSessions),
     concurrency: options.concurrency ?? availableParallelism(),
     onProgress: (progress) => events.emit('jobProgress', progress),
-    onRunsChanged: runsChanged,
+    onStoreChanged: changed,
     prepareInputs: (spec) => prepareJobInputs(spec, datasets, models, (deviceId) => latestCalibration(store, deviceId)),
-    launchInline: () =>
-      inlineJobProcess({
-        boards: boardAccess,
-        latency: store.latency,
-        analog: {
-          registry: analog,
-          latestCalibration: (deviceId) => latestCalibration(store, deviceId),
-          saveCalibration: (deviceId, runUuid, model, quality) => store.analogDevices.addCalibration(deviceId, runUuid, model, quality),
-          seen: (info, port) => store.analogDevices.seen(info.deviceId, info.firmware, info, port),
-        },
-      }),
+    launchInline: () => serveBoards(inlineJobProcess({ boards: boardAccess, latency: store.latency }), analogSessions),
   })
-  const router = new Router(createHandlers({ host: options.host, store, jobs, datasets, models, boards, boardAccess, analog, runsChanged }))
+  const router = new Router(createHandlers({ host: options.host, store, jobs, datasets, models, boards, boardAccess, analog, changed }))
   const api = createClient({
     call: (method, args) => router.handle(method, args).then((reply) => ({ id: 0, ...reply })),
-    subscribe: (listener) => events.on(listener),
+    subscribe: (listener) => events.on(({ event, payload }) => listener(event, payload)),
   })
   return {
     store,
     jobs,
     events,
+    feed,
     router,
     analog,
     api,
     close() {
       jobs.shutdown()
+      feed.check()
+      feed.close()
       void Promise.all(boards.ids().map((id) => boards.get(id).close())).catch(() => {})
       // Stops the demo board's emulator too: no process outlives the app.
       void analog.closeAll()

@@ -1,7 +1,7 @@
-// Fan-out of contract events to whoever listens: the Electron window, WebSocket clients, the CLI.
-import type { EventName, EventOf, Unsubscribe } from './contract/index.ts'
+// Typed fan-out of contract events to whoever listens: the Electron window, WebSocket clients, the CLI.
+import type { ContractEvent, EventName, EventOf, Unsubscribe } from './contract/index.ts'
 
-export type EventListener = (event: EventName, payload: unknown) => void
+export type EventListener = (event: ContractEvent) => void
 
 export class EventHub {
   private readonly listeners = new Set<EventListener>()
@@ -12,6 +12,14 @@ export class EventHub {
   }
 
   emit<E extends EventName>(event: E, payload: EventOf<E>): void {
-    for (const listener of this.listeners) listener(event, payload)
+    const message = { event, payload } as ContractEvent
+    for (const listener of this.listeners) {
+      // One listener's failure (a closed socket, a bug in a view) must not stop the others or the emitter.
+      try {
+        listener(message)
+      } catch (error) {
+        console.error(`[benchside] a listener of ${event} failed: ${error instanceof Error ? error.message : String(error)}`)
+      }
+    }
   }
 }

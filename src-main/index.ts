@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createCore, type Core } from './core.ts'
 import { wireIpc } from './desktop/ipc.ts'
-import { CONTENT_SECURITY_POLICY, secureWindowOptions } from './desktop/security.ts'
+import { secureWindowOptions } from './desktop/security.ts'
+import { CONTENT_SECURITY_POLICY } from './security/csp.ts'
 import { utilityJobLauncher } from './desktop/utility-launcher.ts'
 import { defaultDataDir } from './store/data-dir.ts'
 
@@ -40,26 +41,32 @@ async function createWindow(): Promise<void> {
   await window.loadURL(appUrl)
 }
 
-app.whenReady().then(async () => {
-  try {
-    core = openCore()
-  } catch (error) {
-    dialog.showErrorBox(
-      'Benchside could not open its data folder',
-      `${error instanceof Error ? error.message : String(error)}\n\nStart Benchside with "npm start" (it prepares the database driver for Electron). Data folder: ${defaultDataDir()}`,
-    )
+app
+  .whenReady()
+  .then(async () => {
+    try {
+      core = openCore()
+    } catch (error) {
+      dialog.showErrorBox(
+        'Benchside could not open its data folder',
+        `${error instanceof Error ? error.message : String(error)}\n\nStart Benchside with "npm start" (it prepares the database driver for Electron). Data folder: ${defaultDataDir()}`,
+      )
+      app.exit(1)
+      return
+    }
+    session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+      callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
+    })
+    session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
+    await createWindow()
+    app.on('activate', () => {
+      if (BrowserWindow.getAllWindows().length === 0) void createWindow()
+    })
+  })
+  .catch((error: unknown) => {
+    dialog.showErrorBox('Benchside could not open its window', error instanceof Error ? error.message : String(error))
     app.exit(1)
-    return
-  }
-  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
-    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
   })
-  session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
-  await createWindow()
-  app.on('activate', () => {
-    if (BrowserWindow.getAllWindows().length === 0) void createWindow()
-  })
-})
 
 app.on('window-all-closed', () => {
   if (process.platform !== 'darwin') app.quit()

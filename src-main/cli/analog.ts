@@ -1,23 +1,23 @@
 // benchside analog list|calibrate|show, benchside hil eval|finetune: analog boards (real or the emulated demo board),
 // their calibration, and hardware-in-the-loop evaluation and fine-tuning.
 import type { Command } from 'commander'
-import type { AnalogCalibration, HilResult } from '../contract/index.ts'
-import type { Core } from '../core.ts'
+import { CalibrateParams, HilEvaluateParams, HilFinetuneParams, type AnalogCalibration, type HilResult } from '../contract/index.ts'
+import { checked, keywordOrList, withDefault, type OpenApi } from './api.ts'
 import { followJob } from './jobs.ts'
 import { printJson, printTable } from './output.ts'
 
 const percent = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`)
 const num = (v: number, digits = 3) => Number(v.toPrecision(digits)).toString()
-const layersOption = (value: string | undefined) => (value === undefined || value === 'dense' || value === 'all' ? (value ?? 'dense') : value.split(',').map((s) => s.trim()))
+const layersOption = (value: string | undefined) => keywordOrList(value, ['dense', 'all'])
 
-export function registerAnalogCommands(program: Command, openCore: () => Core): void {
+export function registerAnalogCommands(program: Command, openApi: OpenApi): void {
   const analog = program.command('analog').description('analog processor boards on serial ports, and the emulated demo board')
   analog
     .command('list')
     .description('serial ports that look like analog boards, plus the demo board')
     .option('--json', 'print JSON')
     .action(async (o) => {
-      const { boards, warning } = await openCore().api.listAnalogBoards({})
+      const { boards, warning } = await (await openApi()).listAnalogBoards({})
       if (o.json) return printJson({ boards, warning })
       if (warning) console.log(`Note: ${warning}`)
       printTable(['PORT', 'NAME', 'KIND', 'STATE', 'DEVICE'], boards.map((b) => [b.port, b.name, b.kind, b.state, b.deviceId ?? '-']))
@@ -27,7 +27,7 @@ export function registerAnalogCommands(program: Command, openCore: () => Core): 
     .description("connects to a board (a port path, or demo) and prints what it reports")
     .option('--json', 'print JSON')
     .action(async (port: string, o) => {
-      const status = await openCore().api.connectAnalogBoard({ port })
+      const status = await (await openApi()).connectAnalogBoard({ port })
       if (o.json) return printJson(status)
       const i = status.info!
       console.log(`${status.name}: device ${i.deviceId}, firmware ${i.firmware}, protocol ${i.protocolVersion}`)
@@ -37,16 +37,17 @@ export function registerAnalogCommands(program: Command, openCore: () => Core): 
   analog
     .command('calibrate')
     .description("fits Benchside's analog model to a board: gains, offsets, noise, saturation, ordering (a job)")
-    .option('--board <port>', 'a serial port path, or demo', 'demo')
-    .option('--repeats <n>', 'ADC reads per probe vector', Number, 16)
+    .option('--board <port>', withDefault('a serial port path, or demo', CalibrateParams.shape.board))
+    .option('--repeats <n>', withDefault('ADC reads per probe vector', CalibrateParams.shape.repeats), Number)
     .option('--json', 'print the calibration as JSON')
     .action(async (o) => {
-      const core = openCore()
-      const run = await core.api.startJob({ kind: 'analog-calibrate', params: { board: o.board, repeats: o.repeats } })
-      const done = await followJob(core, run, Boolean(o.json))
+      const params = checked(CalibrateParams, { board: o.board, repeats: o.repeats }, 'params')
+      const api = await openApi()
+      const run = await api.startJob({ kind: 'analog-calibrate', params })
+      const done = await followJob(api, run, Boolean(o.json))
       if (done.status !== 'FINISHED') return void (process.exitCode = 1)
-      const device = (await core.api.getRun({ run: done.uuid })).params.device!
-      const calibration = (await core.api.getAnalogCalibration({ device }))!
+      const device = (await api.getRun({ run: done.uuid })).params.device!
+      const calibration = (await api.getAnalogCalibration({ device }))!
       if (o.json) return printJson(calibration)
       printCalibration(calibration)
     })
@@ -55,7 +56,7 @@ export function registerAnalogCommands(program: Command, openCore: () => Core): 
     .description("a board's newest calibration (its device id, or the port it was last seen on)")
     .option('--json', 'print JSON')
     .action(async (device: string, o) => {
-      const calibration = await openCore().api.getAnalogCalibration({ device })
+      const calibration = await (await openApi()).getAnalogCalibration({ device })
       if (o.json) return printJson(calibration)
       if (!calibration) return console.log(`No calibration for '${device}' yet: benchside analog calibrate --board <port>`)
       printCalibration(calibration)
@@ -65,16 +66,17 @@ export function registerAnalogCommands(program: Command, openCore: () => Core): 
   hil
     .command('eval <model>')
     .description('measured accuracy on the board next to float, associative and ordered simulation (a job)')
-    .option('--board <port>', 'a serial port path, or demo', 'demo')
-    .option('--layers <which>', "dense, all (dense and conv), or ids like fc1,fc2", 'dense')
-    .option('--limit <n>', 'test samples', Number, 1000)
-    .option('--seed <n>', 'seed of the simulated noise', Number, 1)
+    .option('--board <port>', withDefault('a serial port path, or demo', HilEvaluateParams.shape.board))
+    .option('--layers <which>', withDefault('dense, all (dense and conv), or ids like fc1,fc2', HilEvaluateParams.shape.layers))
+    .option('--limit <n>', withDefault('test samples', HilEvaluateParams.shape.limit), Number)
+    .option('--seed <n>', withDefault('seed of the simulated noise', HilEvaluateParams.shape.seed), Number)
     .option('--json', 'print JSON')
     .action(async (model: string, o) => {
-      const core = openCore()
-      const run = await core.api.startJob({ kind: 'hil-evaluate', params: { model, board: o.board, layers: layersOption(o.layers), limit: o.limit, seed: o.seed } })
-      const done = await followJob(core, run, Boolean(o.json))
-      const result = await core.api.getHil({ run: done.uuid }).catch(() => null)
+      const params = checked(HilEvaluateParams, { model, board: o.board, layers: layersOption(o.layers), limit: o.limit, seed: o.seed }, 'params')
+      const api = await openApi()
+      const run = await api.startJob({ kind: 'hil-evaluate', params })
+      const done = await followJob(api, run, Boolean(o.json))
+      const result = await api.getHil({ run: done.uuid }).catch(() => null)
       if (o.json) return printJson(result)
       if (result) printHil(result)
       process.exitCode = done.status === 'FINISHED' ? 0 : 1
@@ -82,23 +84,25 @@ export function registerAnalogCommands(program: Command, openCore: () => Core): 
   hil
     .command('finetune <model>')
     .description('fine-tunes with the forward pass on the board and the backward pass through the calibrated model (a job)')
-    .option('--board <port>', 'a serial port path, or demo', 'demo')
-    .option('--layers <which>', "dense, all, or ids like fc1,fc2", 'dense')
-    .option('--epochs <n>', 'epochs', Number, 1)
-    .option('--train-limit <n>', 'training samples per epoch', Number, 4000)
-    .option('--batch-size <n>', 'batch size', Number, 64)
-    .option('--lr <rate>', 'learning rate', Number, 5e-4)
-    .option('--limit <n>', 'test samples measured before and after each epoch', Number, 1000)
-    .option('--seed <n>', 'seed', Number, 1)
+    .option('--board <port>', withDefault('a serial port path, or demo', HilFinetuneParams.shape.board))
+    .option('--layers <which>', withDefault('dense, all, or ids like fc1,fc2', HilFinetuneParams.shape.layers))
+    .option('--epochs <n>', withDefault('epochs', HilFinetuneParams.shape.epochs), Number)
+    .option('--train-limit <n>', withDefault('training samples per epoch', HilFinetuneParams.shape.trainLimit), Number)
+    .option('--batch-size <n>', withDefault('batch size', HilFinetuneParams.shape.batchSize), Number)
+    .option('--lr <rate>', withDefault('learning rate', HilFinetuneParams.shape.learningRate), Number)
+    .option('--limit <n>', withDefault('test samples measured before and after each epoch', HilFinetuneParams.shape.limit), Number)
+    .option('--seed <n>', withDefault('seed', HilFinetuneParams.shape.seed), Number)
     .option('--json', 'print JSON')
     .action(async (model: string, o) => {
-      const core = openCore()
-      const run = await core.api.startJob({
-        kind: 'hil-finetune',
-        params: { model, board: o.board, layers: layersOption(o.layers), epochs: o.epochs, trainLimit: o.trainLimit, batchSize: o.batchSize, learningRate: o.lr, limit: o.limit, seed: o.seed },
-      })
-      const done = await followJob(core, run, Boolean(o.json))
-      const result = await core.api.getHil({ run: done.uuid }).catch(() => null)
+      const params = checked(
+        HilFinetuneParams,
+        { model, board: o.board, layers: layersOption(o.layers), epochs: o.epochs, trainLimit: o.trainLimit, batchSize: o.batchSize, learningRate: o.lr, limit: o.limit, seed: o.seed },
+        'params',
+      )
+      const api = await openApi()
+      const run = await api.startJob({ kind: 'hil-finetune', params })
+      const done = await followJob(api, run, Boolean(o.json))
+      const result = await api.getHil({ run: done.uuid }).catch(() => null)
       if (o.json) return printJson(result)
       if (result) printHil(result)
       if (done.status === 'FINISHED') console.log(`The fine-tuned model is ${done.uuid.slice(0, 8)} (benchside models list).`)

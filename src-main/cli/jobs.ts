@@ -1,40 +1,51 @@
 // benchside jobs kinds|run|resume — and the foreground runner every job command of later rooms reuses.
 import type { Command } from 'commander'
-import { BenchsideError, type JobProgress, type RunSummary } from '../contract/index.ts'
-import type { Core } from '../core.ts'
+import { BenchsideError, StartJobArgs, type BenchsideApi, type JobKind, type JobProgress, type JobResult, type RunSummary } from '../contract/index.ts'
+import { checked, type OpenApi } from './api.ts'
 import { formatDuration, printJson, printTable } from './output.ts'
 import { ProgressLine } from './progress.ts'
 
-type OpenCore = () => Core
+const FINAL_STATES: ReadonlySet<JobProgress['state']> = new Set(['finished', 'failed', 'killed'])
 
 /** Follows a started (or resumed) job to its end with a progress line; Ctrl-C cancels it. Resolves with the final run. */
-export async function followJob(core: Core, run: RunSummary, quiet: boolean): Promise<RunSummary> {
+export async function followJob(api: BenchsideApi, run: RunSummary, quiet: boolean): Promise<RunSummary> {
   const line = quiet ? null : new ProgressLine()
+  const cancel = () => {
+    process.stderr.write('\nCancelling…\n')
+    void api.cancelJob({ run: run.uuid })
+  }
+  process.once('SIGINT', cancel)
   const final = await new Promise<JobProgress>((resolve) => {
-    const stop = core.events.on((event, payload) => {
-      if (event !== 'jobProgress') return
-      const progress = payload as JobProgress
+    const stop = api.on('jobProgress', (progress) => {
       if (progress.runUuid !== run.uuid) return
       line?.update(progress)
-      if (['finished', 'failed', 'killed'].includes(progress.state)) {
+      if (FINAL_STATES.has(progress.state)) {
         stop()
         resolve(progress)
       }
     })
-    process.once('SIGINT', () => {
-      process.stderr.write('\nCancelling…\n')
-      void core.api.cancelJob({ run: run.uuid })
-    })
   })
+  process.off('SIGINT', cancel)
   line?.done()
-  await waitForJobExit(core, run.uuid)
-  const summary = await core.api.getRun({ run: run.uuid })
+  await waitForJobExit(api, run.uuid)
+  const summary = await api.getRun({ run: run.uuid })
   if (!quiet && final.state !== 'finished') process.stderr.write(`Run ${run.uuid.slice(0, 8)} ${summary.status}${summary.error ? ': ' + summary.error : ''}\n`)
   return summary
 }
 
-async function waitForJobExit(core: Core, runUuid: string): Promise<void> {
-  for (let i = 0; i < 100 && core.jobs.list().some((j) => j.runUuid === runUuid); i++) {
+/** The result a finished job reported, typed by its kind. */
+export async function jobResult<K extends JobKind>(api: BenchsideApi, run: string, kind: K): Promise<JobResult<K>> {
+  const answer = await api.getRunResult({ run })
+  if (answer.kind !== kind || answer.result === null) {
+    throw new BenchsideError({ code: 'NOT_FOUND', message: `Run ${run.slice(0, 8)} reported no ${kind} result; 'benchside runs show ${run.slice(0, 8)}' says what happened.` })
+  }
+  return answer.result as JobResult<K>
+}
+
+/** The final progress comes before the process has exited; closing the core earlier would kill it mid-exit. */
+async function waitForJobExit(api: BenchsideApi, runUuid: string): Promise<void> {
+  for (let i = 0; i < 100; i++) {
+    if (!(await api.listJobs({})).some((job) => job.runUuid === runUuid)) return
     await new Promise((r) => setTimeout(r, 20))
   }
 }
@@ -56,7 +67,10 @@ function parseParams(pairs: string[]): Record<string, unknown> {
   return params
 }
 
-export function registerJobCommands(program: Command, openCore: OpenCore): void {
+/** Collects a repeatable option; commander passes undefined the first time, so no empty list is declared as a default. */
+export const repeatable = (value: string, previous: string[] | undefined): string[] => [...(previous ?? []), value]
+
+export function registerJobCommands(program: Command, openApi: OpenApi): void {
   const jobs = program.command('jobs').description('start, follow and resume long work')
 
   jobs
@@ -64,7 +78,7 @@ export function registerJobCommands(program: Command, openCore: OpenCore): void 
     .description('the kinds of job there are')
     .option('--json', 'print JSON')
     .action(async (o) => {
-      const kinds = await openCore().api.listJobKinds({})
+      const kinds = await (await openApi()).listJobKinds({})
       if (o.json) return printJson(kinds)
       printTable(['KIND', 'WHAT IT DOES'], kinds.map((k) => [k.kind, k.summary]))
     })
@@ -72,15 +86,16 @@ export function registerJobCommands(program: Command, openCore: OpenCore): void 
   jobs
     .command('run <kind>')
     .description('run a job in the foreground with a progress bar; Ctrl-C cancels it')
-    .option('-p, --param <key=value>', 'a job parameter (repeatable), e.g. -p seconds=3', (v: string, all: string[]) => [...all, v], [])
+    .option('-p, --param <key=value>', 'a job parameter (repeatable), e.g. -p seconds=3', repeatable)
     .option('--name <name>', 'a name for the run')
-    .option('--experiment <name>', 'the experiment the run belongs to', 'Default')
+    .option('--experiment <name>', 'the experiment the run belongs to')
     .option('--json', 'print the finished run as JSON')
     .action(async (kind: string, o) => {
-      const core = openCore()
-      const run = await core.api.startJob({ kind, params: parseParams(o.param), name: o.name, experiment: o.experiment } as never)
+      const spec = checked(StartJobArgs, { kind, params: parseParams(o.param ?? []), name: o.name, experiment: o.experiment })
+      const api = await openApi()
+      const run = await api.startJob(spec)
       if (!o.json) process.stderr.write(`Run ${run.uuid} started (${kind}).\n`)
-      await finish(await followJob(core, run, Boolean(o.json)), Boolean(o.json))
+      await finish(await followJob(api, run, Boolean(o.json)), Boolean(o.json))
     })
 
   jobs
@@ -88,9 +103,9 @@ export function registerJobCommands(program: Command, openCore: OpenCore): void 
     .description('continue an INTERRUPTED, FAILED or KILLED run where it stopped')
     .option('--json', 'print the finished run as JSON')
     .action(async (id: string, o) => {
-      const core = openCore()
-      const run = await core.api.resumeJob({ run: id })
-      await finish(await followJob(core, run, Boolean(o.json)), Boolean(o.json))
+      const api = await openApi()
+      const run = await api.resumeJob({ run: id })
+      await finish(await followJob(api, run, Boolean(o.json)), Boolean(o.json))
     })
 }
 

@@ -1,20 +1,19 @@
 // benchside data list|import|show, models list|show|export|import, train, eval
 import type { Command } from 'commander'
-import type { Core } from '../core.ts'
+import { AnalogTraining, EvaluateParams, modelMethods, NoiseModel, TrainParams } from '../contract/index.ts'
+import { checked, keywordOrList, withDefault, type OpenApi } from './api.ts'
 import { followJob } from './jobs.ts'
 import { formatTime, printJson, printTable } from './output.ts'
 
-type OpenCore = () => Core
-
 const percent = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`)
 
-export function registerModelCommands(program: Command, openCore: OpenCore): void {
+export function registerModelCommands(program: Command, openApi: OpenApi): void {
   const data = program.command('data').description('datasets: built-in and imported')
   data
     .command('list')
     .option('--json', 'print JSON')
     .action(async (o) => {
-      const list = await openCore().api.listDatasets({})
+      const list = await (await openApi()).listDatasets({})
       if (o.json) return printJson(list)
       printTable(
         ['ID', 'NAME', 'ORIGIN', 'SAMPLE', 'CLASSES', 'TRAIN', 'TEST'],
@@ -25,7 +24,7 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
     .command('show <id>')
     .option('--json', 'print JSON')
     .action(async (id: string, o) => {
-      const d = await openCore().api.getDataset({ id, samplesPerClass: 0 })
+      const d = await (await openApi()).getDataset({ id, samplesPerClass: 0 })
       if (o.json) return printJson(d)
       console.log(`${d.name} (${d.id}) — ${d.description}`)
       console.log(`samples ${d.sampleShape.join('×')} · train ${d.counts.train} · test ${d.counts.test}`)
@@ -37,7 +36,7 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
     .option('--name <name>', 'a name for the dataset')
     .option('--json', 'print JSON')
     .action(async (path: string, o) => {
-      const d = await openCore().api.importDataset({ path, name: o.name })
+      const d = await (await openApi()).importDataset({ path, name: o.name })
       if (o.json) return printJson(d)
       console.log(`Imported ${d.name} as '${d.id}': ${d.counts.train} train / ${d.counts.test} test samples of ${d.sampleShape.join('×')}, ${d.classNames.length} classes.`)
     })
@@ -48,7 +47,7 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
     .option('--architectures', 'list the built-in architectures instead')
     .option('--json', 'print JSON')
     .action(async (o) => {
-      const api = openCore().api
+      const api = await openApi()
       if (o.architectures) {
         const list = await api.listArchitectures({})
         return o.json ? printJson(list) : printTable(['ARCHITECTURE', 'WHAT'], list.map((a) => [a.id, a.summary]))
@@ -65,10 +64,10 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
     .command('show <model>')
     .description('a model (or, with --architecture, an architecture) with its layers and injection points')
     .option('--architecture', 'treat <model> as an architecture id')
-    .option('--dataset <id>', 'dataset for the input shape, with --architecture', 'fashion-mnist-subset')
+    .option('--dataset <id>', withDefault('dataset for the input shape, with --architecture', modelMethods.describeArchitecture.args.shape.dataset))
     .option('--json', 'print JSON')
     .action(async (id: string, o) => {
-      const api = openCore().api
+      const api = await openApi()
       const points = o.architecture ? await api.describeArchitecture({ architecture: id, dataset: o.dataset }) : (await api.getModel({ model: id })).points
       if (o.json) return printJson(points)
       printTable(
@@ -81,7 +80,7 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
     .description('tfjs LayersModel into the folder <path>, or --npz weights into the file <path>')
     .option('--npz', 'weights-only NPZ (names in docs/model-files.md)')
     .action(async (model: string, path: string, o) => {
-      const { files } = await openCore().api.exportModel({ model, path, format: o.npz ? 'npz' : 'layers' })
+      const { files } = await (await openApi()).exportModel({ model, path, format: o.npz ? 'npz' : 'layers' })
       console.log(`Wrote ${files.join(', ')}`)
     })
   models
@@ -92,65 +91,46 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
     .option('--name <name>', 'a name for the model')
     .option('--json', 'print JSON')
     .action(async (path: string, o) => {
-      const m = await openCore().api.importModel({ path, architecture: o.architecture, dataset: o.dataset, name: o.name })
+      const m = await (await openApi()).importModel({ path, architecture: o.architecture, dataset: o.dataset, name: o.name })
       if (o.json) return printJson(m)
       console.log(`Imported ${m.architecture} as model ${m.id.slice(0, 8)}.`)
     })
 
+  const qat = TrainParams.shape.qat.unwrap().shape
+  const noise = TrainParams.shape.noise.unwrap().shape
   program
     .command('train')
     .description('train an architecture on a dataset (a job with progress; Ctrl-C cancels)')
-    .option('--dataset <id>', 'dataset id (benchside data list)', 'fashion-mnist-subset')
-    .option('--model <architecture>', 'architecture (benchside models list --architectures)', 'lenet5-bn')
-    .option('--epochs <n>', 'epochs', Number, 5)
-    .option('--batch-size <n>', 'batch size', Number, 64)
-    .option('--optimizer <name>', 'adam or sgd', 'adam')
-    .option('--lr <rate>', 'learning rate', Number, 2e-3)
-    .option('--schedule <name>', 'cosine or constant', 'cosine')
-    .option('--seed <n>', 'seed', Number, 1)
-    .option('--validation <fraction>', 'fraction of train held out for validation', Number, 0.1)
-    .option('--patience <n>', 'early stopping after n epochs without a better validation accuracy (0: off)', Number, 0)
+    .option('--dataset <id>', withDefault('dataset id (benchside data list)', TrainParams.shape.dataset))
+    .option('--model <architecture>', withDefault('architecture (benchside models list --architectures)', TrainParams.shape.architecture))
+    .option('--epochs <n>', withDefault('epochs', TrainParams.shape.epochs), Number)
+    .option('--batch-size <n>', withDefault('batch size', TrainParams.shape.batchSize), Number)
+    .option('--optimizer <name>', withDefault('adam or sgd', TrainParams.shape.optimizer))
+    .option('--lr <rate>', withDefault('learning rate', TrainParams.shape.learningRate), Number)
+    .option('--schedule <name>', withDefault('cosine or constant', TrainParams.shape.schedule))
+    .option('--seed <n>', withDefault('seed', TrainParams.shape.seed), Number)
+    .option('--validation <fraction>', withDefault('fraction of train held out for validation', TrainParams.shape.validationFraction), Number)
+    .option('--patience <n>', withDefault('early stopping after n epochs without a better validation accuracy (0: off)', TrainParams.shape.patience), Number)
     .option('--qat-weight-bits <b>', 'quantization-aware training: weight bits (2–16)', Number)
-    .option('--qat-activation-bits <b>', 'QAT: ReLU activation bits (0 keeps them float)', Number, 8)
-    .option('--qat-scaling <mode>', 'QAT activation scaling: constant, statistics or learned', 'constant')
-    .option('--qat-scale <s>', 'QAT: the constant scale (range max = M(b)·s), or the learned scale’s start', Number, 0.1)
+    .option('--qat-activation-bits <b>', withDefault('QAT: ReLU activation bits (0 keeps them float)', qat.activationBits), Number)
+    .option('--qat-scaling <mode>', withDefault('QAT activation scaling: constant, statistics or learned', qat.scaling))
+    .option('--qat-scale <s>', withDefault('QAT: the constant scale (range max = M(b)·s), or the learned scale’s start', qat.scale), Number)
     .option('--qat-per-tensor', 'QAT: one weight scale per tensor instead of per output channel')
     .option('--noise-sigma <σ>', 'noisy training: noise level while training', Number)
-    .option('--noise <kind>', 'noisy training: additive, multiplicative or combined', 'additive')
-    .option('--noise-points <list>', "noisy training: 'global' or point ids, e.g. fc1,fc2", 'global')
-    .option('--noise-theta <θ>', 'noisy training: per-sample σ = σ + θ·|N(0,1)|', Number, 0)
-    .option('--noise-ramp <epochs>', 'noisy training: ramp σ from 0 over this many epochs', Number, 0)
+    .option('--noise <kind>', withDefault('noisy training: additive, multiplicative or combined', NoiseModel.shape.kind))
+    .option('--noise-points <list>', withDefault("noisy training: 'global' or point ids, e.g. fc1,fc2", noise.points))
+    .option('--noise-theta <θ>', withDefault('noisy training: per-sample σ = σ + θ·|N(0,1)|', noise.theta), Number)
+    .option('--noise-ramp <epochs>', withDefault('noisy training: ramp σ from 0 over this many epochs', noise.rampEpochs), Number)
     .option('--analog <integration>', 'train through the analog MVM model: associative or ordered')
-    .option('--analog-layers <which>', 'analog training: dense, all (dense and conv) or ids like fc1,fc2', 'dense')
+    .option('--analog-layers <which>', withDefault('analog training: dense, all (dense and conv) or ids like fc1,fc2', AnalogTraining.shape.layers))
     .option('--analog-device <device>', "analog training: a calibrated board's model (its device id, or demo); nominal when omitted")
-    .option('--analog-fill <fraction>', 'analog training: a high percentile of each layer’s chunk sums lands on this fraction of full scale', Number, 0.5)
+    .option('--analog-fill <fraction>', withDefault('analog training: a high percentile of each layer’s chunk sums lands on this fraction of full scale', AnalogTraining.shape.fill), Number)
     .option('--name <name>', 'a name for the run')
     .option('--json', 'print the finished run as JSON')
     .action(async (o) => {
-      const core = openCore()
-      const analog =
-        o.analog === undefined
-          ? undefined
-          : {
-              integration: o.analog,
-              layers: o.analogLayers === 'dense' || o.analogLayers === 'all' ? o.analogLayers : String(o.analogLayers).split(',').map((s: string) => s.trim()),
-              device: o.analogDevice,
-              fill: o.analogFill,
-            }
-      const noise =
-        o.noiseSigma === undefined
-          ? undefined
-          : {
-              model: { kind: o.noise },
-              points: o.noisePoints === 'global' ? ('global' as const) : String(o.noisePoints).split(',').map((s: string) => s.trim()),
-              sigma: o.noiseSigma,
-              theta: o.noiseTheta,
-              rampEpochs: o.noiseRamp,
-            }
-      const run = await core.api.startJob({
-        kind: 'train',
-        name: o.name,
-        params: {
+      const params = checked(
+        TrainParams,
+        {
           dataset: o.dataset,
           architecture: o.model,
           epochs: o.epochs,
@@ -161,27 +141,29 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
           seed: o.seed,
           validationFraction: o.validation,
           patience: o.patience,
-          noise,
-          analog,
           qat:
             o.qatWeightBits === undefined
               ? undefined
-              : {
-                  weightBits: o.qatWeightBits,
-                  activationBits: o.qatActivationBits,
-                  scaling: o.qatScaling,
-                  scale: o.qatScale,
-                  granularity: o.qatPerTensor ? 'tensor' : 'channel',
-                  symmetric: true,
-                },
+              : { weightBits: o.qatWeightBits, activationBits: o.qatActivationBits, scaling: o.qatScaling, scale: o.qatScale, granularity: o.qatPerTensor ? 'tensor' : undefined },
+          noise:
+            o.noiseSigma === undefined
+              ? undefined
+              : { model: { kind: o.noise }, points: keywordOrList(o.noisePoints, ['global']), sigma: o.noiseSigma, theta: o.noiseTheta, rampEpochs: o.noiseRamp },
+          analog:
+            o.analog === undefined
+              ? undefined
+              : { integration: o.analog, layers: keywordOrList(o.analogLayers, ['dense', 'all']), device: o.analogDevice, fill: o.analogFill },
         },
-      })
-      const done = await followJob(core, run, Boolean(o.json))
-      const detail = await core.api.getRun({ run: done.uuid })
+        'params',
+      )
+      const api = await openApi()
+      const run = await api.startJob({ kind: 'train', name: o.name, params })
+      const done = await followJob(api, run, Boolean(o.json))
+      const detail = await api.getRun({ run: done.uuid })
       if (o.json) printJson(detail)
       else if (done.status === 'FINISHED') {
         const test = detail.metrics.find((m) => m.key === 'test_accuracy')?.value ?? null
-        console.log(`Model ${done.uuid.slice(0, 8)} (${o.model} on ${o.dataset}): test accuracy ${percent(test)}, backend ${detail.params.backend}.`)
+        console.log(`Model ${done.uuid.slice(0, 8)} (${params.architecture} on ${params.dataset}): test accuracy ${percent(test)}, backend ${detail.params.backend}.`)
       }
       process.exitCode = done.status === 'FINISHED' ? 0 : 1
     })
@@ -190,15 +172,16 @@ export function registerModelCommands(program: Command, openCore: OpenCore): voi
     .command('eval <model>')
     .description('evaluate a model on a dataset split (a job)')
     .option('--dataset <id>', 'dataset id (default: the one it was trained on)')
-    .option('--split <name>', 'test or train', 'test')
+    .option('--split <name>', withDefault('test or train', EvaluateParams.shape.split))
     .option('--json', 'print the finished run as JSON')
     .action(async (model: string, o) => {
-      const core = openCore()
-      const run = await core.api.startJob({ kind: 'evaluate', params: { model, dataset: o.dataset, split: o.split } })
-      const done = await followJob(core, run, Boolean(o.json))
-      const detail = await core.api.getRun({ run: done.uuid })
+      const params = checked(EvaluateParams, { model, dataset: o.dataset, split: o.split }, 'params')
+      const api = await openApi()
+      const run = await api.startJob({ kind: 'evaluate', params })
+      const done = await followJob(api, run, Boolean(o.json))
+      const detail = await api.getRun({ run: done.uuid })
       if (o.json) printJson(detail)
-      else if (done.status === 'FINISHED') console.log(`Accuracy ${percent(detail.metrics.find((m) => m.key === 'accuracy')?.value ?? null)} on ${o.split}.`)
+      else if (done.status === 'FINISHED') console.log(`Accuracy ${percent(detail.metrics.find((m) => m.key === 'accuracy')?.value ?? null)} on ${params.split}.`)
       process.exitCode = done.status === 'FINISHED' ? 0 : 1
     })
 }

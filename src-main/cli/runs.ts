@@ -1,34 +1,25 @@
 // benchside runs list|show|tag|note|delete|export
 import { writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import type { RunDetail, RunStatus } from '../contract/index.ts'
-import type { Core } from '../core.ts'
+import { RunFilter, RunStatus, type RunDetail } from '../contract/index.ts'
+import { withDefault, type OpenApi } from './api.ts'
 import { formatTime, printJson, printTable } from './output.ts'
 
-type OpenCore = () => Core
-
-export function registerRunCommands(program: Command, openCore: OpenCore): void {
+export function registerRunCommands(program: Command, openApi: OpenApi): void {
   const runs = program.command('runs').description('browse, tag, annotate, delete and export past runs')
 
   runs
     .command('list')
     .description('runs, newest first')
     .option('--kind <kind>', 'only runs of this kind (e.g. selftest)')
-    .option('--status <status>', 'only runs with this status (FINISHED, FAILED, KILLED, INTERRUPTED, RUNNING, SCHEDULED)')
+    .option('--status <status>', `only runs with this status (${RunStatus.options.join(', ')})`)
     .option('--tag <tag>', 'only runs with this tag')
     .option('--text <text>', 'only runs whose name, kind, id, tags or notes contain this text')
     .option('--deleted', 'include deleted runs')
-    .option('--limit <n>', 'at most this many runs', (v) => Number(v), 1000)
+    .option('--limit <n>', withDefault('at most this many runs', RunFilter.shape.limit), Number)
     .option('--json', 'print JSON')
     .action(async (o) => {
-      const list = await openCore().api.listRuns({
-        kind: o.kind,
-        status: o.status?.toUpperCase() as RunStatus | undefined,
-        tag: o.tag,
-        text: o.text,
-        includeDeleted: Boolean(o.deleted),
-        limit: o.limit,
-      })
+      const list = await (await openApi()).listRuns({ kind: o.kind, status: o.status?.toUpperCase(), tag: o.tag, text: o.text, includeDeleted: o.deleted, limit: o.limit })
       if (o.json) return printJson(list)
       if (list.length === 0) return console.log('No runs yet. Start one with: benchside jobs run selftest')
       printTable(
@@ -42,7 +33,7 @@ export function registerRunCommands(program: Command, openCore: OpenCore): void 
     .description('one run: params, last metric values, tags, notes, artifacts')
     .option('--json', 'print JSON (with every metric point)')
     .action(async (run: string, o) => {
-      const detail = await openCore().api.getRun({ run })
+      const detail = await (await openApi()).getRun({ run })
       if (o.json) return printJson(detail)
       printRun(detail)
     })
@@ -53,7 +44,7 @@ export function registerRunCommands(program: Command, openCore: OpenCore): void 
     .option('--remove', 'remove the tags instead')
     .option('--json', 'print JSON')
     .action(async (run: string, tags: string[], o) => {
-      const api = openCore().api
+      const api = await openApi()
       let summary = null
       for (const tag of tags) summary = o.remove ? await api.untagRun({ run, tag }) : await api.tagRun({ run, tag })
       if (o.json) return printJson(summary)
@@ -65,7 +56,7 @@ export function registerRunCommands(program: Command, openCore: OpenCore): void 
     .description('append a note to a run')
     .option('--json', 'print JSON')
     .action(async (run: string, text: string, o) => {
-      const note = await openCore().api.addNote({ run, text })
+      const note = await (await openApi()).addNote({ run, text })
       if (o.json) return printJson(note)
       console.log(`Note ${note.id} added.`)
     })
@@ -76,7 +67,7 @@ export function registerRunCommands(program: Command, openCore: OpenCore): void 
     .option('--restore', 'undo an earlier delete')
     .option('--json', 'print JSON')
     .action(async (run: string, o) => {
-      const api = openCore().api
+      const api = await openApi()
       const summary = o.restore ? await api.restoreRun({ run }) : await api.deleteRun({ run })
       if (o.json) return printJson(summary)
       console.log(`${summary.uuid.slice(0, 8)} ${o.restore ? 'restored' : 'deleted (restore with --restore)'}.`)
@@ -88,7 +79,7 @@ export function registerRunCommands(program: Command, openCore: OpenCore): void 
     .option('--csv', 'metrics as CSV: run,key,step,value,time')
     .option('--out <file>', 'write to this file instead of the terminal')
     .action(async (ids: string[], o) => {
-      const doc = await openCore().api.exportRuns({ runs: ids })
+      const doc = await (await openApi()).exportRuns({ runs: ids })
       const text = o.csv ? metricsCsv(doc.runs) : JSON.stringify(doc, null, 2) + '\n'
       if (o.out) {
         writeFileSync(o.out, text)

@@ -1,11 +1,13 @@
 // benchside web: the same app in a browser, served on 127.0.0.1 with a per-start token.
 import { spawn } from 'node:child_process'
-import { fileURLToPath } from 'node:url'
+import { join } from 'node:path'
 import type { Command } from 'commander'
+import { BenchsideError } from '../contract/index.ts'
 import type { Core } from '../core.ts'
-import { startWebServer } from '../server/web-server.ts'
+import { appRoot } from '../paths.ts'
 
-export const rendererDir = fileURLToPath(new URL('../../out/renderer', import.meta.url))
+/** Found from the installation folder, not from this module, which may run from src-main or from the built bundle. */
+export const rendererDir = (): string => join(appRoot(), 'out', 'renderer')
 
 function openInBrowser(url: string): void {
   const command = process.platform === 'darwin' ? 'open' : process.platform === 'win32' ? 'explorer' : 'xdg-open'
@@ -14,7 +16,7 @@ function openInBrowser(url: string): void {
   child.unref()
 }
 
-export function registerWebCommand(program: Command, openCore: (host: 'web') => Core): void {
+export function registerWebCommand(program: Command, openCore: (host: 'web') => Promise<Core>): void {
   program
     .command('web')
     .description('serve Benchside to a browser on this computer')
@@ -22,9 +24,11 @@ export function registerWebCommand(program: Command, openCore: (host: 'web') => 
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--no-open', 'do not open a browser')
     .action(async (o) => {
-      if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new Error(`--port must be a number from 0 to 65535, not '${o.port}'.`)
-      const core = openCore('web')
-      const server = await startWebServer({ core, rendererDir, host: o.host, port: o.port })
+      if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'port', message: `--port must be a number from 0 to 65535, not '${o.port}'.` })
+      const core = await openCore('web')
+      // The HTTP and WebSocket servers load only for this command.
+      const { startWebServer } = await import('../server/web-server.ts')
+      const server = await startWebServer({ core, rendererDir: rendererDir(), host: o.host, port: o.port })
       console.log(`Benchside web: ${server.url}`)
       if (o.host !== '127.0.0.1' && o.host !== 'localhost') console.error('Note: listening beyond this computer; anyone with the token can use Benchside.')
       if (o.open) openInBrowser(server.url)

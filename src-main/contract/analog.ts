@@ -133,10 +133,8 @@ export const HilLayerStats = z.object({
   scatter: z.array(z.tuple([z.number(), z.number(), z.number()])),
 })
 
-export const HilResult = z.object({
-  run: z.string(),
-  kind: z.string(),
-  status: z.string(),
+/** A hardware-in-the-loop measurement; a running job reports it after every batch, so a lost board keeps what it measured. */
+export const HilMeasurement = z.object({
   model: z.string(),
   deviceId: z.string(),
   calibrated: z.boolean(),
@@ -147,6 +145,9 @@ export const HilResult = z.object({
   /** Fine-tuning runs: accuracies before (epoch 0, loss null) and after each epoch. */
   epochs: z.array(z.object({ epoch: z.number(), loss: z.number().nullable(), accuracy: Accuracies })),
 })
+export type HilMeasurement = z.infer<typeof HilMeasurement>
+
+export const HilResult = HilMeasurement.extend({ run: z.string(), kind: z.string(), status: z.string() })
 export type HilResult = z.infer<typeof HilResult>
 
 export const analogMethods = {

@@ -7,10 +7,11 @@ import { boardMethods } from './boards.ts'
 import { quantizationMethods } from './quantization.ts'
 import { analogEvents, analogMethods } from './analog.ts'
 import { robustnessMethods } from './robustness.ts'
-import { runMethods } from './runs.ts'
+import { runEvents, runMethods } from './runs.ts'
+import { resultMethods } from './results.ts'
 
-export const methods = { ...appMethods, ...runMethods, ...jobMethods, ...modelMethods, ...boardMethods, ...robustnessMethods, ...quantizationMethods, ...analogMethods }
-export const events = { ...appEvents, ...jobEvents, ...analogEvents }
+export const methods = { ...appMethods, ...runMethods, ...jobMethods, ...modelMethods, ...boardMethods, ...robustnessMethods, ...quantizationMethods, ...analogMethods, ...resultMethods }
+export const events = { ...appEvents, ...runEvents, ...jobEvents, ...analogEvents }
 
 export type Methods = typeof methods
 export type MethodName = keyof Methods
@@ -22,6 +23,9 @@ export type ResultOf<M extends MethodName> = z.output<Methods[M]['result']>
 export type Events = typeof events
 export type EventName = keyof Events
 export type EventOf<E extends EventName> = z.output<Events[E]>
+
+/** Any event as it travels: its name and its payload, narrowed together. */
+export type ContractEvent = { [E in EventName]: { event: E; payload: EventOf<E> } }[EventName]
 
 export type Unsubscribe = () => void
 

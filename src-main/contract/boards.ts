@@ -52,9 +52,8 @@ export const LayerLatencyParams = z.object({
   policy: z.array(z.object({ keep: z.number().gt(0).max(1), bits: z.number().int().min(1).max(32) })).optional(),
 })
 
-export const RooflineStudy = z.object({
-  runUuid: z.string(),
-  measuredAt: z.number(),
+/** What a roofline job measures; RooflineStudy adds which run measured it and when. */
+export const RooflineMeasurement = z.object({
   board: z.object({ id: z.string(), agentVersion: z.string(), arch: z.string(), simd: z.string(), cores: z.number(), cflags: z.string() }),
   peakOpsPerSecond: z.number(),
   bandwidth: z.array(z.object({ level: z.string(), bytesPerSecond: z.number(), workingSetBytes: z.number() })),
@@ -76,15 +75,17 @@ export const RooflineStudy = z.object({
     }),
   ),
 })
+export type RooflineMeasurement = z.infer<typeof RooflineMeasurement>
+export const RooflineStudy = RooflineMeasurement.extend({ runUuid: z.string(), measuredAt: z.number() })
 export type RooflineStudy = z.infer<typeof RooflineStudy>
 
-export const LayerLatencyResult = z.object({
-  runUuid: z.string(),
-  measuredAt: z.number(),
+export const LayerLatencyMeasurement = z.object({
   layers: z.array(z.object({ id: z.string(), op: z.string(), kernel: z.string(), medianS: z.number(), keep: z.number(), bits: z.number(), ops: z.number() })),
   totalS: z.number(),
   skipped: z.array(z.string()),
 })
+export type LayerLatencyMeasurement = z.infer<typeof LayerLatencyMeasurement>
+export const LayerLatencyResult = LayerLatencyMeasurement.extend({ runUuid: z.string(), measuredAt: z.number() })
 export type LayerLatencyResult = z.infer<typeof LayerLatencyResult>
 
 const MeasurableOperation = z.enum(['peak_flops', 'bandwidth', 'gemm_f32', 'gemm_i8', 'gemm_bitserial', 'conv2d', 'network'])

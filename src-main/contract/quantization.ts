@@ -1,6 +1,7 @@
 // Quantization vs noisy training: the robustness-study job (a grid of trainings, each evaluated under global noise
 // and walking noise) and its results, grouped per method and bit width.
 import { z } from 'zod'
+import { toCsv } from './csv.ts'
 import { method } from './define.ts'
 import { MidpointInfo } from './robustness.ts'
 
@@ -104,6 +105,36 @@ export const StudyResult = z.object({
 })
 export type StudyResult = z.infer<typeof StudyResult>
 
+/** Every training of the grid, repeats innermost-last; repeat r of every method uses seed + r (paired comparisons). */
+export function studyVariants(p: StudyParams): StudyVariant[] {
+  const cells: Omit<StudyVariant, 'id' | 'repeat' | 'seed'>[] = []
+  if (p.float) cells.push({ method: 'float', bits: null, scale: null, sigma: null })
+  for (const sigma of p.noisySigmas) cells.push({ method: 'noisy', bits: null, scale: null, sigma })
+  for (const bits of p.qatBits)
+    for (const scale of p.qatScales) {
+      cells.push({ method: 'qat', bits, scale, sigma: null })
+      if (p.qatNoisy && p.noisySigmas.length) cells.push({ method: 'qat-noisy', bits, scale, sigma: p.noisySigmas[0]! })
+    }
+  const variants: StudyVariant[] = []
+  for (let repeat = 0; repeat < p.repeats; repeat++)
+    for (const cell of cells) variants.push({ ...cell, id: `${groupKey(cell)}-r${repeat}`, repeat, seed: p.seed + repeat })
+  return variants
+}
+
+/** A grid cell's id: the variants' ids and the groups' keys. */
+export function groupKey(v: Pick<StudyVariant, 'method' | 'bits' | 'scale' | 'sigma'>): string {
+  switch (v.method) {
+    case 'float':
+      return 'float'
+    case 'noisy':
+      return `noisy-s${v.sigma}`
+    case 'qat':
+      return `qat${v.bits}-c${v.scale}`
+    case 'qat-noisy':
+      return `qat${v.bits}-c${v.scale}-noisy${v.sigma}`
+  }
+}
+
 /** A grid cell's method in words; every host labels trainings and groups with it. */
 export function groupLabel(v: Pick<StudyVariant, 'method' | 'bits' | 'scale' | 'sigma'>): string {
   switch (v.method) {
@@ -120,12 +151,12 @@ export function groupLabel(v: Pick<StudyVariant, 'method' | 'bits' | 'scale' | '
 
 /** The grouped table as CSV, one row per method and bit width: the CLI's `study show --csv` and the UI's export. */
 export function studyCsv(result: Pick<StudyResult, 'groups'>): string {
-  const rows = [['method', 'label', 'bits', 'scale', 'sigma', 'trainings', 'clean_accuracy', 'global_midpoint', 'ci_low', 'ci_high', 'vs_float_paired', 'vs_float_ci_low', 'vs_float_ci_high']]
-  for (const g of result.groups) {
+  const head = ['method', 'label', 'bits', 'scale', 'sigma', 'trainings', 'clean_accuracy', 'global_midpoint', 'ci_low', 'ci_high', 'vs_float_paired', 'vs_float_ci_low', 'vs_float_ci_high']
+  const rows = result.groups.map((g) => {
     const paired = g.versusFloat
-    rows.push([g.method, g.label, String(g.bits ?? 32), String(g.scale ?? ''), String(g.sigma ?? ''), String(g.trainings), String(g.cleanAccuracy ?? ''), String(g.midpoint ?? ''), String(g.midpointCi[0] ?? ''), String(g.midpointCi[1] ?? ''), String(paired?.ratio ?? ''), String(paired?.ci[0] ?? ''), String(paired?.ci[1] ?? '')])
-  }
-  return rows.map((r) => r.map((c) => (/[",\n]/.test(c) ? `"${c.replace(/"/g, '""')}"` : c)).join(',')).join('\n') + '\n'
+    return [g.method, g.label, g.bits ?? 32, g.scale, g.sigma, g.trainings, g.cleanAccuracy, g.midpoint, g.midpointCi[0], g.midpointCi[1], paired?.ratio, paired?.ci[0], paired?.ci[1]]
+  })
+  return toCsv([head, ...rows])
 }
 
 export const quantizationMethods = {

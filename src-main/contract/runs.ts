@@ -35,11 +35,16 @@ export type Note = z.infer<typeof Note>
 export const Artifact = z.object({ path: z.string(), sha256: z.string(), size: z.number(), time: z.number() })
 export type Artifact = z.infer<typeof Artifact>
 
+/** Where a view stands in a run's metrics: pass it back as getRun's `since` to get only what is new. */
+export const MetricsCursor = z.object({ metrics: z.number().int().min(0) })
+
 export const RunDetail = RunSummary.extend({
   params: z.record(z.string(), z.string()),
+  /** Every metric point, or with `since` only those logged after it. */
   metrics: z.array(MetricPoint),
   notes: z.array(Note),
   artifacts: z.array(Artifact),
+  cursor: MetricsCursor,
 })
 export type RunDetail = z.infer<typeof RunDetail>
 
@@ -55,7 +60,11 @@ export type RunFilter = z.input<typeof RunFilter>
 
 export const runMethods = {
   listRuns: method(RunFilter, z.array(RunSummary), 'Runs, newest first, filtered by kind, status, tag and free text.'),
-  getRun: method(z.object({ run: RunId }), RunDetail, 'One run with its params, metrics, notes and artifacts.'),
+  getRun: method(
+    z.object({ run: RunId, since: MetricsCursor.optional() }),
+    RunDetail,
+    'One run with its params, metrics, notes and artifacts; with `since` (a cursor from an earlier answer) only the metrics logged after it.',
+  ),
   tagRun: method(z.object({ run: RunId, tag: Tag }), RunSummary, 'Adds a tag to a run.'),
   untagRun: method(z.object({ run: RunId, tag: Tag }), RunSummary, 'Removes a tag from a run.'),
   addNote: method(
@@ -78,4 +87,12 @@ export const runMethods = {
     z.object({ text: z.string() }),
     'The content of one JSON or text artifact of a run (files under 5 MB; binary files are refused).',
   ),
+}
+
+export const runEvents = {
+  /**
+   * One run changed, in this process or any other that shares the data folder: its record, and from which cursors
+   * it has new metrics or sweep cells (null: none new). Views fetch getRun({ since }) instead of polling.
+   */
+  runUpdated: z.object({ run: RunSummary, metricsSince: z.number().int().nullable(), cellsSince: z.number().int().nullable() }),
 }

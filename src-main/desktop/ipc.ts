@@ -12,7 +12,7 @@ export function wireIpc(core: Core, window: BrowserWindow, appUrl: string): () =
     }
     return { id: 0, ...(await core.router.handle(method, args)) }
   })
-  const stopEvents = core.events.on((event, payload) => {
+  const stopEvents = core.events.on(({ event, payload }) => {
     if (!window.isDestroyed()) window.webContents.send(EVENT_CHANNEL, { event, payload } satisfies EventMessage)
   })
   return () => {

@@ -1,20 +1,7 @@
 // The security settings of the app window and its pages, kept free of Electron imports so tests can check them in Node.
 
-/** Content Security Policy for the renderer in both hosts: no inline or remote script, API traffic only to our origin. */
-export const CONTENT_SECURITY_POLICY = [
-  "default-src 'self'",
-  "script-src 'self'",
-  // Svelte style directives and plotly set inline styles.
-  "style-src 'self' 'unsafe-inline'",
-  "img-src 'self' data: blob:",
-  "font-src 'self' data:",
-  "connect-src 'self'",
-  "worker-src 'self' blob:",
-  "object-src 'none'",
-  "base-uri 'none'",
-  "form-action 'none'",
-  "frame-ancestors 'none'",
-].join('; ')
+// The CSP is in security/csp.ts, where web mode can import it without importing the desktop host.
+export { CONTENT_SECURITY_POLICY } from '../security/csp.ts'
 
 export interface SecureWindowOptions {
   width: number

@@ -1,7 +1,16 @@
 // How a network is mapped onto an analog array — the array settings, the layers on it and their fixed scales — as
 // stored with a model trained through the analog model, and used again to run it on a board or in simulation.
 import * as tf from '@tensorflow/tfjs'
-import { analogHooks, analogLayerIds, analogNodes, associative, planAnalogLayers, type AnalogArrayConfig, type AnalogDeviceModel, type AnalogLayerScales } from './analog.ts'
+import {
+  analogHooks,
+  analogLayerIds,
+  analogNodes,
+  associative,
+  planAnalogLayers,
+  type AnalogArrayConfig,
+  type AnalogDeviceModel,
+  type AnalogLayerScales,
+} from './analog.ts'
 import { combineHooks } from './hooks.ts'
 import type { Hooks, Network } from './network.ts'
 
@@ -66,7 +75,13 @@ export function planNetwork(
 }
 
 /** Simulation hooks for a plan under a device model: ordered as the device says, or associative. */
-export function planHooks(net: Network, plan: Pick<AnalogPlan, 'config' | 'layers' | 'signedLayers'>, device: AnalogDeviceModel, integration: 'associative' | 'ordered', seed?: number): Hooks {
+export function planHooks(
+  net: Network,
+  plan: Pick<AnalogPlan, 'config' | 'layers' | 'signedLayers'>,
+  device: AnalogDeviceModel,
+  integration: 'associative' | 'ordered',
+  seed?: number,
+): Hooks {
   const model = integration === 'associative' ? associative(device) : device
   const options = seed === undefined ? {} : { seed }
   return combineHooks(...Object.entries(plan.layers).map(([id, scales]) => analogHooks(net, { [id]: scales }, model, layerConfig(plan, id), options)))!

@@ -45,7 +45,9 @@ export function initBackend(preference: BackendPreference = 'auto'): Promise<Bac
   if (current?.preference === resolved) return current.info
   const info = selectBackend(resolved)
   current = { preference: resolved, info }
-  info.catch(() => { if (current?.info === info) current = undefined })
+  info.catch(() => {
+    if (current?.info === info) current = undefined
+  })
   return info
 }
 
@@ -85,9 +87,11 @@ async function tryTensorflow(): Promise<BackendInfo> {
     tfnode = (await import(specifier)) as typeof tfnode
   } catch (error) {
     const code = (error as { code?: string }).code
-    throw new Error(code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND'
-      ? '@tensorflow/tfjs-node is not installed'
-      : `@tensorflow/tfjs-node did not load (${(error as Error).message.split('\n')[0]})`)
+    throw new Error(
+      code === 'ERR_MODULE_NOT_FOUND' || code === 'MODULE_NOT_FOUND'
+        ? '@tensorflow/tfjs-node is not installed'
+        : `@tensorflow/tfjs-node did not load (${(error as Error).message.split('\n')[0]})`,
+    )
   }
   await activate('tensorflow')
   const version = typeof tfnode.version === 'string' ? tfnode.version : tfnode.version?.['tfjs-node']

@@ -101,7 +101,9 @@ export function normalQuantile(p: number): number {
   if (p > 1 - low) return -normalQuantile(1 - p)
   const q = p - 0.5
   const r = q * q
-  return ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+  return (
+    ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
+  )
 }
 
 /** Log10 σ where a piecewise-linear curve (on log σ) first falls below the threshold; index −1 when it never does. */
@@ -130,9 +132,21 @@ export function estimateMidpoint(cells: readonly CellCounts[], options: Midpoint
   if (noisy.length === 0) return { ...open, status: 'above-range' }
   const z = normalQuantile(1 - (1 - (options.confidence ?? 0.95)) / 2)
   const logs = noisy.map((p) => Math.log10(p.sigma))
-  const mid = firstCrossing(logs, noisy.map((p) => p.accuracy), threshold)
-  const lower = firstCrossing(logs, noisy.map((p) => p.accuracy - z * Math.sqrt(p.variance)), threshold)
-  const upper = firstCrossing(logs, noisy.map((p) => p.accuracy + z * Math.sqrt(p.variance)), threshold)
+  const mid = firstCrossing(
+    logs,
+    noisy.map((p) => p.accuracy),
+    threshold,
+  )
+  const lower = firstCrossing(
+    logs,
+    noisy.map((p) => p.accuracy - z * Math.sqrt(p.variance)),
+    threshold,
+  )
+  const upper = firstCrossing(
+    logs,
+    noisy.map((p) => p.accuracy + z * Math.sqrt(p.variance)),
+    threshold,
+  )
   const ciLow = lower.index > 0 ? 10 ** lower.log : null
   const ciHigh = upper.index > 0 ? 10 ** upper.log : null
   const ci: [number | null, number | null] = [ciLow, ciHigh]
@@ -222,7 +236,10 @@ export async function adaptiveMidpoint(evaluate: CellEvaluator, options: Adaptiv
 }
 
 /** The midpoint from a dense grid: evaluate every σ with every repeat in one go. */
-export async function denseMidpoint(evaluate: CellEvaluator, options: MidpointOptions & { sigmas?: readonly number[]; repeats?: number }): Promise<AdaptiveResult> {
+export async function denseMidpoint(
+  evaluate: CellEvaluator,
+  options: MidpointOptions & { sigmas?: readonly number[]; repeats?: number },
+): Promise<AdaptiveResult> {
   const sigmas = options.sigmas ?? logGrid()
   const repeats = options.repeats ?? 5
   const cells = await evaluate([{ sigma: 0, repeat: 0 }, ...sigmas.flatMap((sigma) => Array.from({ length: repeats }, (_, repeat) => ({ sigma, repeat })))])

@@ -40,12 +40,16 @@ export function assignWeights(net: Network, weights: ReadonlyMap<string, { shape
   for (const { variable, name } of expected) {
     const given = weights.get(name)
     if (!given) problems.push(`'${name}' is missing`)
-    else if (given.shape.join() !== variable.shape.join()) problems.push(`'${name}' is ${given.shape.join('×')}, the architecture needs ${variable.shape.join('×')}`)
+    else if (given.shape.join() !== variable.shape.join())
+      problems.push(`'${name}' is ${given.shape.join('×')}, the architecture needs ${variable.shape.join('×')}`)
   }
   const known = new Set(expected.map((e) => e.name))
   for (const name of weights.keys()) if (!known.has(name)) problems.push(`'${name}' is not part of ${net.spec.architecture}`)
   if (problems.length) {
-    throw new DataFileError(file, `does not fit the architecture ${net.spec.architecture}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}.`)
+    throw new DataFileError(
+      file,
+      `does not fit the architecture ${net.spec.architecture}: ${problems.slice(0, 5).join('; ')}${problems.length > 5 ? ` (and ${problems.length - 5} more)` : ''}.`,
+    )
   }
   for (const { variable, name } of expected) {
     const given = weights.get(name)!
@@ -89,6 +93,20 @@ interface ModelJson {
   userDefinedMetadata?: { benchside?: ModelMetadata }
 }
 
+/** The Benchside metadata of a model.json, without reading its weights. */
+export function readModelMetadata(modelJsonFile: string): ModelMetadata {
+  let json: ModelJson
+  try {
+    json = JSON.parse(readFileSync(modelJsonFile, 'utf8')) as ModelJson
+  } catch (error) {
+    throw new DataFileError(modelJsonFile, `is not a readable model.json: ${(error as Error).message}.`)
+  }
+  const metadata = json.userDefinedMetadata?.benchside
+  if (!metadata?.spec || !Array.isArray(metadata.classNames))
+    throw new DataFileError(modelJsonFile, 'has no Benchside metadata; re-import it with its architecture.')
+  return metadata
+}
+
 /** Reads model.json + its weight files; the Benchside metadata rebuilds the network, or `fallback` supplies it. */
 export async function importLayersModel(modelJsonFile: string, fallback?: ModelMetadata): Promise<{ net: Network; metadata: ModelMetadata }> {
   let json: ModelJson
@@ -107,10 +125,14 @@ export async function importLayersModel(modelJsonFile: string, fallback?: ModelM
     const data = Buffer.concat(buffers)
     let offset = 0
     for (const spec of group.weights) {
-      if (spec.dtype && spec.dtype !== 'float32') throw new DataFileError(modelJsonFile, `weight '${spec.name}' is ${spec.dtype}; only float32 weights are read.`)
+      if (spec.dtype && spec.dtype !== 'float32')
+        throw new DataFileError(modelJsonFile, `weight '${spec.name}' is ${spec.dtype}; only float32 weights are read.`)
       const count = spec.shape.reduce((a, b) => a * b, 1)
       if (offset + count * 4 > data.length) throw new DataFileError(modelJsonFile, `the weight files end before '${spec.name}' (truncated).`)
-      weights.set(fileName(spec.name), { shape: spec.shape, values: new Float32Array(data.buffer.slice(data.byteOffset + offset, data.byteOffset + offset + count * 4)) })
+      weights.set(fileName(spec.name), {
+        shape: spec.shape,
+        values: new Float32Array(data.buffer.slice(data.byteOffset + offset, data.byteOffset + offset + count * 4)),
+      })
       offset += count * 4
     }
   }

@@ -22,10 +22,7 @@ export interface NoiseModel {
 }
 
 /** Where noise goes: one point (walking noise), every point but the input, or a named set with a σ scale per point. */
-export type NoiseScope =
-  | { kind: 'point'; point: string }
-  | { kind: 'global' }
-  | { kind: 'set'; name: string; scales: Readonly<Record<string, number>> }
+export type NoiseScope = { kind: 'point'; point: string } | { kind: 'global' } | { kind: 'set'; name: string; scales: Readonly<Record<string, number>> }
 
 /** The component a standard-normal tensor feeds: additive, multiplicative, or the per-sample σ draw of training. */
 export type NoiseStream = 'add' | 'mul' | 'sample'
@@ -181,7 +178,7 @@ export function rampShare(noise: Pick<TrainingNoise, 'rampEpochs'>, epoch: numbe
 export function trainingHooks(net: Pick<Network, 'points'>, noise: TrainingNoise, sigma = noise.sigma): Hooks {
   const after = new Map<string, PointHook>()
   for (const [id, scale] of scopeScales(noise.scope, net.points)) {
-    if ((sigma * scale !== 0) || (noise.theta ?? 0) * scale !== 0) {
+    if (sigma * scale !== 0 || (noise.theta ?? 0) * scale !== 0) {
       after.set(id, trainingNoiseHook(noise.model, sigma * scale, (noise.theta ?? 0) * scale, noise.source))
     }
   }

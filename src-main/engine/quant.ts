@@ -88,7 +88,14 @@ const bitsAt = (config: { bits: number; bitsByPoint?: Readonly<Record<string, nu
 export function weightHooks(net: NetworkShape, config: WeightQuantConfig): Hooks {
   const compute = new Map<string, ComputeOverride>()
   for (const id of weightPointIds(net, config)) {
-    compute.set(id, weightQuantOverride({ bits: checkBits(bitsAt(config, id), `Weight quantization of '${id}'`), granularity: config.granularity, symmetric: config.symmetric }))
+    compute.set(
+      id,
+      weightQuantOverride({
+        bits: checkBits(bitsAt(config, id), `Weight quantization of '${id}'`),
+        granularity: config.granularity,
+        symmetric: config.symmetric,
+      }),
+    )
   }
   return { compute }
 }
@@ -97,7 +104,11 @@ export function weightHooks(net: NetworkShape, config: WeightQuantConfig): Hooks
  * Observed activation ranges for 'statistics' scaling: runs the calibration batches with the config's weight
  * quantization and returns the statistic per activation point, to pass to quantHooks.
  */
-export async function calibrate(net: Pick<Network, 'spec' | 'points' | 'activations'>, batches: Iterable<tf.Tensor>, config: QuantConfig): Promise<Map<string, number>> {
+export async function calibrate(
+  net: Pick<Network, 'spec' | 'points' | 'activations'>,
+  batches: Iterable<tf.Tensor>,
+  config: QuantConfig,
+): Promise<Map<string, number>> {
   const scaling = config.activations?.scaling
   if (!config.activations || scaling?.mode !== 'statistics') throw new Error("Calibration needs activation quantization with scaling mode 'statistics'.")
   const hooks = config.weights ? weightHooks(net, config.weights) : undefined

@@ -1,7 +1,10 @@
 // The robustness study's grid (which trainings) and its analysis (group the repeats, compare the methods per bit
 // width in plain words). Pure: the job runs the grid, the service and the CLI read the analysis.
-import { groupLabel, type StudyGroup, type StudyParams, type StudyVariant } from '../contract/index.ts'
+import { groupKey, groupLabel, type StudyGroup, type StudyVariant } from '../contract/index.ts'
 import { normalQuantile } from './midpoint.ts'
+
+// The grid itself is pure and shared with the renderer (its training count), so it lives in the contract.
+export { groupKey, studyVariants } from '../contract/index.ts'
 
 type VariantResult = StudyVariant & {
   cleanAccuracy: number | null
@@ -10,37 +13,11 @@ type VariantResult = StudyVariant & {
   layerMidpoints: Record<string, number | null>
 }
 
-/** Every training of the grid, repeats innermost-last; repeat r of every method uses seed + r (paired comparisons). */
-export function studyVariants(p: StudyParams): StudyVariant[] {
-  const cells: Omit<StudyVariant, 'id' | 'repeat' | 'seed'>[] = []
-  if (p.float) cells.push({ method: 'float', bits: null, scale: null, sigma: null })
-  for (const sigma of p.noisySigmas) cells.push({ method: 'noisy', bits: null, scale: null, sigma })
-  for (const bits of p.qatBits)
-    for (const scale of p.qatScales) {
-      cells.push({ method: 'qat', bits, scale, sigma: null })
-      if (p.qatNoisy && p.noisySigmas.length) cells.push({ method: 'qat-noisy', bits, scale, sigma: p.noisySigmas[0]! })
-    }
-  const variants: StudyVariant[] = []
-  for (let repeat = 0; repeat < p.repeats; repeat++)
-    for (const cell of cells) variants.push({ ...cell, id: `${groupKey(cell)}-r${repeat}`, repeat, seed: p.seed + repeat })
-  return variants
-}
-
-export function groupKey(v: Pick<StudyVariant, 'method' | 'bits' | 'scale' | 'sigma'>): string {
-  switch (v.method) {
-    case 'float':
-      return 'float'
-    case 'noisy':
-      return `noisy-s${v.sigma}`
-    case 'qat':
-      return `qat${v.bits}-c${v.scale}`
-    case 'qat-noisy':
-      return `qat${v.bits}-c${v.scale}-noisy${v.sigma}`
-  }
-}
-
 // Two-sided 97.5% quantiles of Student's t for 1…30 degrees of freedom; beyond, the normal one.
-const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069, 2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042]
+const T975 = [
+  12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262, 2.228, 2.201, 2.179, 2.16, 2.145, 2.131, 2.12, 2.11, 2.101, 2.093, 2.086, 2.08, 2.074, 2.069,
+  2.064, 2.06, 2.056, 2.052, 2.048, 2.045, 2.042,
+]
 const t975 = (df: number): number => T975[df - 1] ?? normalQuantile(0.975)
 
 const mean = (xs: readonly number[]): number => xs.reduce((a, b) => a + b, 0) / xs.length
@@ -140,7 +117,8 @@ export function summarizeGroups(groups: readonly StudyGroup[]): string[] {
     const below = g.midpointCi[1] !== null && float.midpointCi[0] !== null && g.midpointCi[1] < float.midpointCi[0]
     return `, ${fmt(factor)}× float's ${fmt(float.midpoint!)}${separated ? ' (intervals do not overlap)' : below ? ' (lower, intervals do not overlap)' : ' (intervals overlap: not a clear difference)'}`
   }
-  const describe = (g: StudyGroup): string => `${g.label}: midpoint σ ${fmt(g.midpoint!)} (95% CI ${g.midpointCi.map((c) => (c === null ? '?' : fmt(c))).join('–')}), clean ${pct(g.cleanAccuracy)}${versus(g)}`
+  const describe = (g: StudyGroup): string =>
+    `${g.label}: midpoint σ ${fmt(g.midpoint!)} (95% CI ${g.midpointCi.map((c) => (c === null ? '?' : fmt(c))).join('–')}), clean ${pct(g.cleanAccuracy)}${versus(g)}`
   if (float) lines.push(`Float baseline — ${describe(float)}.`)
   for (const g of noisy) lines.push(`Noisy training — ${describe(g)}.`)
   const bitWidths = [...new Set(groups.filter((g) => g.bits !== null).map((g) => g.bits!))].sort((a, b) => a - b)

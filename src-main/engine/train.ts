@@ -99,8 +99,10 @@ export async function train(net: Network, dataset: Dataset, options: TrainOption
       reports.push(report)
       await callbacks.onEpoch?.(report)
       if (options.patience > 0 && report.validationAccuracy !== null) {
-        if (report.validationAccuracy > best) (best = report.validationAccuracy), (sinceBest = 0)
-        else if (++sinceBest >= options.patience) break
+        if (report.validationAccuracy > best) {
+          best = report.validationAccuracy
+          sinceBest = 0
+        } else if (++sinceBest >= options.patience) break
       }
     }
   } finally {

@@ -19,9 +19,7 @@ const BROADCAST_KERNELS = ['Add', 'Sub', 'Multiply', 'RealDiv', 'SquaredDifferen
 /** Kernels added because wasm has none. */
 export const ADDED_KERNELS = ['Conv2DBackpropFilter', 'DepthwiseConv2dNativeBackpropInput', 'DepthwiseConv2dNativeBackpropFilter'] as const
 /** Stock wasm kernels replaced because they run on scalar loops. */
-export const REPLACED_KERNELS = [
-  'Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'FusedBatchNorm', 'Sum', 'Mean', ...BROADCAST_KERNELS,
-] as const
+export const REPLACED_KERNELS = ['Conv2DBackpropInput', 'BatchMatMul', 'MaxPoolGrad', 'FusedBatchNorm', 'Sum', 'Mean', ...BROADCAST_KERNELS] as const
 
 let registered = false
 
@@ -34,12 +32,15 @@ export function registerWasmGradients(): string[] {
   // Checked up front so a missing package leaves nothing half-registered.
   const missing = REPLACED_KERNELS.filter((name) => tf.getKernel(name, 'wasm') === undefined)
   if (missing.length > 0) {
-    throw new Error(`The wasm backend's kernels (${missing.join(', ')}) are not registered; import '@tensorflow/tfjs-backend-wasm' before registering Benchside's kernels.`)
+    throw new Error(
+      `The wasm backend's kernels (${missing.join(', ')}) are not registered; import '@tensorflow/tfjs-backend-wasm' before registering Benchside's kernels.`,
+    )
   }
   registered = true
 
   tf.registerKernel({
-    kernelName: 'Conv2DBackpropFilter', backendName: 'wasm',
+    kernelName: 'Conv2DBackpropFilter',
+    backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, dy } = inputs as { x: Info; dy: Info }
       const a = attrs as { strides: [number, number]; pad: Pad; dimRoundingMode: Rounding; filterShape: number[] }
@@ -70,7 +71,8 @@ export function registerWasmGradients(): string[] {
   replaceKernel('Mean', (stock) => makeLeadingReduce(stock, true))
 
   tf.registerKernel({
-    kernelName: 'DepthwiseConv2dNativeBackpropInput', backendName: 'wasm',
+    kernelName: 'DepthwiseConv2dNativeBackpropInput',
+    backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { dy, filter } = inputs as { dy: Info; filter: Info }
       const a = attrs as { strides: [number, number]; dilations: [number, number]; pad: Pad; dimRoundingMode: Rounding; inputShape: number[] }
@@ -80,10 +82,17 @@ export function registerWasmGradients(): string[] {
   })
 
   tf.registerKernel({
-    kernelName: 'DepthwiseConv2dNativeBackpropFilter', backendName: 'wasm',
+    kernelName: 'DepthwiseConv2dNativeBackpropFilter',
+    backendName: 'wasm',
     kernelFunc: ({ inputs, backend, attrs }) => {
       const { x, dy } = inputs as { x: Info; dy: Info }
-      const a = attrs as { strides: [number, number]; dilations: [number, number]; pad: Pad; dimRoundingMode: Rounding; filterShape: number[] }
+      const a = attrs as {
+        strides: [number, number]
+        dilations: [number, number]
+        pad: Pad
+        dimRoundingMode: Rounding
+        filterShape: [number, number, number, number]
+      }
       const g = convGeometry(x.shape, a.filterShape, a.strides, a.dilations ?? 1, a.pad, a.dimRoundingMode, true)
       return depthwiseFilterGrad(backend as BackendWasm, x, dy, g, a.filterShape[3])
     },

@@ -5,9 +5,8 @@ type Layer = NodeSpec
 
 function block(id: string, input: string, body: Layer, bn: boolean): { nodes: Layer[]; out: string } {
   const nodes: Layer[] = [body]
-  let out = id
-  if (bn) nodes.push({ id: `${id}.bn`, op: 'batchNorm', input: out }), (out = `${id}.bn`)
-  nodes.push({ id: `${id}.relu`, op: 'relu', input: out })
+  if (bn) nodes.push({ id: `${id}.bn`, op: 'batchNorm', input: id })
+  nodes.push({ id: `${id}.relu`, op: 'relu', input: bn ? `${id}.bn` : id })
   return { nodes, out: `${id}.relu` }
 }
 
@@ -36,7 +35,10 @@ export function lenet5(bn: boolean, inputShape = [28, 28, 1], classes = 10): Mod
   b = block('conv2', 'pool1', { id: 'conv2', op: 'conv2d', input: 'pool1', filters: 16, kernel: 5, padding: 'valid', useBias: !bn }, bn)
   nodes.push(...b.nodes, { id: 'pool2', op: 'maxPool', input: b.out, size: 2 }, { id: 'flatten', op: 'flatten', input: 'pool2' })
   let prev = 'flatten'
-  for (const [id, units] of [['fc1', 120], ['fc2', 84]] as const) {
+  for (const [id, units] of [
+    ['fc1', 120],
+    ['fc2', 84],
+  ] as const) {
     b = block(id, prev, { id, op: 'dense', input: prev, units, useBias: !bn }, bn)
     nodes.push(...b.nodes)
     prev = b.out

@@ -2,7 +2,7 @@
 // each version is compiled once, into its own folder, on every board.
 import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync } from 'node:fs'
-import { fileURLToPath } from 'node:url'
+import { resourcePath } from '../paths.ts'
 import { BoardError } from './board.ts'
 
 export const AGENT_BINARY = 'benchside-agent'
@@ -28,7 +28,8 @@ export interface AgentSource {
 }
 
 export function defaultAgentSourceDir(): string {
-  return fileURLToPath(new URL('../../resources/board-agent/', import.meta.url))
+  // From the installation folder, not this module's URL: bundled, this code sits at another depth than in src-main.
+  return resourcePath('board-agent')
 }
 
 function buildScript(): string {
@@ -69,7 +70,9 @@ exit "$status"
 export function loadAgentSource(dir: string = defaultAgentSourceDir()): AgentSource {
   let names: string[]
   try {
-    names = readdirSync(dir).filter((n) => /\.(c|h|inc)$/.test(n)).sort()
+    names = readdirSync(dir)
+      .filter((n) => /\.(c|h|inc)$/.test(n))
+      .sort()
   } catch {
     throw new BoardError('SOURCE', `The board agent sources were not found in ${dir}; the Benchside installation is incomplete.`)
   }
@@ -89,9 +92,15 @@ export function loadAgentSource(dir: string = defaultAgentSourceDir()): AgentSou
 
 /** The first lines that say "error", else the first lines: what a user needs to see of a failed compile. */
 export function firstCompilerErrors(stderr: string, max = 8): string {
-  const lines = stderr.split('\n').map((l) => l.trimEnd()).filter(Boolean)
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trimEnd())
+    .filter(Boolean)
   const errors = lines.filter((l) => /error/i.test(l))
-  return (errors.length ? errors : lines).slice(0, max).map((l) => (l.length > 240 ? l.slice(0, 240) + '…' : l)).join('\n')
+  return (errors.length ? errors : lines)
+    .slice(0, max)
+    .map((l) => (l.length > 240 ? l.slice(0, 240) + '…' : l))
+    .join('\n')
 }
 
 export function compileError(boardLabel: string, compiler: string, exitCode: number | null, stderr: string): BoardError {

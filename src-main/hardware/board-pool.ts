@@ -101,10 +101,9 @@ export class BoardPool {
   /** Runs fn with the board while holding its lock; other callers for the same board wait their turn. */
   async withBoard<T>(id: string | undefined, fn: (board: Board) => Promise<T>, options: { signal?: AbortSignal } = {}): Promise<T> {
     const board = this.get(id)
-    const release = await this.locks.get(board.id)!.acquire(
-      options.signal,
-      () => new BoardError('CANCELLED', `Cancelled while waiting for board '${board.id}', which another job is using.`),
-    )
+    const release = await this.locks
+      .get(board.id)!
+      .acquire(options.signal, () => new BoardError('CANCELLED', `Cancelled while waiting for board '${board.id}', which another job is using.`))
     try {
       return await fn(board)
     } finally {

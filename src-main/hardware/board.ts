@@ -2,16 +2,7 @@
 // Jobs talk to a Board and never care how the agent is reached.
 import { BenchsideError, type ErrorCode } from '../contract/index.ts'
 
-export type AgentOperation =
-  | 'info'
-  | 'peak_flops'
-  | 'bandwidth'
-  | 'gemm_f32'
-  | 'gemm_i8'
-  | 'gemm_bitserial'
-  | 'conv2d'
-  | 'network'
-  | 'sleep'
+export type AgentOperation = 'info' | 'peak_flops' | 'bandwidth' | 'gemm_f32' | 'gemm_i8' | 'gemm_bitserial' | 'conv2d' | 'network' | 'sleep'
 
 /** The flat JSON object the agent reads (docs/board-agent.md lists the keys per operation). */
 export type AgentArgs = Readonly<Record<string, string | number | boolean | null | readonly number[]>>
@@ -87,17 +78,7 @@ export interface Board extends BoardBase<BoardInfo, BoardCapabilities> {
 }
 
 export type BoardErrorReason =
-  | 'UNREACHABLE'
-  | 'AUTH'
-  | 'HOST_KEY'
-  | 'COMPILE'
-  | 'TIMEOUT'
-  | 'CANCELLED'
-  | 'WRONG_ANSWER'
-  | 'AGENT'
-  | 'PROTOCOL'
-  | 'SOURCE'
-  | 'BUSY'
+  'UNREACHABLE' | 'AUTH' | 'HOST_KEY' | 'COMPILE' | 'TIMEOUT' | 'CANCELLED' | 'WRONG_ANSWER' | 'AGENT' | 'PROTOCOL' | 'SOURCE' | 'BUSY'
 
 const CODE_OF: Record<BoardErrorReason, ErrorCode> = {
   UNREACHABLE: 'UNAVAILABLE',

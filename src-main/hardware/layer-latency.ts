@@ -27,7 +27,14 @@ export interface LayerLatency {
 }
 
 export function agentModel(layers: readonly LayerShape[]): string {
-  return layers.map((l) => `${l.op === 'dense' ? 'dense' : 'conv'}:${Object.entries(l.fields).map(([k, v]) => `${k}=${v}`).join(',')}`).join(';')
+  return layers
+    .map(
+      (l) =>
+        `${l.op === 'dense' ? 'dense' : 'conv'}:${Object.entries(l.fields)
+          .map(([k, v]) => `${k}=${v}`)
+          .join(',')}`,
+    )
+    .join(';')
 }
 
 export async function measureLayerLatency(

@@ -15,7 +15,6 @@ import {
   type AgentOperation,
   type Board,
   type BoardCapabilities,
-  type BoardInfo,
   type RunOptions,
 } from './board.ts'
 

@@ -1,6 +1,7 @@
 // The roofline study of a board: peak FLOP/s, read bandwidth per memory level, and fp32 / int8 / bit-serial GEMM
 // points judged against those ceilings. Every measurement goes through the latency table, so none is taken twice.
 import type { AgentAnswer, AgentArgs, AgentOperation, Board, BoardInfo } from './board.ts'
+import type { RooflineMeasurement } from '../contract/index.ts'
 import { roofline, ridgePoints, type Ceilings, type OperatorRoofline } from './roofline.ts'
 
 /** The latency table as this study needs it (store/latency-table.ts implements it): measure a key at most once. */
@@ -41,13 +42,8 @@ export interface OperatorResult extends OperatorRoofline {
   speedupOverF32: number | null
 }
 
-export interface RooflineStudy {
-  board: { id: string; agentVersion: string; arch: string; simd: string; cores: number; cflags: string }
-  peakOpsPerSecond: number
-  bandwidth: { level: string; bytesPerSecond: number; workingSetBytes: number }[]
-  ridges: { level: string; intensity: number }[]
-  operators: OperatorResult[]
-}
+/** A measured study, as the contract declares the roofline job's result. */
+export type RooflineStudy = RooflineMeasurement
 
 const TIMING = { warmup: 1, repeat: 7, min_repeat_ms: 50 }
 
@@ -70,7 +66,12 @@ export async function measureRoofline(board: Board, latency: MeasurementCache, o
   const bandwidth = []
   for (const level of memoryLevels(info)) {
     const r = await measure('bandwidth', { bytes: level.bytes, threads: options.threads }, 'f32')
-    bandwidth.push({ level: level.level, bytesPerSecond: (r.gb_per_s as number) * 1e9, workingSetBytes: r.working_set_bytes as number, capacity: level.capacity })
+    bandwidth.push({
+      level: level.level,
+      bytesPerSecond: (r.gb_per_s as number) * 1e9,
+      workingSetBytes: r.working_set_bytes as number,
+      capacity: level.capacity,
+    })
   }
   const ceilings: Ceilings = {
     peakOpsPerSecond,
@@ -80,7 +81,9 @@ export async function measureRoofline(board: Board, latency: MeasurementCache, o
   const operators: OperatorResult[] = []
   const point = (kernel: OperatorResult['kernel'], n: number, bits: number | null, r: AgentAnswer, f32Seconds: number | null): OperatorResult => {
     const name = kernel === 'gemm_f32' ? `fp32 GEMM ${n}` : kernel === 'gemm_i8' ? `int8 GEMM ${n}` : `bit-serial a${bits}w${bits} GEMM ${n}`
-    const [judged] = roofline(ceilings, [{ name, ops: r.ops as number, bytes: r.bytes as number, seconds: r.median_s as number, workingSetBytes: r.bytes as number }])
+    const [judged] = roofline(ceilings, [
+      { name, ops: r.ops as number, bytes: r.bytes as number, seconds: r.median_s as number, workingSetBytes: r.bytes as number },
+    ])
     return { ...judged!, kernel, n, bits, medianS: r.median_s as number, speedupOverF32: f32Seconds === null ? null : f32Seconds / (r.median_s as number) }
   }
   for (const n of options.sizes) {
@@ -123,7 +126,14 @@ export async function measureOnBoard(
 ): Promise<AgentAnswer> {
   options.signal?.throwIfAborted()
   const derived = dtypeOf(operation, args)
-  const key = { boardId: board.id, agentVersion: info.agentVersion, operation, shape: shapeKey(args), dtype: options.dtype ?? derived.dtype, layout: options.layout ?? derived.layout }
+  const key = {
+    boardId: board.id,
+    agentVersion: info.agentVersion,
+    operation,
+    shape: shapeKey(args),
+    dtype: options.dtype ?? derived.dtype,
+    layout: options.layout ?? derived.layout,
+  }
   const entry = await cache.measureOnce(
     key,
     async () => {

@@ -294,20 +294,28 @@ export class SerialAnalogBoard implements AnalogBoard {
     const limit = 2 ** d.weightBits - 1
     const bad = weights.findIndex((w) => w > limit || w < -limit)
     if (bad >= 0) {
-      throw new BoardError('AGENT', `Weight (${Math.floor(bad / cols)}, ${bad % cols}) is ${weights[bad]}, outside the board's ${d.weightBits}-bit range −${limit} … ${limit}. Quantize the weights to that range first.`)
+      throw new BoardError(
+        'AGENT',
+        `Weight (${Math.floor(bad / cols)}, ${bad % cols}) is ${weights[bad]}, outside the board's ${d.weightBits}-bit range −${limit} … ${limit}. Quantize the weights to that range first.`,
+      )
     }
     this.slots.delete(slot)
     const chunk = weightChunkElements(d)
     // One chunk at a time: offset 0 starts a new matrix, so a resent first chunk must never overtake later ones.
     for (let offset = 0; offset < weights.length; offset += chunk) {
-      if (options.signal?.aborted) throw new BoardError('CANCELLED', `Loading weights into slot ${slot} on ${this.path} was cancelled; the slot holds an incomplete matrix.`)
+      if (options.signal?.aborted)
+        throw new BoardError('CANCELLED', `Loading weights into slot ${slot} on ${this.path} was cancelled; the slot holds an incomplete matrix.`)
       const part = weights.subarray(offset, Math.min(weights.length, offset + chunk))
       const answer = await this.ask({ type: 'loadWeights', slot, rows, cols, offset, weights: part }, 'loaded', { signal: options.signal })
       if (answer.type !== 'loaded') throw wrongAnswer(this.path, 'loadWeights', `'${answer.type}'`)
       const received = offset + part.length
       const last = received === weights.length
       if (answer.slot !== slot || answer.received !== received || answer.complete !== last) {
-        throw wrongAnswer(this.path, 'loadWeights', `slot ${answer.slot}, ${answer.received} weights received, complete = ${answer.complete} (expected slot ${slot}, ${received}, ${last})`)
+        throw wrongAnswer(
+          this.path,
+          'loadWeights',
+          `slot ${answer.slot}, ${answer.received} weights received, complete = ${answer.complete} (expected slot ${slot}, ${received}, ${last})`,
+        )
       }
       options.onProgress?.(received, weights.length)
     }
@@ -327,7 +335,10 @@ export class SerialAnalogBoard implements AnalogBoard {
     const top = 2 ** d.inputBits - 1
     const high = inputs.findIndex((x) => x > top)
     if (high >= 0) {
-      throw new BoardError('AGENT', `Input code ${inputs[high]} at vector ${Math.floor(high / rows)}, row ${high % rows} is above the board's ${d.inputBits}-bit maximum ${top}. Quantize the inputs to 0 … ${top} first.`)
+      throw new BoardError(
+        'AGENT',
+        `Input code ${inputs[high]} at vector ${Math.floor(high / rows)}, row ${high % rows} is above the board's ${d.inputBits}-bit maximum ${top}. Quantize the inputs to 0 … ${top} first.`,
+      )
     }
     const total = inputs.length / rows
     const cancelled = (done: number) => new BoardError('CANCELLED', `The run on ${this.path} was cancelled after ${done} of ${total} vectors.`)
@@ -373,7 +384,11 @@ export class SerialAnalogBoard implements AnalogBoard {
         }
         if (answer.type !== 'result') throw wrongAnswer(this.path, 'run', `'${answer.type}'`)
         if (answer.slot !== slot || answer.count !== count || answer.repeats !== repeats || (cols !== null && answer.cols !== cols)) {
-          throw wrongAnswer(this.path, 'run', `slot ${answer.slot}, ${answer.count} vectors × ${answer.repeats} repeats × ${answer.cols} columns (expected slot ${slot}, ${count} × ${repeats} × ${cols ?? 'any'})`)
+          throw wrongAnswer(
+            this.path,
+            'run',
+            `slot ${answer.slot}, ${answer.count} vectors × ${answer.repeats} repeats × ${answer.cols} columns (expected slot ${slot}, ${count} × ${repeats} × ${cols ?? 'any'})`,
+          )
         }
         if (output === null) {
           cols = answer.cols
@@ -433,7 +448,8 @@ export class SerialAnalogBoard implements AnalogBoard {
   async set(key: SetKey, value: number): Promise<number> {
     if (!Number.isFinite(value)) throw new BoardError('AGENT', `The value for '${key}' must be a finite number, got ${value}.`)
     const answer = await this.ask({ type: 'set', key, value }, 'setDone')
-    if (answer.type !== 'setDone' || answer.key !== key) throw wrongAnswer(this.path, 'set', answer.type === 'setDone' ? `the setting '${answer.key}'` : `'${answer.type}'`)
+    if (answer.type !== 'setDone' || answer.key !== key)
+      throw wrongAnswer(this.path, 'set', answer.type === 'setDone' ? `the setting '${answer.key}'` : `'${answer.type}'`)
     return answer.value
   }
 
@@ -441,7 +457,8 @@ export class SerialAnalogBoard implements AnalogBoard {
     checkInt('repeats', repeats, 1, 0xffff)
     const answerPayload = 5 + 8 * this.device.cols
     const answer = await this.ask({ type: 'calibrate', probe, repeats }, 'calibration', { ...options, answerPayload })
-    if (answer.type !== 'calibration' || answer.probe !== probe) throw wrongAnswer(this.path, 'calibrate', answer.type === 'calibration' ? `the probe '${answer.probe}'` : `'${answer.type}'`)
+    if (answer.type !== 'calibration' || answer.probe !== probe)
+      throw wrongAnswer(this.path, 'calibrate', answer.type === 'calibration' ? `the probe '${answer.probe}'` : `'${answer.type}'`)
     return { probe: answer.probe, repeats: answer.repeats, cols: answer.cols, mean: answer.mean, std: answer.std }
   }
 
@@ -508,7 +525,10 @@ export class SerialAnalogBoard implements AnalogBoard {
       this.setState('connected')
       return this.device
     }
-    throw new BoardError('UNREACHABLE', `The board on ${this.path} did not answer again within ${seconds(timeoutMs)} s (last attempt: ${last.replace(/\.$/, '')}). Check that it is plugged in and powered, then try again.`)
+    throw new BoardError(
+      'UNREACHABLE',
+      `The board on ${this.path} did not answer again within ${seconds(timeoutMs)} s (last attempt: ${last.replace(/\.$/, '')}). Check that it is plugged in and powered, then try again.`,
+    )
   }
 
   async close(): Promise<void> {

@@ -45,7 +45,10 @@ export function versionError(label: string, version: number | null, detail?: str
 }
 
 export function wrongAnswer(label: string, request: string, detail: string): BoardError {
-  return new BoardError('WRONG_ANSWER', `The board on ${label} answered '${request}' with ${detail}. The firmware may be faulty; reset the board and try again.`)
+  return new BoardError(
+    'WRONG_ANSWER',
+    `The board on ${label} answered '${request}' with ${detail}. The firmware may be faulty; reset the board and try again.`,
+  )
 }
 
 /** Milliseconds as seconds with one decimal, for messages. */

@@ -23,9 +23,15 @@ export type LinkOpener = (path: string, options: LinkOpenOptions) => Promise<Lin
 
 function openError(path: string, error: Error): BoardError {
   const text = error.message
-  if (/ENOENT|No such file/i.test(text)) return new BoardError('UNREACHABLE', `There is no serial port at ${path}. Check that the board is plugged in and that the path is right.`)
-  if (/EACCES|Permission denied/i.test(text)) return new BoardError('UNREACHABLE', `Benchside may not open ${path} (permission denied). Add your user to the dialout group (uucp on some systems) and log in again.`)
-  if (/lock|EBUSY|busy/i.test(text)) return new BoardError('BUSY', `The serial port ${path} is in use by another program. Close it (a serial monitor?) and try again.`)
+  if (/ENOENT|No such file/i.test(text))
+    return new BoardError('UNREACHABLE', `There is no serial port at ${path}. Check that the board is plugged in and that the path is right.`)
+  if (/EACCES|Permission denied/i.test(text))
+    return new BoardError(
+      'UNREACHABLE',
+      `Benchside may not open ${path} (permission denied). Add your user to the dialout group (uucp on some systems) and log in again.`,
+    )
+  if (/lock|EBUSY|busy/i.test(text))
+    return new BoardError('BUSY', `The serial port ${path} is in use by another program. Close it (a serial monitor?) and try again.`)
   return new BoardError('UNREACHABLE', `The serial port ${path} could not be opened (${text}). Check the cable and the path.`)
 }
 
@@ -58,7 +64,13 @@ export const openSerialLink: LinkOpener = async (path, { baudRate, timeoutMs, si
     }
     const onAbort = () => giveUp(new BoardError('CANCELLED', `Opening the serial port ${path} was cancelled.`))
     const timer = setTimeout(
-      () => giveUp(new BoardError('TIMEOUT', `The serial port ${path} did not open within ${seconds(timeoutMs)} s. Check that no other program holds it and that the board is plugged in.`)),
+      () =>
+        giveUp(
+          new BoardError(
+            'TIMEOUT',
+            `The serial port ${path} did not open within ${seconds(timeoutMs)} s. Check that no other program holds it and that the board is plugged in.`,
+          ),
+        ),
       timeoutMs,
     )
     if (signal?.aborted) return onAbort()

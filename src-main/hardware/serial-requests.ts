@@ -70,7 +70,9 @@ export class Exchange {
   ) {
     link.onData((chunk) => this.receive(chunk))
     link.onClose((error) =>
-      this.lose(new BoardError('UNREACHABLE', `The serial port ${settings.label} closed${error ? ` (${error.message})` : ''}. Check the cable, then reconnect.`)),
+      this.lose(
+        new BoardError('UNREACHABLE', `The serial port ${settings.label} closed${error ? ` (${error.message})` : ''}. Check the cable, then reconnect.`),
+      ),
     )
     this.write(FLUSH)
   }
@@ -119,9 +121,13 @@ export class Exchange {
   }
 
   private write(bytes: Uint8Array): void {
-    this.link.write(bytes).catch((error: Error) =>
-      this.lose(new BoardError('UNREACHABLE', `Writing to the serial port ${this.settings.label} failed (${error.message}). Check the cable, then reconnect.`)),
-    )
+    this.link
+      .write(bytes)
+      .catch((error: Error) =>
+        this.lose(
+          new BoardError('UNREACHABLE', `Writing to the serial port ${this.settings.label} failed (${error.message}). Check the cable, then reconnect.`),
+        ),
+      )
   }
 
   /** (Re)sends under the same seq; the request moves to the end of the board's queue. */

@@ -14,7 +14,6 @@ import {
   type AgentOperation,
   type Board,
   type BoardCapabilities,
-  type BoardInfo,
   type RunOptions,
 } from './board.ts'
 import { hostId, keyTypeOf, sha256Fingerprint, type KnownHosts } from './known-hosts.ts'
@@ -173,14 +172,33 @@ export class SshBoard implements Board {
           )
         } else if (error.level === 'client-authentication') {
           const via = this.options.privateKeyPath ? `the key file ${this.options.privateKeyPath}` : 'the ssh-agent keys'
-          fail(new BoardError('AUTH', `Authentication failed for ${this.options.username}@${this.host} with ${via} — check the key file / agent and that the public key is in the board's authorized_keys.`))
+          fail(
+            new BoardError(
+              'AUTH',
+              `Authentication failed for ${this.options.username}@${this.host} with ${via} — check the key file / agent and that the public key is in the board's authorized_keys.`,
+            ),
+          )
         } else if ((error.code && UNREACHABLE_CODES.has(error.code)) || error.level === 'client-timeout') {
-          fail(new BoardError('UNREACHABLE', `Could not reach ${this.host}:${this.port} (${error.code ?? 'no SSH handshake in time'}) — check the address and that sshd runs.`))
+          fail(
+            new BoardError(
+              'UNREACHABLE',
+              `Could not reach ${this.host}:${this.port} (${error.code ?? 'no SSH handshake in time'}) — check the address and that sshd runs.`,
+            ),
+          )
         } else {
-          fail(new BoardError('UNREACHABLE', `The SSH connection to ${this.host}:${this.port} failed: ${error.message} — check the address and that sshd runs.`))
+          fail(
+            new BoardError('UNREACHABLE', `The SSH connection to ${this.host}:${this.port} failed: ${error.message} — check the address and that sshd runs.`),
+          )
         }
       })
-      client.on('close', () => fail(new BoardError('UNREACHABLE', `The SSH connection to ${this.host}:${this.port} closed before login — check that sshd runs and accepts ${this.options.username}.`)))
+      client.on('close', () =>
+        fail(
+          new BoardError(
+            'UNREACHABLE',
+            `The SSH connection to ${this.host}:${this.port} closed before login — check that sshd runs and accepts ${this.options.username}.`,
+          ),
+        ),
+      )
       try {
         client.connect({
           host: this.host,
@@ -195,7 +213,12 @@ export class SshBoard implements Board {
         })
       } catch (error) {
         // ssh2 throws synchronously for a key it cannot parse, typically an encrypted key without the right passphrase.
-        fail(new BoardError('AUTH', `The SSH key file ${this.options.privateKeyPath ?? '(agent)'} could not be used for ${this.label}: ${(error as Error).message} — check the key file and its passphrase.`))
+        fail(
+          new BoardError(
+            'AUTH',
+            `The SSH key file ${this.options.privateKeyPath ?? '(agent)'} could not be used for ${this.label}: ${(error as Error).message} — check the key file and its passphrase.`,
+          ),
+        )
       }
     })
   }
@@ -203,7 +226,9 @@ export class SshBoard implements Board {
   private async exec(command: string, input?: string): Promise<ExecHandle> {
     const client = await this.connection()
     const channel = await new Promise<ClientChannel>((resolve, reject) => {
-      client.exec(command, (error, stream) => (error ? reject(new BoardError('UNREACHABLE', `Could not run a command on ${this.label}: ${error.message}.`)) : resolve(stream)))
+      client.exec(command, (error, stream) =>
+        error ? reject(new BoardError('UNREACHABLE', `Could not run a command on ${this.label}: ${error.message}.`)) : resolve(stream),
+      )
     })
     let stderr = ''
     const done = new Promise<AgentExit>((resolve) => {
@@ -229,7 +254,14 @@ export class SshBoard implements Board {
   private async upload(sftp: SFTPWrapper, path: string, content: Buffer): Promise<void> {
     await new Promise<void>((resolve, reject) =>
       sftp.writeFile(path, content, (error) =>
-        error ? reject(new BoardError('UNREACHABLE', `Uploading ${path} to ${this.label} failed: ${error.message} — check free space and permissions in the login folder.`)) : resolve(),
+        error
+          ? reject(
+              new BoardError(
+                'UNREACHABLE',
+                `Uploading ${path} to ${this.label} failed: ${error.message} — check free space and permissions in the login folder.`,
+              ),
+            )
+          : resolve(),
       ),
     )
   }
@@ -249,13 +281,20 @@ export class SshBoard implements Board {
       `mkdir -p ${dir} && { test -x ${dir}/${AGENT_BINARY} && echo agent-present || echo agent-absent; } && { command -v timeout >/dev/null 2>&1 && echo timeout-present || true; }`,
     )
     if (probe.code !== 0) {
-      throw new BoardError('UNREACHABLE', `Could not create ${this.remoteDir} on ${this.label}: ${probe.stderr.trim() || `exit code ${probe.code}`} — check the login folder's permissions and free space.`)
+      throw new BoardError(
+        'UNREACHABLE',
+        `Could not create ${this.remoteDir} on ${this.label}: ${probe.stderr.trim() || `exit code ${probe.code}`} — check the login folder's permissions and free space.`,
+      )
     }
     const hasTimeout = probe.stdout.includes('timeout-present')
     if (probe.stdout.includes('agent-present')) return { hasTimeout }
     const client = await this.connection()
     const sftp = await new Promise<SFTPWrapper>((resolve, reject) =>
-      client.sftp((error, s) => (error ? reject(new BoardError('UNREACHABLE', `SFTP is not available on ${this.label}: ${error.message} — enable the sftp subsystem in sshd.`)) : resolve(s))),
+      client.sftp((error, s) =>
+        error
+          ? reject(new BoardError('UNREACHABLE', `SFTP is not available on ${this.label}: ${error.message} — enable the sftp subsystem in sshd.`))
+          : resolve(s),
+      ),
     )
     try {
       for (const file of this.source.files) await this.upload(sftp, posix.join(this.remoteDir, file.name), file.content)

@@ -8,7 +8,7 @@ import { associative, DEFAULT_ARRAY, nominalDevice, simulateChunkCodes, type Ana
 import { fitColumnGains, fitSaturation, meanStd, median, rms } from '../engine/analog-fit.ts'
 import { seededRandom } from '../engine/random.ts'
 import { boardGain } from '../hardware/analog-protocol/index.ts'
-import type { AnalogBoard } from '../hardware/serial-board.ts'
+import type { SessionBoard } from './board-rpc.ts'
 
 export interface CalibrationOptions {
   /** ADC reads per probe vector, averaged. */
@@ -39,7 +39,7 @@ interface Probe {
 
 const SLOT = { ramp: 0, rampNegative: 1, zero: 2, ordering: 3, validation: 4 }
 
-export async function calibrateBoard(board: AnalogBoard, options: CalibrationOptions): Promise<CalibrationResult> {
+export async function calibrateBoard(board: SessionBoard, options: CalibrationOptions): Promise<CalibrationResult> {
   const info = await board.info()
   const g: Geometry = {
     rows: info.rows,
@@ -135,7 +135,7 @@ export async function calibrateBoard(board: AnalogBoard, options: CalibrationOpt
   return { model, quality }
 }
 
-async function measureOffsets(board: AnalogBoard, g: Geometry, repeats: number, signal?: AbortSignal): Promise<{ offsets: number[]; noise: number }> {
+async function measureOffsets(board: SessionBoard, g: Geometry, repeats: number, signal?: AbortSignal): Promise<{ offsets: number[]; noise: number }> {
   const features = (await board.info()).features
   if (features.calibration) {
     const probe = await board.calibrate('offset', repeats, { signal })

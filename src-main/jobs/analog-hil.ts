@@ -9,7 +9,7 @@ import { layerConfig, type AnalogPlan } from '../engine/analog-plan.ts'
 import { nodeInputs } from '../engine/graph.ts'
 import type { ComputeOverride, Network } from '../engine/network.ts'
 import { boardGain, type DeviceInfo } from '../hardware/analog-protocol/index.ts'
-import type { AnalogBoard } from '../hardware/serial-board.ts'
+import type { SessionBoard } from './board-rpc.ts'
 
 interface SlotPlan {
   slot: number
@@ -33,7 +33,7 @@ export class BoardLayers {
   private readonly loaded = new Map<number, string>()
 
   constructor(
-    private readonly board: AnalogBoard,
+    private readonly board: SessionBoard,
     private readonly info: DeviceInfo,
     private readonly net: Network,
     private readonly plan: Pick<AnalogPlan, 'config' | 'layers' | 'signedLayers'>,
@@ -118,7 +118,8 @@ export class BoardLayers {
           for (let v = 0; v < n; v++) vectors.set(codes.subarray(v * inputs + s.rowStart, v * inputs + s.rowStart + s.rows), v * s.rows)
           const answer = await this.board.run(s.slot, vectors, s.rows, {
             signal: options.signal,
-            onProgress: (d) => options.onProgress?.(done + d, total),
+            // Only when asked: over a board session every progress report is a message to the job.
+            onProgress: options.onProgress && ((d) => options.onProgress?.(done + d, total)),
           })
           for (let v = 0; v < n; v++)
             for (let j = 0; j < s.cols; j++) out[(s.chunk * n + v) * outputs + s.colStart + j] = answer[v * s.cols + j]!

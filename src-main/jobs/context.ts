@@ -1,12 +1,12 @@
 // What a job function gets: its params, a cancel signal, and ways to report progress and results.
-import type { AnalogCalibration, AnalogDeviceInfo, JobKind, JobParams } from '../contract/index.ts'
-import type { AnalogDeviceRegistry } from '../hardware/analog-devices.ts'
+import type { JobKind, JobParams, JobResult } from '../contract/index.ts'
 import type { BoardAccess } from './board-access.ts'
+import type { BoardSessions } from './board-client.ts'
 import type { LatencyTable } from '../store/latency-table.ts'
 import { pathInside, writeFileAtomic } from '../store/files.ts'
 import type { SweepCell } from '../store/sweeps.ts'
 import type { JobInputs } from './inputs.ts'
-import type { FromJob, ResumeState, ToJob } from './protocol.ts'
+import type { FromJob, ResumeState, StartJob } from './protocol.ts'
 
 export interface JobContext<K extends JobKind = JobKind> {
   readonly runUuid: string
@@ -24,30 +24,26 @@ export interface JobContext<K extends JobKind = JobKind> {
   /** Sweep cells, stored as they are measured. */
   cells(cells: SweepCell[]): void
   param(key: string, value: string | number | boolean): void
-  /** Writes a file into the run's artifact folder (atomically) and records it. */
+  /** Writes a file into the run's artifact folder (atomically) and records it: models, checkpoints. */
   artifact(path: string, data: Uint8Array | string): void
+  /** Reports what the job measured, as its kind's result schema says; call again to replace it as work goes on. */
+  result(value: JobResult<K>): void
+  /** Analog boards, reached through the main process where their connections live (board-client.ts). */
+  readonly boards: BoardSessions
 }
 
 /** What jobs that run inside the main process (board measurements: I/O, not compute) may use; null in a job process. */
 export interface InlineServices {
   boards: BoardAccess
   latency: LatencyTable
-  analog: AnalogServices
-}
-
-/** Analog boards for calibration and hardware-in-the-loop jobs: the connections live in the main process. */
-export interface AnalogServices {
-  registry: AnalogDeviceRegistry
-  latestCalibration(deviceId: string): AnalogCalibration | null
-  saveCalibration(deviceId: string, runUuid: string, model: AnalogCalibration['model'], quality: AnalogCalibration['quality']): void
-  seen(info: AnalogDeviceInfo, port: string): void
 }
 
 export type JobFunction<K extends JobKind = JobKind> = (context: JobContext<K>, services: InlineServices | null) => Promise<void>
 
 /** The context a job function sees, reporting through `send` — a process channel, or a direct call for inline jobs. */
-export function createJobContext(start: ToJob, send: (message: FromJob) => void, signal: AbortSignal): JobContext {
+export function createJobContext(start: StartJob, send: (message: FromJob) => void, signal: AbortSignal, boards: BoardSessions): JobContext {
   return {
+    boards,
     runUuid: start.runUuid,
     params: start.spec.params,
     signal,
@@ -62,6 +58,7 @@ export function createJobContext(start: ToJob, send: (message: FromJob) => void,
       const written = writeFileAtomic(pathInside(start.artifactDir, path), data)
       send({ type: 'artifact', path, ...written })
     },
+    result: (value) => send({ type: 'result', value }),
   }
 }
 

@@ -13,9 +13,9 @@ import { LayerComparison } from '../engine/layer-comparison.ts'
 import { importLayersModel, type ModelMetadata } from '../engine/model-files.ts'
 import type { Network } from '../engine/network.ts'
 import type { DeviceInfo } from '../hardware/analog-protocol/index.ts'
-import type { AnalogBoard } from '../hardware/serial-board.ts'
 import { BoardLayers, boardForward } from './analog-hil.ts'
-import type { AnalogServices, InlineServices, JobContext } from './context.ts'
+import type { BoardSession } from './board-client.ts'
+import type { JobContext } from './context.ts'
 
 export interface HilSession {
   net: Network
@@ -28,19 +28,11 @@ export interface HilSession {
   layers: BoardLayers
 }
 
-export async function openHilSession(
-  board: AnalogBoard,
-  port: string,
-  analog: AnalogServices,
-  inputs: { modelJson: string; dataset: DatasetSource },
-  selection: LayerSelection,
-): Promise<HilSession> {
+export async function openHilSession(board: BoardSession, inputs: { modelJson: string; dataset: DatasetSource }, selection: LayerSelection): Promise<HilSession> {
   await initBackend()
   const { net, metadata } = await importLayersModel(inputs.modelJson)
   const dataset = { ...loadDataset(inputs.dataset), normalization: metadata.normalization }
-  const info = await board.info()
-  analog.seen(info, port)
-  const calibration = analog.latestCalibration(info.deviceId)
+  const { info, calibration } = board
   const device = calibration?.model ?? nominalDevice(info.cols)
   let plan = metadata.analog
   if (!plan) {
@@ -50,24 +42,19 @@ export async function openHilSession(
     plan = planNetwork(net, sample.x, selectAnalogLayers(net, selection), device, config, 'ordered', null)
     tf.dispose([sample.x, sample.y])
   }
-  const layers = new BoardLayers(board, info, net, plan)
+  const layers = new BoardLayers(board.board, info, net, plan)
   return { net, metadata, dataset, info, device, calibrated: calibration !== null, plan, layers }
 }
 
 /**
- * The frame of both HIL jobs: on the job's board (connecting first, queueing behind other jobs on it), a session for
- * its model, the params that say which device and layers it ran on, and the network released at the end.
+ * The frame of both HIL jobs: a session on the job's board (connecting first, queueing behind other jobs on it), the
+ * model set up for it, the params that say which device and layers it ran on, and the network released at the end.
  */
-export async function withHilSession<K extends 'hil-evaluate' | 'hil-finetune'>(
-  context: JobContext<K>,
-  services: InlineServices | null,
-  run: (session: HilSession) => Promise<void>,
-): Promise<void> {
-  if (!services) throw new Error('Hardware-in-the-loop jobs run in the main process, where the board connections live.')
+export async function withHilSession<K extends 'hil-evaluate' | 'hil-finetune'>(context: JobContext<K>, run: (session: HilSession) => Promise<void>): Promise<void> {
   const p = context.params
   context.progress(0, 'connecting', `board ${p.board}`)
-  await services.analog.registry.withBoard(p.board, async ({ board, port }) => {
-    const session = await openHilSession(board, port, services.analog, context.inputs, p.layers)
+  await context.boards.using(p.board, async (board) => {
+    const session = await openHilSession(board, context.inputs, p.layers)
     try {
       context.param('device', session.info.deviceId)
       context.param('calibrated', session.calibrated)
@@ -76,7 +63,7 @@ export async function withHilSession<K extends 'hil-evaluate' | 'hil-finetune'>(
     } finally {
       session.net.dispose()
     }
-  })
+  }, { signal: context.signal })
 }
 
 export interface Accuracies {

@@ -1,5 +1,6 @@
 // Runs a job inside this process, for work that waits on a board rather than computes (the board lock lives here).
 // It looks like a job process to the manager: same messages, same cancel, an 'exit' when it ends.
+import { BoardClient } from './board-client.ts'
 import type { InlineServices, JobFunction } from './context.ts'
 import { createJobContext } from './context.ts'
 import { jobKinds } from './kinds/index.ts'
@@ -12,15 +13,16 @@ export function inlineJobProcess(services: InlineServices): JobProcess {
   // Delivered on a later turn, in order, as a process channel would.
   const send = (message: FromJob) => setImmediate(() => messageListeners.forEach((l) => l(message)))
   const exit = (code: number, signal: string | null) => setImmediate(() => setImmediate(() => exitListeners.forEach((l) => l(code, signal))))
+  const boards = new BoardClient(send)
 
   return {
     pid: undefined,
     send(message: ToJob) {
-      if (message.type !== 'start') return
+      if (boards.receive(message) || message.type !== 'start') return
       void (async () => {
         try {
           const jobFunction = (await jobKinds[message.spec.kind].load()).default as JobFunction
-          await jobFunction(createJobContext(message, send, abort.signal), services)
+          await jobFunction(createJobContext(message, send, abort.signal, boards), services)
           send({ type: 'done' })
           exit(0, null)
         } catch (error) {

@@ -1,11 +1,13 @@
 // Entry of a job process: receives one 'start', runs that job function, streams results to the parent, exits.
 // Runs under child_process.fork (Node) or Electron's utilityProcess (parentPort); both are handled here.
 import '../warnings.ts'
+import { constants, setPriority } from 'node:os'
 import { dirname } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { BoardClient } from './board-client.ts'
 import { createJobContext, type JobFunction } from './context.ts'
 import { jobKinds } from './kinds/index.ts'
-import type { FromJob, ToJob } from './protocol.ts'
+import type { FromJob, StartJob, ToJob } from './protocol.ts'
 
 interface ParentPort {
   postMessage(message: unknown): void
@@ -26,6 +28,14 @@ function onMessage(listener: (message: ToJob) => void): void {
 // Helpers that start threads (sweep workers) find their entry files next to this one.
 process.env.BENCHSIDE_JOB_DIR = dirname(fileURLToPath(import.meta.url))
 
+// Jobs compute below the main process's priority, so the window and the board links it serves stay responsive when
+// the cores are busy. Threads started later (sweep workers) inherit it. Not permitted somewhere: run at normal priority.
+try {
+  setPriority(constants.priority.PRIORITY_BELOW_NORMAL)
+} catch {
+  /* normal priority */
+}
+
 // An orphaned job must not keep computing: when the parent goes, so do we.
 process.on('disconnect', () => process.exit(1))
 
@@ -35,13 +45,15 @@ process.on('SIGTERM', () => {
   setTimeout(() => process.exit(143), 200).unref()
 })
 
-async function run(start: ToJob): Promise<void> {
+const boards = new BoardClient(send)
+
+async function run(start: StartJob): Promise<void> {
   const jobFunction = (await jobKinds[start.spec.kind].load()).default as JobFunction
-  await jobFunction(createJobContext(start, send, abort.signal), null)
+  await jobFunction(createJobContext(start, send, abort.signal, boards), null)
 }
 
 onMessage((message) => {
-  if (message.type !== 'start') return
+  if (boards.receive(message) || message.type !== 'start') return
   run(message).then(
     () => {
       send({ type: 'done' })

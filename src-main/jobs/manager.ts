@@ -2,7 +2,7 @@
 // The parent writes everything a job reports straight into the store, so a crash loses only the work in flight.
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { BenchsideError, type JobProgress, type JobSpec, type RunSummary } from '../contract/index.ts'
+import { BenchsideError, jobResults, type JobProgress, type JobSpec, type RunSummary } from '../contract/index.ts'
 import type { Store } from '../store/store.ts'
 import { jobKinds } from './kinds/index.ts'
 import type { FromJob, JobLauncher, JobProcess, ResumeState } from './protocol.ts'
@@ -13,13 +13,17 @@ export interface JobManagerOptions {
   /** Jobs running at once; more wait in the queue. Defaults to the number of cores. */
   concurrency: number
   onProgress: (progress: JobProgress) => void
-  onRunsChanged: (runUuids: string[]) => void
+  /** The store changed (a run's status, metrics, cells…); the change feed turns that into events. */
+  onStoreChanged: () => void
   /** How long a cancelled job may take to exit before it is killed outright. */
   killGraceMs?: number
   /** Starts an inline job (see kinds/index.ts); without it, every job gets a process. */
   launchInline?: () => JobProcess
-  /** Resolves a job's inputs (dataset and model files); throws a BenchsideError when they do not exist. */
-  prepareInputs?: (spec: JobSpec) => unknown
+  /**
+   * Resolves a job's inputs (dataset and model files) and the spec as it is stored: every id a user may type short
+   * becomes the full uuid here, once. Throws a BenchsideError when something does not exist.
+   */
+  prepareInputs?: (spec: JobSpec) => { spec: JobSpec; inputs: unknown }
 }
 
 interface ActiveJob {
@@ -43,8 +47,8 @@ export class JobManager {
 
   constructor(private readonly options: JobManagerOptions) {}
 
-  start(spec: JobSpec, naming: { name?: string; experiment?: string } = {}): RunSummary {
-    const inputs = this.options.prepareInputs?.(spec) ?? {}
+  start(typed: JobSpec, naming: { name?: string; experiment?: string } = {}): RunSummary {
+    const { spec, inputs } = this.prepare(typed)
     const run = this.options.store.runs.create({
       name: naming.name ?? `${spec.kind} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`,
       kind: spec.kind,
@@ -70,7 +74,7 @@ export class JobManager {
     }
     const spec = runs.jobSpec(runUuid) as JobSpec | null
     if (!spec) throw new BenchsideError({ code: 'CONFLICT', message: `Run ${runUuid} was not started as a job, so there is nothing to resume.` })
-    const inputs = this.options.prepareInputs?.(spec) ?? {}
+    const { inputs } = this.prepare(spec)
     this.enqueue(run, spec, { lastSteps: runs.lastSteps(runUuid), sweepCells: this.options.store.sweeps.cells(runUuid) }, inputs)
     return runs.summary(runUuid)
   }
@@ -88,6 +92,10 @@ export class JobManager {
       setTimeout(() => process.kill('SIGKILL'), this.options.killGraceMs ?? 3000).unref()
     }
     return summary
+  }
+
+  private prepare(spec: JobSpec): { spec: JobSpec; inputs: unknown } {
+    return this.options.prepareInputs?.(spec) ?? { spec, inputs: {} }
   }
 
   list(): JobProgress[] {
@@ -126,7 +134,7 @@ export class JobManager {
     }
     this.jobs.set(run.uuid, job)
     this.emit(job, true)
-    this.options.onRunsChanged([run.uuid])
+    this.options.onStoreChanged()
     this.pump()
   }
 
@@ -156,7 +164,14 @@ export class JobManager {
     child.onMessage((message) => {
       if (job.settled) return
       if (message.type === 'error') reportedError = message.message
-      else this.receive(job, message)
+      else {
+        // A write that fails (a full disk, a locked database, a value the store refuses) fails this job, never the host.
+        try {
+          this.receive(job, message)
+        } catch (error) {
+          this.fail(job, `Benchside could not store what the job reported: ${error instanceof Error ? error.message : String(error)}`)
+        }
+      }
     })
     child.onExit((code, signal) => {
       job.process = null
@@ -192,9 +207,11 @@ export class JobManager {
       }
       case 'metrics':
         runs.logMetrics(uuid, message.points)
+        this.options.onStoreChanged()
         break
       case 'cells':
         this.options.store.sweeps.addCells(uuid, message.cells)
+        this.options.onStoreChanged()
         break
       case 'param':
         runs.logParam(uuid, message.key, message.value)
@@ -202,10 +219,28 @@ export class JobManager {
       case 'artifact':
         runs.recordArtifact(uuid, message.path, message.sha256, message.size)
         break
+      case 'result': {
+        const parsed = jobResults[job.spec.kind].safeParse(message.value)
+        if (!parsed.success) {
+          const issue = parsed.error.issues[0]
+          const where = issue?.path.length ? ` at '${issue.path.join('.')}'` : ''
+          this.fail(job, `The ${job.spec.kind} job reported a result that does not match its contract${where}: ${issue?.message ?? 'invalid'}. This is a bug in Benchside; please report it.`)
+          return
+        }
+        this.options.store.results.write(uuid, parsed.data)
+        this.options.onStoreChanged()
+        break
+      }
       case 'done':
         this.settle(job, 'FINISHED', null)
         break
     }
+  }
+
+  /** Ends a job whose process is still running: it is stopped, its run FAILED with the reason. */
+  private fail(job: ActiveJob, reason: string): void {
+    job.process?.kill('SIGKILL')
+    this.settle(job, 'FAILED', reason)
   }
 
   private settle(job: ActiveJob, status: 'FINISHED' | 'FAILED' | 'KILLED' | 'INTERRUPTED', error: string | null): RunSummary {
@@ -223,7 +258,7 @@ export class JobManager {
       this.options.store.runs.finish(job.progress.runUuid, status, error)
       if (!job.process) this.jobs.delete(job.progress.runUuid)
       this.emit(job, true)
-      this.options.onRunsChanged([job.progress.runUuid])
+      this.options.onStoreChanged()
     }
     return this.options.store.runs.summary(job.progress.runUuid)
   }

@@ -17,7 +17,9 @@ export const nodeJobLauncher: JobLauncher = (): JobProcess => {
     get pid() {
       return child.pid
     },
-    send: (message) => void child.send(message),
+    // A process that just died cannot take a message (a late board reply); its 'exit' reports the death, so the send
+    // error is dropped instead of becoming an unhandled 'error' event that would end this process.
+    send: (message) => void child.send(message, () => {}),
     onMessage: (listener) => void child.on('message', (message) => listener(message as FromJob)),
     onExit: (listener) => void child.on('exit', (code, signal) => listener(code, signal)),
     kill: (signal = 'SIGTERM') => void child.kill(signal),

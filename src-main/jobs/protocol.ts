@@ -1,6 +1,7 @@
 // Messages between the job manager (parent) and a job process (child). Plain data: they cross a process boundary.
 import type { JobSpec, MetricPoint } from '../contract/index.ts'
 import type { SweepCell } from '../store/sweeps.ts'
+import type { BoardReply, BoardRequest } from './board-rpc.ts'
 
 export interface ResumeState {
   /** Last step logged per metric key before the interruption. */
@@ -9,7 +10,7 @@ export interface ResumeState {
   sweepCells: SweepCell[]
 }
 
-export type ToJob = {
+export interface StartJob {
   type: 'start'
   runUuid: string
   spec: JobSpec
@@ -20,14 +21,21 @@ export type ToJob = {
   inputs: unknown
 }
 
+/** The start, then replies to the job's board requests (board-rpc.ts). */
+export type ToJob = StartJob | BoardReply
+
 export type FromJob =
   | { type: 'progress'; fraction: number; phase: string; message: string }
   | { type: 'metrics'; points: MetricPoint[] }
   | { type: 'cells'; cells: SweepCell[] }
   | { type: 'param'; key: string; value: string }
   | { type: 'artifact'; path: string; sha256: string; size: number }
+  /** The job's result so far (latest wins), checked against its kind's schema by the parent before it is stored. */
+  | { type: 'result'; value: unknown }
   | { type: 'done' }
   | { type: 'error'; message: string }
+  /** Board sessions and calls, answered by board-server.ts and never seen by the manager. */
+  | BoardRequest
 
 /** A running job process, whatever started it (child_process.fork or Electron's utilityProcess). */
 export interface JobProcess {

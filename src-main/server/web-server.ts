@@ -9,7 +9,7 @@ import sirv from 'sirv'
 import { WebSocketServer, type WebSocket } from 'ws'
 import type { CallMessage, EventMessage } from '../contract/index.ts'
 import type { Core } from '../core.ts'
-import { CONTENT_SECURITY_POLICY } from '../desktop/security.ts'
+import { CONTENT_SECURITY_POLICY } from '../security/csp.ts'
 
 export interface WebServerOptions {
   core: Core
@@ -103,7 +103,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   })
 
   function serveSocket(ws: WebSocket): void {
-    const stop = core.events.on((event, payload) => {
+    const stop = core.events.on(({ event, payload }) => {
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, payload } satisfies EventMessage))
     })
     ws.on('close', stop)

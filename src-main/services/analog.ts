@@ -1,10 +1,10 @@
 // Analog room: boards on serial ports and the emulated demo board (connect, status, calibration), and the results of
-// hardware-in-the-loop runs, read from their hil.json artifact.
-import { existsSync, readFileSync } from 'node:fs'
-import { AnalogCalibration, BenchsideError, HilResult, type AnalogBoardStatus, type AnalogDeviceInfo } from '../contract/index.ts'
+// hardware-in-the-loop runs.
+import { AnalogCalibration, BenchsideError, type AnalogBoardStatus, type AnalogDeviceInfo } from '../contract/index.ts'
 import { DEMO_PORT, type AnalogDeviceRegistry } from '../hardware/analog-devices.ts'
 import type { Store } from '../store/store.ts'
 import type { HandlersFor } from './handlers.ts'
+import { resultOf } from './results.ts'
 
 const DEMO_NAME = 'Demo analog board (emulated)'
 
@@ -70,13 +70,10 @@ export function analogHandlers(store: Store, registry: AnalogDeviceRegistry): Ha
     },
     getAnalogCalibration: ({ device }) => latestCalibration(store, device),
     getHil: ({ run }) => {
-      const uuid = store.runs.resolve(run)
-      const summary = store.runs.summary(uuid)
-      if (summary.kind !== 'hil-evaluate' && summary.kind !== 'hil-finetune')
-        throw new BenchsideError({ code: 'INVALID_ARGS', field: 'run', message: `Run ${run} is a ${summary.kind} run, not a hardware-in-the-loop run.` })
-      const file = store.runs.artifactPath(uuid, 'hil.json')
-      if (!existsSync(file)) throw new BenchsideError({ code: 'NOT_FOUND', field: 'run', message: `Run ${run} has no results yet (${summary.status.toLowerCase()}).` })
-      return HilResult.parse({ ...JSON.parse(readFileSync(file, 'utf8')), run: uuid, kind: summary.kind, status: summary.status })
+      const { uuid, kind, result } = resultOf(store, run, ['hil-evaluate', 'hil-finetune'], 'a hardware-in-the-loop run')
+      const status = store.runs.summary(uuid).status
+      if (!result) throw new BenchsideError({ code: 'NOT_FOUND', field: 'run', message: `Run ${run} has no results yet (${status.toLowerCase()}).` })
+      return { ...result, run: uuid, kind, status }
     },
   }
 }

@@ -1,19 +1,24 @@
-// Facts about this Benchside for the About box and 'benchside --version'.
+// Facts about this Benchside for the About box and 'benchside --version', and the doctor's checks of this computer.
 import { readFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { AppInfo } from '../contract/index.ts'
+import { appRoot } from '../paths.ts'
+import { runDoctor } from './doctor.ts'
 import type { HandlersFor } from './handlers.ts'
 
 export const version: string = (() => {
   try {
-    const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }
+    // From the installation folder: the built bundle sits at another depth than src-main/services.
+    const pkg = JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }
     return pkg.version
   } catch {
     return '0.0.0'
   }
 })()
 
-export function appHandlers(host: AppInfo['host'], dataDir: string): HandlersFor<'appInfo'> {
+export function appHandlers(host: AppInfo['host'], dataDir: string): HandlersFor<'appInfo' | 'doctor'> {
   return {
     appInfo: () => ({ version, host, dataDir, platform: `${process.platform}-${process.arch}`, node: process.versions.node }),
+    doctor: () => runDoctor({ host, dataDir }),
   }
 }

@@ -1,7 +1,6 @@
 // Boards: this computer and SSH boards — add (trust on first use, compile, register), test, remove; the latency table.
 import { join } from 'node:path'
-import { existsSync, readFileSync } from 'node:fs'
-import { BenchsideError, type BoardSummary, type LayerLatencyResult, type RooflineStudy } from '../contract/index.ts'
+import { BenchsideError, type BoardSummary } from '../contract/index.ts'
 import type { Board, BoardInfo } from '../hardware/board.ts'
 import { BoardPool } from '../hardware/board-pool.ts'
 import { dtypeOf, measureOnBoard, shapeKey } from '../hardware/roofline-study.ts'
@@ -12,6 +11,7 @@ import { SshBoard } from '../hardware/ssh-board.ts'
 import type { BoardRow } from '../store/boards.ts'
 import type { Store } from '../store/store.ts'
 import type { HandlersFor } from './handlers.ts'
+import { readResult } from './results.ts'
 
 type BoardMethod = 'measureOperation' | 'listBoards' | 'addBoard' | 'testBoard' | 'removeBoard' | 'exportLatencyTable' | 'importLatencyTable' | 'getRoofline' | 'getLayerLatency'
 
@@ -58,15 +58,13 @@ export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess
   })
   const local: BoardSummary = { id: LOCAL_BOARD_ID, name: 'This computer', kind: 'local', address: 'local', fingerprint: null }
 
-  /** The artifact of the newest FINISHED run of `kind` whose params match, parsed; null when there is none. */
-  const latestArtifact = <T>(kind: string, params: Record<string, string>, path: string): (T & { runUuid: string; measuredAt: number }) | null => {
+  /** The result of the newest FINISHED run of `kind` whose params match, with which run measured it and when. */
+  const latestResult = <K extends 'roofline' | 'layer-latency'>(kind: K, params: Record<string, string>) => {
     for (const run of store.runs.list({ kind, status: 'FINISHED' })) {
       const runParams = store.runs.params(run.uuid)
-      if (Object.entries(params).every(([k, v]) => runParams[k] === v)) {
-        const file = store.runs.artifactPath(run.uuid, path)
-        if (!existsSync(file)) continue
-        return { ...(JSON.parse(readFileSync(file, 'utf8')) as T), runUuid: run.uuid, measuredAt: run.endTime ?? run.createdAt }
-      }
+      if (!Object.entries(params).every(([k, v]) => runParams[k] === v)) continue
+      const result = readResult(store, run.uuid, kind)
+      if (result) return { ...result, runUuid: run.uuid, measuredAt: run.endTime ?? run.createdAt }
     }
     return null
   }
@@ -82,11 +80,11 @@ export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess
         return { cached: before !== null && !force && before.measuredAt === entry.measuredAt, medianS: entry.medianS, minS: entry.minS, maxS: entry.maxS, answer }
       }),
 
-    getRoofline: ({ board }) => latestArtifact<Omit<RooflineStudy, 'runUuid' | 'measuredAt'>>('roofline', { board }, 'roofline.json'),
+    getRoofline: ({ board }) => latestResult('roofline', { board }),
 
     getLayerLatency: ({ board, model }) => {
       const uuid = store.runs.resolve(model)
-      return latestArtifact<Omit<LayerLatencyResult, 'runUuid' | 'measuredAt'>>('layer-latency', { board, model_uuid: uuid }, 'layer-latency.json')
+      return latestResult('layer-latency', { board, model_uuid: uuid })
     },
 
     listBoards: () => [local, ...store.boards.list().map(summary)],

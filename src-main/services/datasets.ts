@@ -3,11 +3,12 @@ import { randomBytes } from 'node:crypto'
 import { copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs'
 import { basename, join } from 'node:path'
 import { BenchsideError, type DatasetDetail, type DatasetInfo } from '../contract/index.ts'
-import { classCounts, sampleSize, type Dataset } from '../engine/data/dataset.ts'
+import type { Dataset } from '../engine/data/dataset.ts'
 import { DataFileError } from '../engine/data/errors.ts'
-import { builtinDatasets, loadDataset, type DatasetSource } from '../engine/data/registry.ts'
+import type { DatasetSource } from '../engine/data/registry.ts'
 import type { Store } from '../store/store.ts'
 import type { HandlersFor } from './handlers.ts'
+import { engine, loadEngine } from './lazy-engine.ts'
 
 export class DatasetCatalog {
   constructor(private readonly store: Store) {}
@@ -24,7 +25,7 @@ export class DatasetCatalog {
         description: `Imported on ${new Date(row.createdAt).toISOString().slice(0, 10)}.`,
       }),
     )
-    return [...builtinDatasets(), ...imported]
+    return [...engine().registry.builtinDatasets(), ...imported]
   }
 
   resolve(id: string): DatasetSource {
@@ -47,7 +48,7 @@ export class DatasetCatalog {
 /** Loads a dataset, turning file problems into errors a user can act on. */
 function loadFriendly(source: DatasetSource): Dataset {
   try {
-    return loadDataset(source)
+    return engine().registry.loadDataset(source)
   } catch (error) {
     if (error instanceof DataFileError) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'path', message: error.message })
     throw error
@@ -71,9 +72,13 @@ const IDX_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-i
 
 export function datasetHandlers(store: Store, catalog: DatasetCatalog): HandlersFor<'listDatasets' | 'getDataset' | 'importDataset'> {
   return {
-    listDatasets: () => catalog.sources().map((s) => info(s, loadFriendly(s))),
+    listDatasets: async () => {
+      await loadEngine()
+      return catalog.sources().map((s) => info(s, loadFriendly(s)))
+    },
 
-    getDataset: ({ id, samplesPerClass }) => {
+    getDataset: async ({ id, samplesPerClass }) => {
+      const { classCounts, sampleSize } = (await loadEngine()).datasets
       const source = catalog.resolve(id)
       const d = loadFriendly(source)
       const classes = d.classNames.length
@@ -94,7 +99,8 @@ export function datasetHandlers(store: Store, catalog: DatasetCatalog): Handlers
       return { ...info(source, d), classCounts: { train: classCounts(d.train, classes), test: classCounts(d.test, classes) }, samples }
     },
 
-    importDataset: ({ path, name }) => {
+    importDataset: async ({ path, name }) => {
+      await loadEngine()
       if (!existsSync(path)) throw new BenchsideError({ code: 'NOT_FOUND', field: 'path', message: `There is no file or folder at ${path}.` })
       const isFolder = statSync(path).isDirectory()
       const hasIdx = isFolder && IDX_FILES.every((stem) => [`${stem}.gz`, stem].some((n) => existsSync(join(path, n))))

@@ -39,22 +39,19 @@ function readArtifactText(file: string, path: string, run: string): string {
   }
 }
 
-export function historyHandlers(store: Store, runsChanged: (uuids: string[]) => void): HandlersFor<HistoryMethod> {
+export function historyHandlers(store: Store, changed: () => void): HandlersFor<HistoryMethod> {
   const runs = store.runs
-  const changed = <T extends { uuid: string }>(run: T): T => (runsChanged([run.uuid]), run)
+  const changedRun = <T>(value: T): T => (changed(), value)
   return {
     listRuns: (filter) => runs.list(filter),
-    getRun: ({ run }) => runs.detail(runs.resolve(run)),
-    tagRun: ({ run, tag }) => changed(runs.addTag(runs.resolve(run), tag)),
-    untagRun: ({ run, tag }) => changed(runs.removeTag(runs.resolve(run), tag)),
+    getRun: ({ run, since }) => runs.detail(runs.resolve(run), since),
+    tagRun: ({ run, tag }) => changedRun(runs.addTag(runs.resolve(run), tag)),
+    untagRun: ({ run, tag }) => changedRun(runs.removeTag(runs.resolve(run), tag)),
     addNote: ({ run, text }) => {
-      const uuid = runs.resolve(run)
-      const note = runs.addNote(uuid, text)
-      runsChanged([uuid])
-      return note
+      return changedRun(runs.addNote(runs.resolve(run), text))
     },
-    deleteRun: ({ run }) => changed(runs.setDeleted(runs.resolve(run), true)),
-    restoreRun: ({ run }) => changed(runs.setDeleted(runs.resolve(run), false)),
+    deleteRun: ({ run }) => changedRun(runs.setDeleted(runs.resolve(run), true)),
+    restoreRun: ({ run }) => changedRun(runs.setDeleted(runs.resolve(run), false)),
     exportRuns: ({ runs: ids }) => ({
       format: 'benchside-runs' as const,
       version: 1 as const,

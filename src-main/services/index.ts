@@ -12,6 +12,7 @@ import { boardHandlers } from './boards.ts'
 import { robustnessHandlers } from './robustness.ts'
 import { quantizationHandlers } from './quantization.ts'
 import { analogHandlers } from './analog.ts'
+import { resultHandlers } from './results.ts'
 import type { AnalogDeviceRegistry } from '../hardware/analog-devices.ts'
 import type { BoardPool } from '../hardware/board-pool.ts'
 import type { BoardAccess } from '../jobs/board-access.ts'
@@ -25,20 +26,22 @@ export interface ServiceDeps {
   boards: BoardPool
   boardAccess: BoardAccess
   analog: AnalogDeviceRegistry
-  runsChanged: (uuids: string[]) => void
+  /** This process wrote to the store; the change feed tells every host. */
+  changed: () => void
 }
 
 export function createHandlers(deps: ServiceDeps): Handlers {
   return {
     ...appHandlers(deps.host, deps.store.dataDir),
-    ...historyHandlers(deps.store, deps.runsChanged),
+    ...historyHandlers(deps.store, deps.changed),
     ...jobHandlers(deps.store, deps.jobs),
     ...datasetHandlers(deps.store, deps.datasets),
-    ...modelHandlers(deps.store, deps.datasets, deps.models, deps.runsChanged),
+    ...modelHandlers(deps.store, deps.datasets, deps.models, deps.changed),
     ...boardHandlers(deps.store, deps.boards, deps.boardAccess),
     ...robustnessHandlers(deps.store, deps.models),
     ...quantizationHandlers(deps.store),
     ...analogHandlers(deps.store, deps.analog),
+    ...resultHandlers(deps.store),
   }
 }
 

@@ -1,16 +1,17 @@
 // Models: architectures, and trained or imported models — a model is a run holding model/model.json as an artifact.
-import { copyFileSync, existsSync, mkdirSync, readFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
 import { dirname, join } from 'node:path'
 import { BenchsideError, type AnalogCalibration, type JobSpec, type ModelDetail, type ModelInfo } from '../contract/index.ts'
 import { DataFileError } from '../engine/data/errors.ts'
-import { exportWeightsNpz, importLayersModel, importWeightsNpz, layersModelFiles, type ModelMetadata } from '../engine/model-files.ts'
-import { Network } from '../engine/network.ts'
+import type { ModelMetadata } from '../engine/model-files.ts'
+import type { Network } from '../engine/network.ts'
 import { architecture, architectures } from '../engine/zoo.ts'
 import type { LayerShape } from '../hardware/layer-latency.ts'
 import type { JobInputs } from '../jobs/inputs.ts'
 import type { Store } from '../store/store.ts'
 import type { DatasetCatalog } from './datasets.ts'
 import type { HandlersFor } from './handlers.ts'
+import { engine, loadEngine } from './lazy-engine.ts'
 
 const MODEL_FILE = 'model/model.json'
 const MODEL_KINDS = ['train', 'model-import', 'hil-finetune']
@@ -31,6 +32,17 @@ export class ModelCatalog {
       throw new BenchsideError({ code: 'NOT_FOUND', field: 'model', message: `Run ${id} holds no model; 'benchside models list' shows the models.` })
     }
     return file
+  }
+
+  /** What a stored model is: architecture spec, classes, input shape, normalisation, and how it was trained. */
+  metadata(id: string): ModelMetadata {
+    const file = this.modelJson(id)
+    try {
+      return engine().modelFiles.readModelMetadata(file)
+    } catch (error) {
+      if (error instanceof DataFileError) throw new BenchsideError({ code: 'CONFLICT', field: 'model', message: `Model ${id}: ${error.message}` })
+      throw error
+    }
   }
 
   info(uuid: string): ModelInfo {
@@ -79,7 +91,7 @@ function knownArchitecture(id: string) {
   }
 }
 
-export function modelHandlers(store: Store, datasets: DatasetCatalog, models: ModelCatalog, runsChanged: (uuids: string[]) => void): HandlersFor<ModelMethod> {
+export function modelHandlers(store: Store, datasets: DatasetCatalog, models: ModelCatalog, changed: () => void): HandlersFor<ModelMethod> {
   const metadataFor = (architectureId: string, datasetId: string): ModelMetadata => {
     const dataset = datasets.load(datasetId)
     return {
@@ -93,7 +105,8 @@ export function modelHandlers(store: Store, datasets: DatasetCatalog, models: Mo
   return {
     listArchitectures: () => architectures.map(({ id, summary }) => ({ id, summary })),
 
-    describeArchitecture: ({ architecture: id, dataset }) => {
+    describeArchitecture: async ({ architecture: id, dataset }) => {
+      const { Network } = (await loadEngine()).network
       const net = new Network(metadataFor(id, dataset).spec)
       const points = net.points
       net.dispose()
@@ -103,6 +116,7 @@ export function modelHandlers(store: Store, datasets: DatasetCatalog, models: Mo
     listModels: () => models.list(),
 
     getModel: async ({ model }) => {
+      const { importLayersModel } = (await loadEngine()).modelFiles
       const file = models.modelJson(model)
       const { net, metadata } = await fileErrorAsync(() => importLayersModel(file))
       const detail: ModelDetail = {
@@ -116,6 +130,7 @@ export function modelHandlers(store: Store, datasets: DatasetCatalog, models: Mo
     },
 
     exportModel: async ({ model, format, path }) => {
+      const { importLayersModel, exportWeightsNpz } = (await loadEngine()).modelFiles
       const file = models.modelJson(model)
       if (format === 'layers') {
         mkdirSync(path, { recursive: true })
@@ -133,6 +148,7 @@ export function modelHandlers(store: Store, datasets: DatasetCatalog, models: Mo
     },
 
     importModel: async ({ path, architecture: architectureId, dataset, name }) => {
+      const { modelFiles: { importLayersModel, importWeightsNpz, layersModelFiles }, network: { Network } } = await loadEngine()
       if (!existsSync(path)) throw new BenchsideError({ code: 'NOT_FOUND', field: 'path', message: `There is no file at ${path}.` })
       const fallback = architectureId && dataset ? metadataFor(architectureId, dataset) : undefined
       let loaded: { net: Network; metadata: ModelMetadata }
@@ -155,19 +171,32 @@ export function modelHandlers(store: Store, datasets: DatasetCatalog, models: Mo
       store.runs.logParam(run.uuid, 'source', path)
       for (const [fileName, content] of Object.entries(files)) store.runs.writeArtifact(run.uuid, `model/${fileName}`, content)
       store.runs.finish(run.uuid, 'FINISHED')
-      runsChanged([run.uuid])
+      changed()
       return models.info(run.uuid)
     },
   }
 }
 
-/** Resolves dataset and model ids of a job into the files its process reads. */
+/**
+ * Resolves a job's ids once, at its start: the spec comes back with every model id as the full uuid (users type
+ * prefixes), and with the files its process reads.
+ */
 export function prepareJobInputs(
-  spec: JobSpec,
+  typed: JobSpec,
   datasets: DatasetCatalog,
   models: ModelCatalog,
   calibrationOf: (deviceId: string) => AnalogCalibration | null = () => null,
-): JobInputs {
+): { spec: JobSpec; inputs: JobInputs } {
+  const spec = withFullModelId(typed, models)
+  return { spec, inputs: inputsOf(spec, datasets, models, calibrationOf) }
+}
+
+function withFullModelId(spec: JobSpec, models: ModelCatalog): JobSpec {
+  if (!('model' in spec.params) || typeof spec.params.model !== 'string') return spec
+  return { ...spec, params: { ...spec.params, model: models.resolve(spec.params.model) } } as JobSpec
+}
+
+function inputsOf(spec: JobSpec, datasets: DatasetCatalog, models: ModelCatalog, calibrationOf: (deviceId: string) => AnalogCalibration | null): JobInputs {
   switch (spec.kind) {
     case 'selftest':
     case 'analog-calibrate':
@@ -195,14 +224,13 @@ export function prepareJobInputs(
     case 'roofline':
       return {}
     case 'layer-latency':
-      return { ...boardLayersOf(models.modelJson(spec.params.model)), modelUuid: models.resolve(spec.params.model) }
+      return { ...boardLayersOf(models.metadata(spec.params.model)), modelUuid: spec.params.model }
   }
 }
 
 /** The dense and conv layers of a stored model, in the agent's terms; depthwise layers are not timed yet. */
-function boardLayersOf(modelJson: string): { layers: LayerShape[]; skipped: string[] } {
-  const metadata = (JSON.parse(readFileSync(modelJson, 'utf8')) as { userDefinedMetadata?: { benchside?: ModelMetadata } }).userDefinedMetadata?.benchside
-  if (!metadata) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'model', message: 'This model has no Benchside metadata; re-import it with its architecture.' })
+function boardLayersOf(metadata: ModelMetadata): { layers: LayerShape[]; skipped: string[] } {
+  const { Network } = engine().network
   const net = new Network(metadata.spec)
   const layers: LayerShape[] = []
   const skipped: string[] = []
@@ -220,8 +248,8 @@ function boardLayersOf(modelJson: string): { layers: LayerShape[]; skipped: stri
 }
 
 function datasetOfModel(models: ModelCatalog, model: string): string {
-  const info = models.list().find((m) => m.id.startsWith(model))
-  if (!info || info.dataset === 'unknown') {
+  const info = models.info(models.resolve(model))
+  if (info.dataset === 'unknown') {
     throw new BenchsideError({ code: 'INVALID_ARGS', field: 'dataset', message: `Say which dataset to evaluate model ${model} on.` })
   }
   return info.dataset

@@ -1,24 +1,23 @@
 // Robustness: sweep results as curves with intervals and midpoint noise levels, read from the stored cells,
 // so a running or interrupted sweep shows what it has measured so far.
-import { readFileSync } from 'node:fs'
 import { BenchsideError, type SweepResult } from '../contract/index.ts'
 import { pointLabel } from '../engine/graph.ts'
 import { accuracyCurve, estimateMidpoint, normalQuantile, type CellCounts, type MidpointEstimate } from '../engine/midpoint.ts'
-import type { ModelMetadata } from '../engine/model-files.ts'
 import type { Store } from '../store/store.ts'
 import type { HandlersFor } from './handlers.ts'
 import type { ModelCatalog } from './models.ts'
+import { loadEngine } from './lazy-engine.ts'
 
 export function robustnessHandlers(store: Store, models: ModelCatalog): HandlersFor<'getSweep'> {
   return {
-    getSweep: ({ run }) => {
+    getSweep: async ({ run }) => {
       const uuid = store.runs.resolve(run)
       const summary = store.runs.summary(uuid)
       if (summary.kind !== 'sweep') throw new BenchsideError({ code: 'INVALID_ARGS', field: 'run', message: `Run ${run} is a ${summary.kind} run, not a sweep.` })
-      const params = store.runs.params(uuid)
-      const metadata = (JSON.parse(readFileSync(models.modelJson(params.model!), 'utf8')) as {
-        userDefinedMetadata: { benchside: ModelMetadata }
-      }).userDefinedMetadata.benchside
+      const model = store.runs.params(uuid)['model']
+      if (!model) throw new BenchsideError({ code: 'CONFLICT', field: 'run', message: `Sweep ${run} does not say which model it swept.` })
+      await loadEngine()
+      const metadata = models.metadata(model)
       const classes = metadata.classNames.length
       const order = metadata.spec.nodes.map((n) => n.id)
       const labels = new Map(metadata.spec.nodes.map((n) => [n.id, pointLabel(n)]))

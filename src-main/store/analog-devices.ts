@@ -43,12 +43,20 @@ export class AnalogDevicesRepository {
       first_seen: number
       last_seen: number
     }[]
-    return rows.map((r) => ({ deviceId: r.device_id, firmware: r.firmware, info: JSON.parse(r.info), port: r.port, firstSeen: r.first_seen, lastSeen: r.last_seen }))
+    return rows.map((r) => ({
+      deviceId: r.device_id,
+      firmware: r.firmware,
+      info: JSON.parse(r.info),
+      port: r.port,
+      firstSeen: r.first_seen,
+      lastSeen: r.last_seen,
+    }))
   }
 
   /** The device last seen on a port (e.g. 'demo'), so a port can stand for its board. */
   deviceOnPort(port: string): string | null {
-    const row = this.db.prepare(`SELECT device_id FROM analog_devices WHERE port = ? ORDER BY last_seen DESC LIMIT 1`).get(port) as { device_id: string } | undefined
+    const row = this.db.prepare(`SELECT device_id FROM analog_devices WHERE port = ? ORDER BY last_seen DESC LIMIT 1`).get(port) as
+      { device_id: string } | undefined
     return row?.device_id ?? null
   }
 
@@ -62,6 +70,8 @@ export class AnalogDevicesRepository {
     const row = this.db
       .prepare(`SELECT device_id, run_uuid, created_at, model, quality FROM analog_calibrations WHERE device_id = ? ORDER BY created_at DESC, id DESC LIMIT 1`)
       .get(deviceId) as { device_id: string; run_uuid: string | null; created_at: number; model: string; quality: string } | undefined
-    return row ? { deviceId: row.device_id, runUuid: row.run_uuid, createdAt: row.created_at, model: JSON.parse(row.model), quality: JSON.parse(row.quality) } : null
+    return row
+      ? { deviceId: row.device_id, runUuid: row.run_uuid, createdAt: row.created_at, model: JSON.parse(row.model), quality: JSON.parse(row.quality) }
+      : null
   }
 }

@@ -54,18 +54,19 @@ export class BoardsRepository {
 
   /** Takes the board's lease if it is free or its owner process is gone; returns the current owner when it is not. */
   tryLease(boardId: string, owner: LeaseOwner, isAlive: (pid: number) => boolean): LeaseOwner | null {
-    return this.db.transaction((): LeaseOwner | null => {
-      const held = this.db.prepare(`SELECT owner_pid, owner_host, run_uuid FROM board_leases WHERE board_id = ?`).get(boardId) as
-        | { owner_pid: number; owner_host: string; run_uuid: string | null }
-        | undefined
-      if (held && !(held.owner_host === owner.host && !isAlive(held.owner_pid))) {
-        return { pid: held.owner_pid, host: held.owner_host, runUuid: held.run_uuid }
-      }
-      this.db
-        .prepare(`INSERT OR REPLACE INTO board_leases (board_id, owner_pid, owner_host, run_uuid, acquired_at) VALUES (?, ?, ?, ?, ?)`)
-        .run(boardId, owner.pid, owner.host, owner.runUuid, Date.now())
-      return null
-    }).immediate()
+    return this.db
+      .transaction((): LeaseOwner | null => {
+        const held = this.db.prepare(`SELECT owner_pid, owner_host, run_uuid FROM board_leases WHERE board_id = ?`).get(boardId) as
+          { owner_pid: number; owner_host: string; run_uuid: string | null } | undefined
+        if (held && !(held.owner_host === owner.host && !isAlive(held.owner_pid))) {
+          return { pid: held.owner_pid, host: held.owner_host, runUuid: held.run_uuid }
+        }
+        this.db
+          .prepare(`INSERT OR REPLACE INTO board_leases (board_id, owner_pid, owner_host, run_uuid, acquired_at) VALUES (?, ?, ?, ?, ?)`)
+          .run(boardId, owner.pid, owner.host, owner.runUuid, Date.now())
+        return null
+      })
+      .immediate()
   }
 
   releaseLease(boardId: string, ownerPid: number): void {

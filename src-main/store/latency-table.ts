@@ -7,7 +7,7 @@ export interface LatencyKey {
   boardId: string
   agentVersion: string
   operation: string
-  /** Canonical shape text, e.g. "k=256,m=256,n=256" (see shapeKey). */
+  /** Canonical shape text, e.g. "k=256,m=256,n=256" (see shapeKey in hardware/roofline-study.ts). */
   shape: string
   /** "f32", "i8", "a2w2", ... */
   dtype: string
@@ -55,8 +55,6 @@ export const LATENCY_CSV_COLUMNS = [
   'measured_at',
   'raw',
 ] as const
-
-export { shapeKey } from '../hardware/roofline-study.ts'
 
 function toEntry(row: LatencyRow): LatencyEntry {
   return {
@@ -113,15 +111,25 @@ export function parseCsv(text: string): string[][] {
   }
   while (i < text.length) {
     const c = text[i]!
+    const next = text[i + 1]
+    // Two characters are consumed by an escaped quote ("") and by CRLF, one by everything else.
+    let step = 1
     if (quoted) {
-      if (c === '"' && text[i + 1] === '"') (field += '"'), (i += 2)
-      else if (c === '"') (quoted = false), i++
-      else (field += c), i++
-    } else if (c === '"' && field === '') (quoted = true), i++
-    else if (c === ',') row.push(field), (field = ''), i++
-    else if (c === '\r' && text[i + 1] === '\n') endRow(), (i += 2)
-    else if (c === '\n') endRow(), i++
-    else (field += c), i++
+      if (c === '"' && next === '"') {
+        field += '"'
+        step = 2
+      } else if (c === '"') quoted = false
+      else field += c
+    } else if (c === '"' && field === '') quoted = true
+    else if (c === ',') {
+      row.push(field)
+      field = ''
+    } else if (c === '\r' && next === '\n') {
+      endRow()
+      step = 2
+    } else if (c === '\n') endRow()
+    else field += c
+    i += step
   }
   if (quoted) throw invalid('The CSV ends inside a quoted field; the file is cut off or a quote is not closed.')
   if (field !== '' || row.length > 0) endRow()
@@ -136,9 +144,7 @@ export class LatencyTable {
   get(key: LatencyKey): LatencyEntry | null {
     checkKey(key)
     const row = this.db
-      .prepare(
-        `SELECT * FROM latency WHERE board_id = ? AND agent_version = ? AND operation = ? AND shape = ? AND dtype = ? AND layout = ?`,
-      )
+      .prepare(`SELECT * FROM latency WHERE board_id = ? AND agent_version = ? AND operation = ? AND shape = ? AND dtype = ? AND layout = ?`)
       .get(key.boardId, key.agentVersion, key.operation, key.shape, key.dtype, key.layout) as LatencyRow | undefined
     return row ? toEntry(row) : null
   }
@@ -153,7 +159,19 @@ export class LatencyTable {
         `INSERT OR REPLACE INTO latency (board_id, agent_version, operation, shape, dtype, layout, median_s, min_s, max_s, measured_at, raw)
          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       )
-      .run(key.boardId, key.agentVersion, key.operation, key.shape, key.dtype, key.layout, measurement.medianS, measurement.minS, measurement.maxS, measuredAt, raw)
+      .run(
+        key.boardId,
+        key.agentVersion,
+        key.operation,
+        key.shape,
+        key.dtype,
+        key.layout,
+        measurement.medianS,
+        measurement.minS,
+        measurement.maxS,
+        measuredAt,
+        raw,
+      )
     return this.get(key)!
   }
 
@@ -175,8 +193,14 @@ export class LatencyTable {
   list(filter: { boardId?: string; operation?: string } = {}): LatencyEntry[] {
     const where: string[] = []
     const args: string[] = []
-    if (filter.boardId !== undefined) where.push('board_id = ?'), args.push(filter.boardId)
-    if (filter.operation !== undefined) where.push('operation = ?'), args.push(filter.operation)
+    if (filter.boardId !== undefined) {
+      where.push('board_id = ?')
+      args.push(filter.boardId)
+    }
+    if (filter.operation !== undefined) {
+      where.push('operation = ?')
+      args.push(filter.operation)
+    }
     const sql = `SELECT * FROM latency ${where.length ? 'WHERE ' + where.join(' AND ') : ''}
                  ORDER BY board_id, agent_version, operation, shape, dtype, layout`
     return (this.db.prepare(sql).all(...args) as LatencyRow[]).map(toEntry)
@@ -186,7 +210,19 @@ export class LatencyTable {
     const lines = [LATENCY_CSV_COLUMNS.join(',')]
     for (const e of this.list(filter)) {
       lines.push(
-        [e.boardId, e.agentVersion, e.operation, e.shape, e.dtype, e.layout, String(e.medianS), String(e.minS), String(e.maxS), String(e.measuredAt), JSON.stringify(e.raw)]
+        [
+          e.boardId,
+          e.agentVersion,
+          e.operation,
+          e.shape,
+          e.dtype,
+          e.layout,
+          String(e.medianS),
+          String(e.minS),
+          String(e.maxS),
+          String(e.measuredAt),
+          JSON.stringify(e.raw),
+        ]
           .map(csvField)
           .join(','),
       )

@@ -141,6 +141,53 @@ export const migrations: readonly string[] = [
   );
   CREATE INDEX analog_calibrations_by_device ON analog_calibrations(device_id, created_at DESC);
   `,
+  // 7: the change feed. Triggers log which run changed (from any process: app, web mode, CLI); metrics and sweep cells
+  // are followed by their rowid, so a view asks only for what is new. Model ids typed short become full uuids: a
+  // prefix resolves to the one run that existed with it when the referencing run was created.
+  `
+  UPDATE params SET value = (
+      SELECT m.uuid FROM runs m WHERE m.uuid LIKE lower(params.value) || '%'
+        AND m.created_at <= (SELECT r.created_at FROM runs r WHERE r.uuid = params.run_uuid))
+    WHERE key = 'model' AND length(value) BETWEEN 4 AND 35 AND value NOT GLOB '*[^0-9a-fA-F-]*'
+      AND (SELECT count(*) FROM runs m WHERE m.uuid LIKE lower(params.value) || '%'
+        AND m.created_at <= (SELECT r.created_at FROM runs r WHERE r.uuid = params.run_uuid)) = 1;
+  UPDATE runs SET job_spec = json_set(job_spec, '$.params.model', (
+      SELECT m.uuid FROM runs m WHERE m.uuid LIKE lower(json_extract(runs.job_spec, '$.params.model')) || '%' AND m.created_at <= runs.created_at))
+    WHERE json_valid(job_spec) AND length(json_extract(job_spec, '$.params.model')) BETWEEN 4 AND 35
+      AND json_extract(job_spec, '$.params.model') NOT GLOB '*[^0-9a-fA-F-]*'
+      AND (SELECT count(*) FROM runs m WHERE m.uuid LIKE lower(json_extract(runs.job_spec, '$.params.model')) || '%'
+        AND m.created_at <= runs.created_at) = 1;
+
+  CREATE TABLE run_changes (
+    seq       INTEGER PRIMARY KEY AUTOINCREMENT,
+    run_uuid  TEXT NOT NULL
+  );
+  CREATE TRIGGER run_inserted AFTER INSERT ON runs BEGIN INSERT INTO run_changes (run_uuid) VALUES (new.uuid); END;
+  CREATE TRIGGER run_updated AFTER UPDATE ON runs BEGIN INSERT INTO run_changes (run_uuid) VALUES (new.uuid); END;
+  CREATE TRIGGER run_param_added AFTER INSERT ON params BEGIN INSERT INTO run_changes (run_uuid) VALUES (new.run_uuid); END;
+  CREATE TRIGGER run_tag_added AFTER INSERT ON tags BEGIN INSERT INTO run_changes (run_uuid) VALUES (new.run_uuid); END;
+  CREATE TRIGGER run_tag_removed AFTER DELETE ON tags BEGIN INSERT INTO run_changes (run_uuid) VALUES (old.run_uuid); END;
+  CREATE TRIGGER run_note_added AFTER INSERT ON notes BEGIN INSERT INTO run_changes (run_uuid) VALUES (new.run_uuid); END;
+  CREATE TRIGGER run_artifact_added AFTER INSERT ON artifacts BEGIN INSERT INTO run_changes (run_uuid) VALUES (new.run_uuid); END;
+
+  CREATE INDEX metrics_by_run_rowid ON metrics(run_uuid);
+
+  CREATE TABLE sweep_cells_v7 (
+    run_uuid  TEXT NOT NULL REFERENCES runs(uuid) ON DELETE CASCADE,
+    scope     TEXT NOT NULL,
+    sigma     REAL NOT NULL,
+    repeat    INTEGER NOT NULL,
+    correct   INTEGER NOT NULL,
+    count     INTEGER NOT NULL,
+    time      INTEGER NOT NULL,
+    UNIQUE (run_uuid, scope, sigma, repeat)
+  );
+  INSERT INTO sweep_cells_v7 (run_uuid, scope, sigma, repeat, correct, count, time)
+    SELECT run_uuid, scope, sigma, repeat, correct, count, time FROM sweep_cells ORDER BY time;
+  DROP TABLE sweep_cells;
+  ALTER TABLE sweep_cells_v7 RENAME TO sweep_cells;
+  CREATE INDEX sweep_cells_by_run_rowid ON sweep_cells(run_uuid);
+  `,
 ]
 
 /** Brings the schema to the newest version, one transaction per migration; user_version counts what is applied. */

@@ -139,21 +139,29 @@ export class RunsRepository {
     return (this.db.prepare(sql).all(...args, f.limit) as RunRow[]).map(toSummary)
   }
 
-  detail(uuid: string): RunDetail {
+  /** A run's record; with `since`, only the metrics logged after that cursor (a view that has the rest). */
+  detail(uuid: string, since?: { metrics: number }): RunDetail {
     const summary = this.summary(uuid)
     const params = Object.fromEntries(
       (this.db.prepare(`SELECT key, value FROM params WHERE run_uuid = ? ORDER BY key`).all(uuid) as { key: string; value: string }[]).map(
         (p) => [p.key, p.value],
       ),
     )
-    const metrics = this.db
-      .prepare(`SELECT key, value, step, time FROM metrics WHERE run_uuid = ? ORDER BY key, step, rowid`)
-      .all(uuid) as MetricPoint[]
+    const rows = (
+      since
+        ? this.db.prepare(`SELECT rowid AS id, key, value, step, time FROM metrics WHERE run_uuid = ? AND rowid > ? ORDER BY rowid`).all(uuid, since.metrics)
+        : this.db.prepare(`SELECT rowid AS id, key, value, step, time FROM metrics WHERE run_uuid = ? ORDER BY key, step, rowid`).all(uuid)
+    ) as (MetricPoint & { id: number })[]
+    let cursor = since?.metrics ?? 0
+    const metrics = rows.map(({ id, ...point }) => {
+      cursor = Math.max(cursor, id)
+      return point
+    })
     const notes = this.db.prepare(`SELECT id, text, time FROM notes WHERE run_uuid = ? ORDER BY id`).all(uuid) as Note[]
     const artifacts = this.db
       .prepare(`SELECT path, sha256, size, time FROM artifacts WHERE run_uuid = ? ORDER BY path`)
       .all(uuid) as Artifact[]
-    return { ...summary, params, metrics, notes, artifacts }
+    return { ...summary, params, metrics, notes, artifacts, cursor: { metrics: cursor } }
   }
 
   /** Live (not deleted) runs of the given kinds that hold an artifact at `path`, newest first. */
@@ -164,6 +172,17 @@ export class RunsRepository {
          AND EXISTS (SELECT 1 FROM artifacts a WHERE a.run_uuid = r.uuid AND a.path = ?) ORDER BY r.created_at DESC`,
       )
       .all(status, ...kinds, path) as RunRow[]
+    return rows.map(toSummary)
+  }
+
+  /** Live runs of a kind whose param `key` is `value`, newest first. */
+  withParam(kind: string, key: string, value: string, status: RunStatus = 'FINISHED'): RunSummary[] {
+    const rows = this.db
+      .prepare(
+        `${SUMMARY_SELECT} WHERE r.deleted_at IS NULL AND r.kind = ? AND r.status = ?
+         AND EXISTS (SELECT 1 FROM params p WHERE p.run_uuid = r.uuid AND p.key = ? AND p.value = ?) ORDER BY r.created_at DESC, r.rowid DESC`,
+      )
+      .all(kind, status, key, value) as RunRow[]
     return rows.map(toSummary)
   }
 

@@ -9,6 +9,8 @@ import { DatasetsRepository } from './datasets.ts'
 import { BoardsRepository } from './boards.ts'
 import { SweepsRepository } from './sweeps.ts'
 import { AnalogDevicesRepository } from './analog-devices.ts'
+import { ChangesRepository } from './changes.ts'
+import { ResultsRepository } from './results.ts'
 
 export interface StoreOptions {
   dataDir: string
@@ -26,6 +28,8 @@ export class Store {
   readonly boards: BoardsRepository
   readonly sweeps: SweepsRepository
   readonly analogDevices: AnalogDevicesRepository
+  readonly changes: ChangesRepository
+  readonly results: ResultsRepository
 
   constructor(options: StoreOptions) {
     this.dataDir = options.dataDir
@@ -50,6 +54,8 @@ export class Store {
     this.boards = new BoardsRepository(this.db)
     this.sweeps = new SweepsRepository(this.db)
     this.analogDevices = new AnalogDevicesRepository(this.db)
+    this.changes = new ChangesRepository(this.db)
+    this.results = new ResultsRepository(this.runs)
   }
 
   integrityCheck(): string {

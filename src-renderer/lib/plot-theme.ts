@@ -1,14 +1,24 @@
-// The dark plotly look shared by the plots of the Models & Data room (matches styles.css).
-export const plotColors = { text: '#c9d1d9', muted: '#8b949e', grid: '#30363d', train: '#58a6ff', validation: '#f0883e', test: '#3fb950' }
+// The dark plotly look every plot shares (Plot.svelte applies it): transparent paper, the palette's text, grid lines on
+// every axis unless a plot says otherwise.
+import { palette } from './palette.ts'
+
+const AXIS = /^[xy]axis\d*$/
 
 export function plotLayout(extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return {
+  const layout: Record<string, unknown> = {
     margin: { l: 48, r: 12, t: 28, b: 40 },
     paper_bgcolor: 'transparent',
     plot_bgcolor: 'transparent',
-    font: { color: plotColors.text, size: 11 },
+    font: { color: palette.text, size: 11 },
+    xaxis: {},
+    yaxis: {},
     ...extra,
   }
+  for (const key of Object.keys(layout)) {
+    const axis = layout[key]
+    if (AXIS.test(key) && typeof axis === 'object' && axis !== null) layout[key] = { gridcolor: palette.grid, zerolinecolor: palette.grid, ...axis }
+  }
+  return layout
 }
 
 export const plotConfig = { displaylogo: false, responsive: true, modeBarButtonsToRemove: ['lasso2d', 'select2d'] }

@@ -12,7 +12,10 @@ import {
   type RunSummary,
 } from '../../src-main/contract/index.ts'
 import type { z } from 'zod'
-import { api, errorText } from '../lib/api.svelte.ts'
+import { api, errorText, onReconnect } from '../lib/api.svelte.ts'
+import { coalesce, coalesceEach } from '../lib/coalesce.ts'
+import { Resource } from '../lib/resource.svelte.ts'
+import { onRunChanged } from '../lib/run-feed.svelte.ts'
 import { jobs } from './jobs.svelte.ts'
 
 export const HIL_KINDS = ['hil-evaluate', 'hil-finetune'] as const
@@ -27,11 +30,12 @@ const endedText = (p: JobProgress, what: string) =>
   p.state === 'killed' ? `The ${what} was cancelled.` : `The ${what} failed: ${p.message.replace(/\.$/, '') || 'see its run in Runs'}.`
 
 class AnalogBoardsState {
-  list = $state<AnalogBoardStatus[]>([])
+  listing = new Resource(() => api.listAnalogBoards({}), { boards: [] as AnalogBoardStatus[], warning: null as string | null })
+  list = $derived(this.listing.value.boards)
   /** Why port discovery found nothing (e.g. no udev in a container). */
-  warning = $state<string | null>(null)
-  loaded = $state(false)
-  error = $state<string | null>(null)
+  warning = $derived(this.listing.value.warning)
+  loaded = $derived(this.listing.loaded)
+  error = $derived(this.listing.error)
   /** The port whose details (INFO, calibration) show below the list. */
   selected = $state<string | null>(null)
   /** The port being connected or disconnected. */
@@ -46,18 +50,10 @@ class AnalogBoardsState {
   selectedBoard = $derived(this.list.find((b) => b.port === this.selected) ?? null)
 
   async refresh(): Promise<void> {
-    try {
-      const { boards, warning } = await api.listAnalogBoards({})
-      this.list = boards
-      this.warning = warning
-      this.error = null
-      if (!this.selected || !boards.some((b) => b.port === this.selected)) this.selected = (boards.find((b) => b.state === 'connected') ?? boards[0])?.port ?? null
-      if (this.selected) await this.loadCalibration(this.selected)
-    } catch (error) {
-      this.error = errorText(error)
-    } finally {
-      this.loaded = true
-    }
+    await this.listing.reload()
+    const boards = this.list
+    if (!this.selected || !boards.some((b) => b.port === this.selected)) this.selected = (boards.find((b) => b.state === 'connected') ?? boards[0])?.port ?? null
+    if (this.selected) await this.loadCalibration(this.selected)
   }
 
   select(port: string): void {
@@ -182,20 +178,34 @@ const HISTORY_RESULTS = 40
 class HilState {
   /** Whether the room is on screen; change events refresh it only then. */
   visible = false
-  runs = $state<RunSummary[]>([])
-  results = $state<Record<string, HilResult>>({})
-  /** Why a run shows no results (no hil.json yet: the first batch is still being measured; or an error). */
-  pending = $state<Record<string, { measuring: boolean; message: string }>>({})
+  listing = new Resource(async () => {
+    const [evaluations, finetunes, models] = await Promise.all([api.listRuns({ kind: 'hil-evaluate' }), api.listRuns({ kind: 'hil-finetune' }), api.listModels({})])
+    return { runs: [...evaluations, ...finetunes].sort((a, b) => b.createdAt - a.createdAt), models }
+  }, { runs: [] as RunSummary[], models: [] as ModelInfo[] })
+  runs = $derived(this.listing.value.runs)
+  models = $derived(this.listing.value.models)
+  loaded = $derived(this.listing.loaded)
+  listError = $derived(this.listing.error)
+  /** One result per run asked for; null until the job has measured its first batch. */
+  results = $state.raw<Record<string, Resource<HilResult | null>>>({})
   selected = $state<string | null>(null)
-  models = $state<ModelInfo[]>([])
-  loaded = $state(false)
-  listError = $state<string | null>(null)
   startError = $state<string | null>(null)
   starting = $state(false)
   form = $state<HilForm>(defaultForm())
 
   selectedRun = $derived(this.runs.find((r) => r.uuid === this.selected) ?? null)
-  selectedResult = $derived(this.selected ? (this.results[this.selected] ?? null) : null)
+  selectedResult = $derived(this.selected ? this.resultOf(this.selected) : null)
+
+  resultOf(uuid: string): HilResult | null {
+    return this.results[uuid]?.value ?? null
+  }
+
+  /** Why a run shows no results: its first batch is still being measured, or what went wrong reading them. */
+  pendingOf(uuid: string): { measuring: boolean; message: string | null } {
+    const result = this.results[uuid]
+    const live = isLive(this.runs.find((r) => r.uuid === uuid)?.status)
+    return { measuring: live && !result?.error, message: result?.error ?? null }
+  }
 
   async show(): Promise<void> {
     this.visible = true
@@ -203,38 +213,39 @@ class HilState {
   }
 
   async refresh(): Promise<void> {
-    try {
-      const [evaluations, finetunes, models] = await Promise.all([
-        api.listRuns({ kind: 'hil-evaluate' }),
-        api.listRuns({ kind: 'hil-finetune' }),
-        api.listModels({}),
-      ])
-      this.runs = [...evaluations, ...finetunes].sort((a, b) => b.createdAt - a.createdAt)
-      this.models = models
-      if (!this.form.model || !models.some((m) => m.id === this.form.model)) this.form.model = models[0]?.id ?? ''
-      if (!this.selected || !this.runs.some((r) => r.uuid === this.selected)) this.selected = this.runs[0]?.uuid ?? null
-      this.listError = null
-      await Promise.all(this.runs.slice(0, HISTORY_RESULTS).map((r) => this.load(r.uuid)))
-      if (this.selected) await this.load(this.selected)
-    } catch (error) {
-      this.listError = errorText(error)
-    } finally {
-      this.loaded = true
-    }
+    await this.refreshList()
+    await Promise.all(this.runs.slice(0, HISTORY_RESULTS).map((r) => this.load(r.uuid)))
+    if (this.selected) await this.load(this.selected)
+  }
+
+  async refreshList(): Promise<void> {
+    await this.listing.reload()
+    if (!this.form.model || !this.models.some((m) => m.id === this.form.model)) this.form.model = this.models[0]?.id ?? ''
+    if (!this.selected || !this.runs.some((r) => r.uuid === this.selected)) this.selected = this.runs[0]?.uuid ?? null
   }
 
   /** Fetches a run's results unless they are final already. */
   async load(uuid: string, force = false): Promise<void> {
-    const cached = this.results[uuid]
-    if (!force && cached && !isLive(cached.status) && !isLive(this.runs.find((r) => r.uuid === uuid)?.status)) return
-    try {
-      this.results[uuid] = await api.getHil({ run: uuid })
-      delete this.pending[uuid]
-    } catch (error) {
-      // NOT_FOUND until the job writes hil.json after its first measured batch.
-      const measuring = error instanceof BenchsideError && error.code === 'NOT_FOUND' && isLive(this.runs.find((r) => r.uuid === uuid)?.status)
-      this.pending[uuid] = { measuring, message: errorText(error) }
+    let result = this.results[uuid]
+    if (!force && result?.value && !isLive(result.value.status) && !isLive(this.runs.find((r) => r.uuid === uuid)?.status)) return
+    if (!result) {
+      result = new Resource(async () => {
+        try {
+          return await api.getHil({ run: uuid })
+        } catch (error) {
+          // NOT_FOUND until the job reports its first measured batch: no results yet, not a failure.
+          if (error instanceof BenchsideError && error.code === 'NOT_FOUND') return null
+          throw error
+        }
+      }, null)
+      this.results = { ...this.results, [uuid]: result }
     }
+    await result.reload()
+  }
+
+  /** Whether the run's results are on screen (the history's newest, or the selected run). */
+  shows(uuid: string): boolean {
+    return uuid === this.selected || this.runs.slice(0, HISTORY_RESULTS).some((r) => r.uuid === uuid)
   }
 
   select(uuid: string): void {
@@ -250,9 +261,8 @@ class HilState {
       const name = `${kind === 'hil-evaluate' ? 'evaluate' : 'fine-tune'} ${this.models.find((m) => m.id === model)?.name ?? model.slice(0, 8)} on ${board}`
       const run = await api.startJob({ ...spec, name })
       this.startError = null
-      this.runs = [run, ...this.runs.filter((r) => r.uuid !== run.uuid)]
       this.selected = run.uuid
-      this.pending[run.uuid] = { measuring: true, message: '' }
+      await Promise.all([this.refreshList(), this.load(run.uuid)])
     } catch (error) {
       this.startError = errorText(error)
     } finally {
@@ -264,35 +274,26 @@ class HilState {
 export const analogBoards = new AnalogBoardsState()
 export const hil = new HilState()
 
-// Jobs write in bursts (hil.json per batch, a metric per step): coalesce the refreshes.
-function coalesce(work: () => void, ms: number): () => void {
-  let timer: ReturnType<typeof setTimeout> | null = null
-  return () => {
-    timer ??= setTimeout(() => {
-      timer = null
-      work()
-    }, ms)
-  }
-}
-
-const refreshBoards = coalesce(() => void analogBoards.refresh(), 150)
-const refreshHil = coalesce(() => void (hil.visible && hil.refresh()), 300)
-const reloadLive = new Map<string, () => void>()
+const refreshBoards = coalesce(() => analogBoards.refresh(), 150)
+const refreshHilList = coalesce(() => hil.visible && hil.refreshList(), 300)
+// A HIL job rewrites its results after every measured batch: fetch them again at most twice a second per run.
+const reloadResult = coalesceEach((uuid) => hil.visible && hil.load(uuid, true), 500)
 
 api.on('analogBoardsChanged', refreshBoards)
-api.on('runsChanged', refreshHil)
-api.on('jobProgress', (progress) => {
-  analogBoards.onJobProgress(progress)
-  if (!(HIL_KINDS as readonly string[]).includes(progress.kind) || !hil.visible) return
-  if (ended(progress)) {
-    reloadLive.delete(progress.runUuid)
-    // The run's status changes with the end: list again, then read the final results.
-    void hil.refresh().then(() => hil.load(progress.runUuid, true))
-    return
-  }
-  let reload = reloadLive.get(progress.runUuid)
-  if (!reload) reloadLive.set(progress.runUuid, (reload = coalesce(() => void hil.load(progress.runUuid, true), 500)))
-  reload()
+api.on('jobProgress', (progress) => analogBoards.onJobProgress(progress))
+onRunChanged((change) => {
+  const { run } = change
+  // Calibrations started from the CLI are not this process's jobs: their end shows through the feed.
+  if (run.kind === 'analog-calibrate' && change.statusChanged && run.status === 'FINISHED') refreshBoards()
+  // A finished training is a new model for the form.
+  if (run.kind === 'train' && change.statusChanged && run.status === 'FINISHED') refreshHilList()
+  if (!(HIL_KINDS as readonly string[]).includes(run.kind)) return
+  if (change.statusChanged || !hil.runs.some((r) => r.uuid === run.uuid)) refreshHilList()
+  if (hil.shows(run.uuid)) reloadResult(run.uuid)
+})
+onReconnect(() => {
+  refreshBoards()
+  if (hil.visible) void hil.refresh()
 })
 
 /** The live progress of a run, if its job is in this process. */

@@ -1,7 +1,10 @@
 // Quantization room state: the study set-up form, the robustness-study runs, and the selected study's results.
-import { StudyParams, type ArchitectureInfo, type DatasetInfo, type InjectionPointInfo, type RunSummary, type StudyResult } from '../../src-main/contract/index.ts'
+import { StudyParams, studyVariants, type ArchitectureInfo, type DatasetInfo, type InjectionPointInfo, type RunSummary, type StudyResult } from '../../src-main/contract/index.ts'
 import type { z } from 'zod'
-import { api, errorText } from '../lib/api.svelte.ts'
+import { api, errorText, onReconnect } from '../lib/api.svelte.ts'
+import { coalesce } from '../lib/coalesce.ts'
+import { Resource } from '../lib/resource.svelte.ts'
+import { grewOrMoved, onRunChanged } from '../lib/run-feed.svelte.ts'
 
 type Architecture = z.infer<typeof ArchitectureInfo>
 
@@ -117,10 +120,9 @@ export function studyParams(form: StudyForm): StudyParams {
   return p
 }
 
-/** How many trainings the grid holds (mirrors the job's grid: float, noisy σs, bits × scales (× QAT+noise), × repeats). */
+/** How many trainings the grid holds: the job's own grid, counted. */
 export function trainingCount(p: StudyParams): number {
-  const qatCells = p.qatBits.length * p.qatScales.length * (p.qatNoisy && p.noisySigmas.length ? 2 : 1)
-  return ((p.float ? 1 : 0) + p.noisySigmas.length + qatCells) * p.repeats
+  return studyVariants(p).length
 }
 
 export const isLive = (status: string | undefined): boolean => status === 'RUNNING' || status === 'SCHEDULED'
@@ -130,85 +132,58 @@ class QuantizationState {
   visible = false
 
   form = $state<StudyForm>(defaultForm())
-  datasets = $state<DatasetInfo[]>([])
-  architectures = $state<Architecture[]>([])
-  catalogError = $state<string | null>(null)
+  catalogs = new Resource(async () => {
+    const [datasets, architectures] = await Promise.all([api.listDatasets({}), api.listArchitectures({})])
+    return { datasets, architectures }
+  }, { datasets: [] as DatasetInfo[], architectures: [] as Architecture[] })
+  datasets = $derived(this.catalogs.value.datasets)
+  architectures = $derived(this.catalogs.value.architectures)
+  catalogError = $derived(this.catalogs.error && `The dataset and architecture lists did not load: ${this.catalogs.error}`)
   starting = $state(false)
   startError = $state<string | null>(null)
 
-  runs = $state<RunSummary[]>([])
-  loaded = $state(false)
-  listError = $state<string | null>(null)
+  listing = new Resource(() => api.listRuns({ kind: 'robustness-study' }), [] as RunSummary[])
+  runs = $derived(this.listing.value)
+  loaded = $derived(this.listing.loaded)
+  listError = $derived(this.listing.error)
   selected = $state<string | null>(null)
-  study = $state<StudyResult | null>(null)
-  studyError = $state<string | null>(null)
+  /** The selected study's results; the fetcher reads `selected`, and an answer for one no longer selected is dropped. */
+  result = new Resource<StudyResult | null>(() => (this.selected ? api.getStudy({ run: this.selected }) : Promise.resolve(null)), null)
+  study = $derived(this.result.value)
+  studyError = $derived(this.result.error && `This study could not be read: ${this.result.error}`)
   actionError = $state<string | null>(null)
   /** The injection points of the selected study's network, in network order, for its layer-midpoint bars. */
-  points = $state<InjectionPointInfo[]>([])
-  private pointsOf = ''
+  points = new Resource<InjectionPointInfo[]>(async () => {
+    const [architecture, dataset] = this.pointsOf.split('\n')
+    return architecture && dataset ? api.describeArchitecture({ architecture, dataset }) : []
+  }, [])
+  /** Which network the bars need, as one string: a running study's new results do not ask for its points again. */
+  private pointsOf = $derived(this.study?.params.evaluation.walking ? `${this.study.params.architecture}\n${this.study.params.dataset}` : '')
 
   selectedRun = $derived(this.runs.find((r) => r.uuid === this.selected) ?? null)
 
   async show(): Promise<void> {
     this.visible = true
-    await Promise.all([this.loadCatalogs(), this.refresh()])
-  }
-
-  async loadCatalogs(): Promise<void> {
-    try {
-      ;[this.datasets, this.architectures] = await Promise.all([api.listDatasets({}), api.listArchitectures({})])
-      this.catalogError = null
-    } catch (error) {
-      this.catalogError = `The dataset and architecture lists did not load: ${errorText(error)}`
-    }
+    await Promise.all([this.catalogs.reload(), this.refresh()])
   }
 
   /** The study list (newest first) and the selected study; the newest is selected when none (or a vanished one) is. */
   async refresh(): Promise<void> {
-    try {
-      this.runs = await api.listRuns({ kind: 'robustness-study' })
-      this.listError = null
-      if (!this.selected || !this.runs.some((r) => r.uuid === this.selected)) this.selected = this.runs[0]?.uuid ?? null
-    } catch (error) {
-      this.listError = errorText(error)
-    } finally {
-      this.loaded = true
-    }
-    if (this.selected) await this.loadStudy(this.selected)
-    else this.study = null
+    await this.refreshList()
+    await this.result.reload()
   }
 
-  async select(uuid: string): Promise<void> {
+  async refreshList(): Promise<void> {
+    await this.listing.reload()
+    if (!this.selected || !this.runs.some((r) => r.uuid === this.selected)) this.select(this.runs[0]?.uuid ?? null)
+  }
+
+  select(uuid: string | null): void {
     if (uuid === this.selected) return
     this.selected = uuid
-    this.study = null
     this.actionError = null
-    await this.loadStudy(uuid)
-  }
-
-  private async loadStudy(uuid: string): Promise<void> {
-    try {
-      const study = await api.getStudy({ run: uuid })
-      // A slower answer for a study no longer selected must not replace the current one.
-      if (this.selected !== uuid) return
-      this.study = study
-      this.studyError = null
-      if (study.params.evaluation.walking) await this.loadPoints(study.params.architecture, study.params.dataset)
-    } catch (error) {
-      if (this.selected === uuid) this.studyError = `This study could not be read: ${errorText(error)}`
-    }
-  }
-
-  private async loadPoints(architecture: string, dataset: string): Promise<void> {
-    const key = `${architecture}|${dataset}`
-    if (key === this.pointsOf) return
-    try {
-      this.points = await api.describeArchitecture({ architecture, dataset })
-      this.pointsOf = key
-    } catch {
-      // Only the bars' order and labels depend on it: they fall back to the point ids.
-      this.points = []
-    }
+    this.result.reset()
+    void this.result.reload()
   }
 
   async start(): Promise<void> {
@@ -218,9 +193,8 @@ class QuantizationState {
       const name = this.form.name.trim() || `robustness study · ${params.architecture} · ${params.dataset}`
       const run = await api.startJob({ kind: 'robustness-study', name, params })
       this.startError = null
-      this.selected = run.uuid
-      this.study = null
-      await this.refresh()
+      this.select(run.uuid)
+      await this.refreshList()
     } catch (error) {
       this.startError = errorText(error)
     } finally {
@@ -249,19 +223,15 @@ class QuantizationState {
 
 export const quantization = new QuantizationState()
 
-// A running study sends many progress events; refresh at most once a second, and once more after the last event.
-const REFRESH_MS = 1000
-let timer: ReturnType<typeof setTimeout> | null = null
-let lastRefresh = 0
-export function scheduleRefresh(): void {
-  if (!quantization.visible || timer) return
-  timer = setTimeout(() => {
-    timer = null
-    lastRefresh = Date.now()
-    void quantization.refresh()
-  }, Math.max(0, lastRefresh + REFRESH_MS - Date.now()))
-}
-api.on('jobProgress', (progress) => {
-  if (progress.kind === 'robustness-study') scheduleRefresh()
+// A running study writes cells and metrics in bursts: its results are fetched again at most once a second, and once
+// more after the last change. The list changes only when a study appears, goes, or changes status.
+const reloadStudy = coalesce(() => quantization.visible && quantization.result.reload(), 1000)
+const refreshList = coalesce(() => quantization.visible && quantization.refreshList(), 300)
+onRunChanged((change) => {
+  if (change.run.kind !== 'robustness-study') return
+  if (change.statusChanged || !quantization.runs.some((r) => r.uuid === change.run.uuid)) refreshList()
+  if (change.run.uuid === quantization.selected && grewOrMoved(change)) reloadStudy()
 })
-api.on('runsChanged', () => scheduleRefresh())
+onReconnect(() => {
+  if (quantization.visible) void quantization.refresh()
+})

@@ -1,22 +1,33 @@
-// Shared state of the Runs view: the filtered list, the vocabulary for the filters, the selected run's detail.
-import type { RunDetail, RunStatus, RunSummary } from '../../src-main/contract/index.ts'
-import { api, errorText } from '../lib/api.svelte.ts'
+// Shared state of the Runs view: the filtered list, the vocabulary for the filters, which run is selected (its detail
+// is followed through the change feed by the component that shows it).
+import type { RunStatus, RunSummary } from '../../src-main/contract/index.ts'
+import { api } from '../lib/api.svelte.ts'
+import { coalesce } from '../lib/coalesce.ts'
 import { runDuration } from '../lib/format.ts'
+import { Resource } from '../lib/resource.svelte.ts'
 
 export type SortColumn = 'name' | 'kind' | 'status' | 'started' | 'duration'
 
 class RunsState {
   filter = $state({ text: '', kind: '', status: '' as RunStatus | '', tag: '', includeDeleted: false })
   sort = $state<{ column: SortColumn; descending: boolean }>({ column: 'started', descending: true })
-  list = $state<RunSummary[]>([])
+  /** The filtered runs, and every run (deleted ones too) for the counts and the filter menus. */
+  private listing = new Resource(async () => {
+    const f = this.filter
+    const [filtered, everything] = await Promise.all([
+      api.listRuns({ text: f.text || undefined, kind: f.kind || undefined, status: f.status || undefined, tag: f.tag || undefined, includeDeleted: f.includeDeleted }),
+      api.listRuns({ includeDeleted: true }),
+    ])
+    return { filtered, everything }
+  }, { filtered: [] as RunSummary[], everything: [] as RunSummary[] })
+  list = $derived(this.listing.value.filtered)
+  total = $derived(this.listing.value.everything.filter((r) => !r.deleted).length)
   /** Every kind and tag in the history, whatever the filter, so the filter menus never empty themselves. */
-  kinds = $state<string[]>([])
-  tags = $state<string[]>([])
-  total = $state(0)
-  loaded = $state(false)
-  error = $state<string | null>(null)
+  kinds = $derived([...new Set(this.listing.value.everything.map((r) => r.kind))].sort())
+  tags = $derived([...new Set(this.listing.value.everything.flatMap((r) => r.tags))].sort())
+  loaded = $derived(this.listing.loaded)
+  error = $derived(this.listing.error)
   selected = $state<string | null>(null)
-  detail = $state<RunDetail | null>(null)
 
   sorted = $derived.by(() => {
     const key = (r: RunSummary): string | number =>
@@ -29,45 +40,12 @@ class RunsState {
 
   hasFilter = $derived(Boolean(this.filter.text || this.filter.kind || this.filter.status || this.filter.tag))
 
-  async refresh(): Promise<void> {
-    try {
-      const f = this.filter
-      const [filtered, everything] = await Promise.all([
-        api.listRuns({
-          text: f.text || undefined,
-          kind: f.kind || undefined,
-          status: f.status || undefined,
-          tag: f.tag || undefined,
-          includeDeleted: f.includeDeleted,
-        }),
-        api.listRuns({ includeDeleted: true }),
-      ])
-      this.list = filtered
-      this.total = everything.filter((r) => !r.deleted).length
-      this.kinds = [...new Set(everything.map((r) => r.kind))].sort()
-      this.tags = [...new Set(everything.flatMap((r) => r.tags))].sort()
-      this.error = null
-      if (this.selected) await this.loadDetail(this.selected)
-    } catch (error) {
-      this.error = errorText(error)
-    } finally {
-      this.loaded = true
-    }
+  refresh(): Promise<void> {
+    return this.listing.reload()
   }
 
-  async select(uuid: string | null): Promise<void> {
+  select(uuid: string | null): void {
     this.selected = uuid
-    if (uuid) await this.loadDetail(uuid)
-    else this.detail = null
-  }
-
-  private async loadDetail(uuid: string): Promise<void> {
-    try {
-      const detail = await api.getRun({ run: uuid })
-      if (this.selected === uuid) this.detail = detail
-    } catch (error) {
-      this.error = errorText(error)
-    }
   }
 
   clearFilter(): void {
@@ -81,11 +59,6 @@ class RunsState {
 
 export const runs = new RunsState()
 
-// Coalesce bursts of change events (a job writes many) into one refresh.
-let pending: ReturnType<typeof setTimeout> | null = null
-api.on('runsChanged', () => {
-  pending ??= setTimeout(() => {
-    pending = null
-    void runs.refresh()
-  }, 150)
-})
+// The list follows runsChanged (which also fires after a reconnect); a job's bursts of writes cost one refresh.
+const refreshList = coalesce(() => runs.refresh(), 150)
+api.on('runsChanged', refreshList)

@@ -7,14 +7,14 @@ import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { RunDetail, RunSummary } from '../../src-main/contract/index.ts'
 import { openAppSession, type AppSession } from '../helpers/app-session.ts'
-import { hasChromium } from '../helpers/chromium.ts'
+import { requires } from '../helpers/components.ts'
 import { waitFor } from '../helpers/temp-home.ts'
 import type { WebMode } from '../helpers/web-mode.ts'
 
 const PERCENT = /^\d{1,3}\.\d%$/
 const NUMBER = /^-?\d+(\.\d+)?(e[+-]?\d+)?$/
 
-describe.skipIf(!hasChromium)('Analog boards and hardware in the loop in web mode (Chromium)', () => {
+describe('Analog boards and hardware in the loop in web mode (Chromium)', requires('chromium', 'pty'), () => {
   let app: AppSession
   let web: WebMode
   let page: Page

@@ -4,7 +4,7 @@ import { mkdirSync } from 'node:fs'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openAppSession, type AppSession } from '../helpers/app-session.ts'
-import { hasChromium } from '../helpers/chromium.ts'
+import { requires } from '../helpers/components.ts'
 import type { WebMode } from '../helpers/web-mode.ts'
 
 /** The part of HTMLCanvasElement the test reads (the Node-side type check has no DOM library). */
@@ -14,7 +14,7 @@ interface CanvasLike {
   getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } | null
 }
 
-describe.skipIf(!hasChromium)('Models & Data view in web mode (Chromium)', () => {
+describe('Models & Data view in web mode (Chromium)', requires('chromium'), () => {
   let app: AppSession
   let web: WebMode
   let page: Page

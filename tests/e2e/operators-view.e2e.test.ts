@@ -3,10 +3,10 @@ import { mkdirSync } from 'node:fs'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openAppSession, type AppSession } from '../helpers/app-session.ts'
-import { hasChromium } from '../helpers/chromium.ts'
+import { requires } from '../helpers/components.ts'
 import type { WebMode } from '../helpers/web-mode.ts'
 
-describe.skipIf(!hasChromium)('Operators and Devices in web mode (Chromium)', () => {
+describe('Operators and Devices in web mode (Chromium)', requires('chromium', 'cc'), () => {
   let app: AppSession
   let web: WebMode
   let page: Page
@@ -39,6 +39,23 @@ describe.skipIf(!hasChromium)('Operators and Devices in web mode (Chromium)', ()
     await expect.poll(() => page.locator('[data-testid=roofline-plot] .scatterlayer .trace').count()).toBeGreaterThanOrEqual(7)
     mkdirSync('test-results', { recursive: true })
     await page.screenshot({ path: 'test-results/operators-view.png', fullPage: true })
+    expect(pageErrors).toEqual([])
+  }, 120_000)
+
+  it("shows this computer's doctor checks under Devices, each piece not ok with what it disables and its fix", async () => {
+    await page.goto(web.url + '#/devices')
+    const panel = page.getByTestId('this-computer')
+    await panel.getByTestId('doctor-summary').waitFor({ timeout: 60_000 })
+    if (!(await panel.getByTestId('doctor-table').isVisible())) await panel.getByRole('button', { name: 'Show details' }).click()
+    const rows = panel.locator('[data-testid=doctor-table] tbody tr')
+    const report = await app.call<{ checks: { id: string; status: string }[] }>('doctor', {})
+    expect(await rows.evaluateAll((trs) => trs.map((tr) => [tr.getAttribute('data-check'), tr.getAttribute('data-status')]))).toEqual(
+      report.checks.map((c) => [c.id, c.status]),
+    )
+    await expect.poll(() => panel.locator('tr[data-check=node]').getAttribute('data-status')).toBe('ok')
+    for (const row of await panel.locator('tr[data-status=missing], tr[data-status=warning]').all()) {
+      expect(await row.textContent()).toMatch(/Disables: .+Fix: .+/)
+    }
     expect(pageErrors).toEqual([])
   }, 120_000)
 })

@@ -8,12 +8,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { studyCsv } from '../../src-main/contract/index.ts'
 import type { RunSummary, StudyResult } from '../../src-main/contract/index.ts'
 import { openAppSession, type AppSession } from '../helpers/app-session.ts'
-import { hasChromium } from '../helpers/chromium.ts'
+import { requires } from '../helpers/components.ts'
 import type { WebMode } from '../helpers/web-mode.ts'
 
 const NUMBER = /^\d+(\.\d+)?(e[+-]\d+)?$/
 
-describe.skipIf(!hasChromium)('Quantization view in web mode (Chromium)', () => {
+describe('Quantization view in web mode (Chromium)', requires('chromium'), () => {
   let app: AppSession
   let web: WebMode
   let page: Page

@@ -3,11 +3,11 @@ import { mkdirSync } from 'node:fs'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openAppSession, type AppSession } from '../helpers/app-session.ts'
-import { hasChromium } from '../helpers/chromium.ts'
+import { requires } from '../helpers/components.ts'
 import { waitFor } from '../helpers/temp-home.ts'
 import type { WebMode } from '../helpers/web-mode.ts'
 
-describe.skipIf(!hasChromium)('Robustness view in web mode (Chromium)', () => {
+describe('Robustness view in web mode (Chromium)', requires('chromium'), () => {
   let app: AppSession
   let web: WebMode
   let page: Page

@@ -1,11 +1,14 @@
 // Debian's Chromium driven by playwright-core: never a downloaded browser. Flags keep it off the (closed) network.
-import { existsSync, mkdtempSync } from 'node:fs'
+import { mkdtempSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { chromium, type BrowserContext } from 'playwright-core'
+import { detectComponent } from '../../src-main/services/system-components.ts'
 
-export const CHROMIUM = process.env.BENCHSIDE_CHROMIUM ?? '/usr/bin/chromium'
-export const hasChromium = existsSync(CHROMIUM)
+const found = detectComponent('chromium')
+/** BENCHSIDE_CHROMIUM, else chromium on PATH; tests that need it use requires('chromium') from components.ts. */
+export const CHROMIUM = found.path ?? '/usr/bin/chromium'
+export const hasChromium = found.present
 
 export async function launchChromium(): Promise<BrowserContext> {
   return chromium.launchPersistentContext(mkdtempSync(join(tmpdir(), 'benchside-chromium-')), {

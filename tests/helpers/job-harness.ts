@@ -29,7 +29,7 @@ export function jobHarness(): JobHarness {
       return process
     },
   })
-  core.events.on((event, payload) => {
+  core.events.on(({ event, payload }) => {
     const progress = payload as JobProgress
     if (event === 'jobProgress' && ['finished', 'failed', 'killed'].includes(progress.state)) ended.set(progress.runUuid, progress)
   })

@@ -99,13 +99,16 @@ export function checkDevice(device: AnalogDeviceModel): AnalogDeviceModel {
     throw new Error(`The analog device model's ${what}; ${rule}.`)
   }
   if (!wholeIn(device.columns, 1, 1 << 20)) bad(`column count is ${device.columns}`, 'use a whole number of at least 1')
-  if (device.columnGain.length !== device.columns) bad(`columnGain has ${device.columnGain.length} entries for ${device.columns} columns`, 'give one gain per column')
-  if (device.columnOffset.length !== device.columns) bad(`columnOffset has ${device.columnOffset.length} entries for ${device.columns} columns`, 'give one offset per column')
+  if (device.columnGain.length !== device.columns)
+    bad(`columnGain has ${device.columnGain.length} entries for ${device.columns} columns`, 'give one gain per column')
+  if (device.columnOffset.length !== device.columns)
+    bad(`columnOffset has ${device.columnOffset.length} entries for ${device.columns} columns`, 'give one offset per column')
   if (!(device.noiseStd >= 0)) bad(`noiseStd is ${device.noiseStd}`, 'use 0 or a positive number')
   if (!(device.saturation > 0)) bad(`saturation is ${device.saturation}`, 'use a positive number (ADC code units)')
   const ordering = device.ordering
   if (ordering !== null) {
-    if (!['natural', 'sign', 'magnitude', 'random'].includes(ordering.order)) bad(`order is '${ordering.order}'`, "use 'natural', 'sign', 'magnitude' or 'random'")
+    if (!['natural', 'sign', 'magnitude', 'random'].includes(ordering.order))
+      bad(`order is '${ordering.order}'`, "use 'natural', 'sign', 'magnitude' or 'random'")
     if (!wholeIn(ordering.groupRows, 1, 1 << 20)) bad(`groupRows is ${ordering.groupRows}`, 'use a whole number of at least 1')
   }
   return device

@@ -17,7 +17,12 @@ export function analogNodes(net: Pick<Network, 'spec' | 'points'>, ids: readonly
 }
 
 /** y = analog(rows · kernel2d) reshaped to the layer's output, plus the float bias. */
-export function analogOverride(scales: AnalogLayerScales, device: AnalogDeviceModel, config: AnalogArrayConfig, nextSeed: () => number | undefined): ComputeOverride {
+export function analogOverride(
+  scales: AnalogLayerScales,
+  device: AnalogDeviceModel,
+  config: AnalogArrayConfig,
+  nextSeed: () => number | undefined,
+): ComputeOverride {
   return (input, { kernel, bias }, node) =>
     tf.tidy(() => {
       const { rows, outputShape } = layerInputRows(input, node)
@@ -44,7 +49,10 @@ export function analogHooks(
     const scales = checkScales(layers[node.id]!, `Analog layer '${node.id}'`)
     let calls = 0
     const seed = options.seed
-    compute.set(node.id, analogOverride(scales, device, config, () => (seed === undefined ? undefined : hashKey([seed, node.id, calls++]))))
+    compute.set(
+      node.id,
+      analogOverride(scales, device, config, () => (seed === undefined ? undefined : hashKey([seed, node.id, calls++]))),
+    )
   }
   return { compute }
 }

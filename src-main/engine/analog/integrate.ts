@@ -39,11 +39,13 @@ export function simulateChunkCodes(
     if (ordering === null) {
       v = tf.clipByValue(tf.mul(chunkSums(chunkOperands(xq, wq, config.rows, rowOrder)), scale), -saturation, saturation)
     } else {
-      v = tf.stack(chunkGroupSums(xq, wq, config.rows, ordering, scale, rowOrder).map((sums) => {
-        let acc: tf.Tensor | null = null
-        for (const sum of sums) acc = tf.clipByValue(acc ? tf.add(acc, sum) : sum, -saturation, saturation)
-        return acc!
-      }))
+      v = tf.stack(
+        chunkGroupSums(xq, wq, config.rows, ordering, scale, rowOrder).map((sums) => {
+          let acc: tf.Tensor | null = null
+          for (const sum of sums) acc = tf.clipByValue(acc ? tf.add(acc, sum) : sum, -saturation, saturation)
+          return acc!
+        }),
+      )
     }
     const chunks = v.shape[0]!
     v = tf.add(v, perOutput(device.columnOffset, outputs))

@@ -12,7 +12,8 @@ export function isAnalogNode(node: NodeSpec): node is AnalogNode {
 
 export function checkAnalogNode(node: NodeSpec): AnalogNode {
   if (isAnalogNode(node)) return node
-  if (node.op === 'depthwiseConv2d') throw new Error(`'${node.id}' is a depthwise convolution, which the analog model does not map onto the array; choose dense or conv2d layers.`)
+  if (node.op === 'depthwiseConv2d')
+    throw new Error(`'${node.id}' is a depthwise convolution, which the analog model does not map onto the array; choose dense or conv2d layers.`)
   throw new Error(`'${node.id}' is a ${node.op} node; only dense and conv2d layers can run on the analog array.`)
 }
 
@@ -48,7 +49,14 @@ export function layerInputRows(input: tf.Tensor, node: NodeSpec): { rows: tf.Ten
   if (input.rank !== 4) throw new Error(`Conv layer '${layer.id}' needs a [batch, height, width, channels] input; it got shape [${input.shape.join(', ')}].`)
   const channels = input.shape[3]!
   return tf.tidy(() => {
-    const patches = tf.conv2d(input as tf.Tensor4D, identityKernel(layer.kernel, channels), layer.stride ?? 1, layer.padding ?? 'same', 'NHWC', layer.dilation ?? 1)
+    const patches = tf.conv2d(
+      input as tf.Tensor4D,
+      identityKernel(layer.kernel, channels),
+      layer.stride ?? 1,
+      layer.padding ?? 'same',
+      'NHWC',
+      layer.dilation ?? 1,
+    )
     const [batch, height, width, depth] = patches.shape
     return { rows: tf.reshape(patches, [batch * height * width, depth]) as tf.Tensor2D, outputShape: [batch, height, width, layer.filters] }
   })

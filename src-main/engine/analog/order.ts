@@ -46,8 +46,14 @@ export function chunkOperands(xq: tf.Tensor2D, wq: tf.Tensor2D, rows: number, ro
   if (rowOrder) {
     const padded = rowOrder.length
     if (padded > inputs) {
-      x = tf.pad(x, [[0, 0], [0, padded - inputs]])
-      w = tf.pad(w, [[0, padded - inputs], [0, 0]])
+      x = tf.pad(x, [
+        [0, 0],
+        [0, padded - inputs],
+      ])
+      w = tf.pad(w, [
+        [0, padded - inputs],
+        [0, 0],
+      ])
     }
     x = permute(x, rowOrder, 1)
     w = permute(w, rowOrder, 0)
@@ -64,7 +70,11 @@ export function randomRowOrder(inputs: number, rows: number, random: () => numbe
   const chunks = Math.ceil(inputs / rows)
   const order = new Int32Array(chunks * rows)
   const local = [...Array(rows).keys()]
-  for (let c = 0; c < chunks; c++) order.set(shuffled(local, random).map((i) => c * rows + i), c * rows)
+  for (let c = 0; c < chunks; c++)
+    order.set(
+      shuffled(local, random).map((i) => c * rows + i),
+      c * rows,
+    )
   return order
 }
 
@@ -123,11 +133,21 @@ export function chunkGroupSums(
     return chunkOperands(xq, wq, rows, rowOrder).map(({ x, w }) => {
       const groups = magnitudeGroups(w, groupRows)
       const scaled = tf.mul(w, scale)
-      return pieces(w.shape[0], groupRows).map((_, k) => tf.matMul(x, tf.mul(scaled, constantOf(groups, (g) => tf.cast(tf.equal(g, k), 'float32')))))
+      return pieces(w.shape[0], groupRows).map((_, k) =>
+        tf.matMul(
+          x,
+          tf.mul(
+            scaled,
+            constantOf(groups, (g) => tf.cast(tf.equal(g, k), 'float32')),
+          ),
+        ),
+      )
     })
   }
   // Natural blocks ('random' permutes the rows first, then it is natural blocks too).
-  const [{ x, w }] = chunkOperands(xq, wq, Number.MAX_SAFE_INTEGER, rowOrder)
+  const [whole] = chunkOperands(xq, wq, Number.MAX_SAFE_INTEGER, rowOrder)
+  if (whole === undefined) throw new Error('The analog operands gave no row chunk; the weight matrix has no rows.')
+  const { x, w } = whole
   const blocksPerChunk = pieces(x.shape[1], rows).map((chunkRows) => pieces(chunkRows, groupRows))
   const sizes = blocksPerChunk.flat()
   const counts = blocksPerChunk.map((b) => b.length)

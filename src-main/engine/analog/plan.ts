@@ -39,7 +39,8 @@ export function planAnalogLayers(
   const percentile = options.percentile ?? 99.9
   const fillFraction = options.fillFraction ?? 0.5
   if (!(percentile > 0 && percentile <= 100)) throw new Error(`The planning percentile is ${percentile}; use a number above 0 and up to 100.`)
-  if (!(fillFraction > 0 && fillFraction <= 8)) throw new Error(`The fill fraction is ${fillFraction}; use a number above 0 and up to 8 (above 1 overdrives: the largest sums clip).`)
+  if (!(fillFraction > 0 && fillFraction <= 8))
+    throw new Error(`The fill fraction is ${fillFraction}; use a number above 0 and up to 8 (above 1 overdrives: the largest sums clip).`)
   const nodes = analogNodes(net, layers)
   const fullScale = Math.min(device.saturation, adcRange(config).max)
   const plans: Record<string, AnalogLayerScales> = {}

@@ -51,7 +51,10 @@ export function stratifiedIndices(labels: Int32Array, classes: number, total: nu
   const byClass = Array.from({ length: classes }, () => [] as number[])
   labels.forEach((label, i) => byClass[label]!.push(i))
   const perClass = Math.floor(total / classes)
-  return shuffled(byClass.flatMap((members) => shuffled(members, random).slice(0, perClass)), random)
+  return shuffled(
+    byClass.flatMap((members) => shuffled(members, random).slice(0, perClass)),
+    random,
+  )
 }
 
 /** Splits a validation set off the training split, stratified and seeded. */

@@ -118,8 +118,10 @@ export interface MfccExtractor {
 /** Precomputes the window, filterbank and DCT once; the returned extractor is reused for every clip. */
 export function mfccExtractor(parameters: MfccParameters = KWS_MFCC): MfccExtractor {
   const p = Object.freeze({ ...parameters })
-  if (!Number.isInteger(Math.log2(p.fftSize)) || p.fftSize < p.windowSamples) throw new Error(`MFCC fftSize ${p.fftSize} must be a power of two of at least the window (${p.windowSamples}).`)
-  if (p.highHz > p.sampleRate / 2 || p.lowHz >= p.highHz) throw new Error(`MFCC mel range ${p.lowHz}–${p.highHz} Hz must lie below Nyquist (${p.sampleRate / 2} Hz).`)
+  if (!Number.isInteger(Math.log2(p.fftSize)) || p.fftSize < p.windowSamples)
+    throw new Error(`MFCC fftSize ${p.fftSize} must be a power of two of at least the window (${p.windowSamples}).`)
+  if (p.highHz > p.sampleRate / 2 || p.lowHz >= p.highHz)
+    throw new Error(`MFCC mel range ${p.lowHz}–${p.highHz} Hz must lie below Nyquist (${p.sampleRate / 2} Hz).`)
   const frames = frameCount(p)
   const bins = p.fftSize / 2 + 1
   const window = hannWindow(p.windowSamples)

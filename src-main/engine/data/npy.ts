@@ -37,7 +37,11 @@ export function parseNpy(bytes: Uint8Array, file = 'NPY file'): NpyArray {
   const type = TYPES[descr.replace('=', '<')]
   if (!type) throw new DataFileError(file, `unsupported dtype '${descr}'; use float32, float64, uint8, int8, int16, int32 or int64 (little-endian).`)
   if (fortran === 'True') throw new DataFileError(file, 'Fortran-ordered arrays are not supported; save with np.ascontiguousarray.')
-  const shape = shapeText.split(',').map((s) => s.trim()).filter(Boolean).map(Number)
+  const shape = shapeText
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean)
+    .map(Number)
   const count = shape.reduce((a, b) => a * b, 1)
   const offset = headerStart + headerLength
   if (bytes.length - offset < count * type.size) {
@@ -63,7 +67,7 @@ export function parseNpz(bytes: Uint8Array, file = 'NPZ file'): Record<string, N
   return arrays
 }
 
-const DESCR_OF = new Map<Function, string>([
+const DESCR_OF = new Map<unknown, string>([
   [Float32Array, '<f4'],
   [Float64Array, '<f8'],
   [Uint8Array, '|u1'],
@@ -74,7 +78,8 @@ const DESCR_OF = new Map<Function, string>([
 ])
 
 export function encodeNpy(shape: number[], data: NpyData): Uint8Array {
-  const descr = DESCR_OF.get(data.constructor)!
+  const descr = DESCR_OF.get(data.constructor)
+  if (descr === undefined) throw new Error(`NPY files here hold no ${data.constructor.name}.`)
   const dims = shape.length === 1 ? `${shape[0]},` : shape.join(', ')
   let header = `{'descr': '${descr}', 'fortran_order': False, 'shape': (${dims}), }`
   // Pad so the data starts on a 64-byte boundary, as NumPy does.

@@ -99,7 +99,10 @@ export function readNpzDataset(file: string, meta: { id: string; name: string; c
   const train = split('x_train', 'y_train')
   const test = split('x_test', 'y_test')
   const validation = arrays.x_val ? split('x_val', 'y_val') : null
-  for (const [name, other] of [['test', test], ['validation', validation]] as const) {
+  for (const [name, other] of [
+    ['test', test],
+    ['validation', validation],
+  ] as const) {
     if (other && other.sampleShape.join() !== train.sampleShape.join()) {
       throw new DataFileError(basename(file), `train samples are ${train.sampleShape.join('×')} but ${name} samples are ${other.sampleShape.join('×')}.`)
     }

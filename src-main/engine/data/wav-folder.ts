@@ -43,7 +43,8 @@ export interface WavFolderOptions {
 
 export function readWavFolder(folder: string, meta: { id: string; name: string; classNames?: string[] }, options: WavFolderOptions = {}): Dataset {
   const classes = classFolders(folder)
-  if (classes.length === 0) throw new DataFileError(folder, 'has no class folders; put the .wav files of each class in a subfolder named after the class (e.g. yes/, no/).')
+  if (classes.length === 0)
+    throw new DataFileError(folder, 'has no class folders; put the .wav files of each class in a subfolder named after the class (e.g. yes/, no/).')
   if (classes.length < 2) throw new DataFileError(folder, `has only one class folder ('${classes[0]}'); a classifier needs at least two.`)
   if (meta.classNames && meta.classNames.join('\u0000') !== classes.join('\u0000')) {
     throw new DataFileError(folder, `its class folders are now ${classes.join(', ')}, but the dataset was imported with ${meta.classNames.join(', ')}.`)
@@ -58,7 +59,9 @@ export function readWavFolder(folder: string, meta: { id: string; name: string; 
   }
   classes.forEach((className, label) => {
     const classDir = join(folder, className)
-    const files = readdirSync(classDir).filter((n) => n.toLowerCase().endsWith('.wav')).sort()
+    const files = readdirSync(classDir)
+      .filter((n) => n.toLowerCase().endsWith('.wav'))
+      .sort()
     if (files.length === 0) throw new DataFileError(classDir, `the class '${className}' has no .wav files.`)
     for (const name of files) {
       const path = join(classDir, name)
@@ -83,7 +86,10 @@ export function readWavFolder(folder: string, meta: { id: string; name: string; 
   const test = toSplit(collected.test)
   const total = train.count + validation.count + test.count
   if (train.count === 0 || test.count === 0) {
-    throw new DataFileError(folder, `its ${total} files gave ${train.count} training and ${test.count} test clips; both splits need clips, so add more files (the split follows a hash of each file name).`)
+    throw new DataFileError(
+      folder,
+      `its ${total} files gave ${train.count} training and ${test.count} test clips; both splits need clips, so add more files (the split follows a hash of each file name).`,
+    )
   }
   return {
     id: meta.id,

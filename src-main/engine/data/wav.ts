@@ -49,17 +49,26 @@ function readFormat(view: DataView, at: number, size: number, file: string): For
   if (tag === EXTENSIBLE && size >= 26) tag = view.getUint16(at + 24, true)
   if (tag !== PCM && tag !== IEEE_FLOAT) {
     const name = COMPRESSED_NAMES[tag] ?? `format 0x${tag.toString(16).padStart(4, '0')}`
-    throw new DataFileError(file, `the audio is compressed (${name}); only uncompressed PCM or float WAV files can be read. Convert it, e.g. with 'sox in.wav -e signed -b 16 out.wav'.`)
+    throw new DataFileError(
+      file,
+      `the audio is compressed (${name}); only uncompressed PCM or float WAV files can be read. Convert it, e.g. with 'sox in.wav -e signed -b 16 out.wav'.`,
+    )
   }
   const encoding = tag === PCM ? 'pcm' : 'float'
   const supported = encoding === 'pcm' ? [8, 16, 24, 32] : [32, 64]
   if (!supported.includes(bitsPerSample)) {
-    throw new DataFileError(file, `${bitsPerSample}-bit ${encoding === 'pcm' ? 'integer' : 'float'} samples are not supported (${encoding === 'pcm' ? 'integer PCM must be 8, 16, 24 or 32-bit' : 'float must be 32 or 64-bit'}).`)
+    throw new DataFileError(
+      file,
+      `${bitsPerSample}-bit ${encoding === 'pcm' ? 'integer' : 'float'} samples are not supported (${encoding === 'pcm' ? 'integer PCM must be 8, 16, 24 or 32-bit' : 'float must be 32 or 64-bit'}).`,
+    )
   }
   if (channels !== 1 && channels !== 2) throw new DataFileError(file, `the audio has ${channels} channels; only mono or stereo files can be read.`)
   if (sampleRate === 0) throw new DataFileError(file, 'the format chunk gives a sample rate of 0 Hz.')
   if (blockAlign !== channels * (bitsPerSample / 8)) {
-    throw new DataFileError(file, `the format chunk is inconsistent: ${channels} channel(s) of ${bitsPerSample} bits need ${channels * (bitsPerSample / 8)}-byte frames, it says ${blockAlign}.`)
+    throw new DataFileError(
+      file,
+      `the format chunk is inconsistent: ${channels} channel(s) of ${bitsPerSample} bits need ${channels * (bitsPerSample / 8)}-byte frames, it says ${blockAlign}.`,
+    )
   }
   return { encoding, channels, sampleRate, bitsPerSample, blockAlign }
 }
@@ -72,7 +81,7 @@ function sampleReader(format: Format, view: DataView): (offset: number) => numbe
     case 16:
       return (o) => view.getInt16(o, true) / 32768
     case 24:
-      return (o) => ((view.getUint8(o) | (view.getUint8(o + 1) << 8) | (view.getInt8(o + 2) << 16)) / 8388608)
+      return (o) => (view.getUint8(o) | (view.getUint8(o + 1) << 8) | (view.getInt8(o + 2) << 16)) / 8388608
     default:
       return (o) => view.getInt32(o, true) / 2147483648
   }

@@ -50,7 +50,8 @@ export function integerLayer(kernel: tf.Tensor, bias: tf.Tensor | null, node: In
   }
   // Worst case |acc| = fan-in · max input code · max |kernel code| + max |bias code|.
   const fanIn = codeValues.length / outputs
-  const worst = fanIn * input.qmax * centred.reduce((m, c) => Math.max(m, Math.abs(c)), 0) + (biasCodes ? biasCodes.reduce((m, c) => Math.max(m, Math.abs(c)), 0) : 0)
+  const worst =
+    fanIn * input.qmax * centred.reduce((m, c) => Math.max(m, Math.abs(c)), 0) + (biasCodes ? biasCodes.reduce((m, c) => Math.max(m, Math.abs(c)), 0) : 0)
   if (worst > INT32_MAX) {
     throw new Error(`Layer '${node.id}' can reach ${worst} in its int32 accumulators (limit ${INT32_MAX}); use fewer activation or weight bits.`)
   }
@@ -70,7 +71,8 @@ export function accumulate(layer: IntegerLayer, codes: Int32Array, shape: readon
 
 function denseAccumulate(layer: IntegerLayer, codes: Int32Array, shape: readonly number[]): { values: Int32Array; shape: number[] } {
   const [inputs, outputs] = layer.kernelShape as [number, number]
-  if (shape.length !== 2 || shape[1] !== inputs) throw new Error(`Dense layer '${layer.node.id}' needs input codes of shape [n, ${inputs}], not [${shape.join(', ')}].`)
+  if (shape.length !== 2 || shape[1] !== inputs)
+    throw new Error(`Dense layer '${layer.node.id}' needs input codes of shape [n, ${inputs}], not [${shape.join(', ')}].`)
   const n = shape[0]!
   const values = new Int32Array(n * outputs)
   for (let s = 0; s < n; s++) {
@@ -83,9 +85,15 @@ function denseAccumulate(layer: IntegerLayer, codes: Int32Array, shape: readonly
   return { values, shape: [n, outputs] }
 }
 
-function convAccumulate(layer: IntegerLayer, node: Extract<IntegerNode, { op: 'conv2d' }>, codes: Int32Array, shape: readonly number[]): { values: Int32Array; shape: number[] } {
+function convAccumulate(
+  layer: IntegerLayer,
+  node: Extract<IntegerNode, { op: 'conv2d' }>,
+  codes: Int32Array,
+  shape: readonly number[],
+): { values: Int32Array; shape: number[] } {
   const [kh, kw, channels, filters] = layer.kernelShape as [number, number, number, number]
-  if (shape.length !== 4 || shape[3] !== channels) throw new Error(`Conv layer '${node.id}' needs input codes of shape [n, h, w, ${channels}], not [${shape.join(', ')}].`)
+  if (shape.length !== 4 || shape[3] !== channels)
+    throw new Error(`Conv layer '${node.id}' needs input codes of shape [n, h, w, ${channels}], not [${shape.join(', ')}].`)
   const [n, h, w] = shape as [number, number, number, number]
   const stride = node.stride ?? 1
   const dilation = node.dilation ?? 1
@@ -122,5 +130,8 @@ function convAccumulate(layer: IntegerLayer, node: Extract<IntegerNode, { op: 'c
 export function integerForward(layer: IntegerLayer, x: tf.Tensor): tf.Tensor {
   const { values, shape } = accumulate(layer, inputCodes(layer, x), x.shape)
   const outputs = layer.outputStep.length
-  return tf.tensor(Float32Array.from(values, (acc, i) => acc * layer.outputStep[i % outputs]!), shape)
+  return tf.tensor(
+    Float32Array.from(values, (acc, i) => acc * layer.outputStep[i % outputs]!),
+    shape,
+  )
 }

@@ -14,12 +14,20 @@ export function registerBatchNormGradient(): void {
     ...stock,
     gradFunc: (dy, saved, attrs) => {
       const [x, mean, variance, scale] = saved
-      if (tf.getBackend() !== 'wasm' || mean.rank !== 1 || x.shape[x.rank - 1] !== mean.shape[0]) {
+      const channels = mean?.shape[0]
+      if (
+        x === undefined ||
+        mean === undefined ||
+        variance === undefined ||
+        channels === undefined ||
+        tf.getBackend() !== 'wasm' ||
+        mean.rank !== 1 ||
+        x.shape.at(-1) !== channels
+      ) {
         return stock.gradFunc(dy, saved, attrs)
       }
       const epsilon = (attrs as unknown as { varianceEpsilon: number }).varianceEpsilon
       const dyT = dy as tf.Tensor
-      const channels = mean.shape[0]
       const rows = dyT.size / channels
       const invStd = tf.rsqrt(tf.add(variance, epsilon))
       const gain = scale == null ? invStd : tf.mul(invStd, scale)

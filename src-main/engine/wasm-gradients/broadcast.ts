@@ -1,7 +1,7 @@
 // Fast paths for per-channel broadcasting on wasm: the stock binary kernels and FusedBatchNorm run a scalar index loop
 // whenever shapes differ (about 10× slower than XNNPACK's same-shape path), so the small operand is tiled first.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
-import * as tf from '@tensorflow/tfjs'
+import type * as tf from '@tensorflow/tfjs'
 import { call, free, type Info } from './kernel-calls.ts'
 
 type KernelFunc = tf.KernelConfig['kernelFunc']
@@ -65,9 +65,14 @@ export function makeFastBatchNorm(stock: KernelFunc): KernelFunc {
   return (args) => {
     const backend = args.backend as BackendWasm
     const { x, mean, variance, offset, scale } = args.inputs as { x: Info; mean: Info; variance: Info; offset?: Info; scale?: Info }
-    const channels = x.shape[x.shape.length - 1]
+    const channels = x.shape.at(-1)
     const params = [mean, variance, offset, scale].filter((p): p is Info => p !== undefined)
-    if (size(x.shape) < MIN_TILED_SIZE || x.dtype !== 'float32' || params.some((p) => size(p.shape) !== channels || p.dtype !== 'float32')) {
+    if (
+      channels === undefined ||
+      size(x.shape) < MIN_TILED_SIZE ||
+      x.dtype !== 'float32' ||
+      params.some((p) => size(p.shape) !== channels || p.dtype !== 'float32')
+    ) {
       return stock(args)
     }
     const epsilon = Number((args.attrs as { varianceEpsilon?: number }).varianceEpsilon ?? 0.001)
@@ -75,7 +80,8 @@ export function makeFastBatchNorm(stock: KernelFunc): KernelFunc {
     const v = backend.typedArrayFromHeap(variance)
     const s = scale ? backend.typedArrayFromHeap(scale) : undefined
     const gain = backend.typedArrayFromHeap(gainInfo)
-    for (let c = 0; c < channels; c++) gain[c] = (s ? s[c] : 1) / Math.sqrt(v[c] + epsilon)
+    // Every parameter holds `channels` values (checked above), so s[c] is in range.
+    for (const [c, varianceC] of v.entries()) gain[c] = (s ? s[c]! : 1) / Math.sqrt(varianceC + epsilon)
     const meanFull = tileSuffix(backend, mean, x.shape)
     const centred = call(backend, 'Sub', { a: x, b: meanFull })
     free(backend, meanFull)

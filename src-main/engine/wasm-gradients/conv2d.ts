@@ -24,17 +24,39 @@ export interface ConvGeometry {
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
 
 export function convGeometry(
-  xShape: number[], filterShape: number[], strides: number | [number, number], dilations: number | [number, number],
-  pad: Pad, dimRoundingMode?: 'floor' | 'round' | 'ceil', depthwise = false,
+  xShape: number[],
+  filterShape: number[],
+  strides: number | [number, number],
+  dilations: number | [number, number],
+  pad: Pad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
+  depthwise = false,
 ): ConvGeometry {
   const info = tf.backend_util.computeConv2DInfo(
-    xShape as [number, number, number, number], filterShape as [number, number, number, number],
-    strides, dilations, pad, dimRoundingMode, depthwise)
+    xShape as [number, number, number, number],
+    filterShape as [number, number, number, number],
+    strides,
+    dilations,
+    pad,
+    dimRoundingMode,
+    depthwise,
+  )
   return {
-    batch: info.batchSize, inH: info.inHeight, inW: info.inWidth, inC: info.inChannels,
-    outH: info.outHeight, outW: info.outWidth, outC: info.outChannels,
-    kh: info.filterHeight, kw: info.filterWidth, sh: info.strideHeight, sw: info.strideWidth,
-    dh: info.dilationHeight, dw: info.dilationWidth, padTop: info.padInfo.top, padLeft: info.padInfo.left,
+    batch: info.batchSize,
+    inH: info.inHeight,
+    inW: info.inWidth,
+    inC: info.inChannels,
+    outH: info.outHeight,
+    outW: info.outWidth,
+    outC: info.outChannels,
+    kh: info.filterHeight,
+    kw: info.filterWidth,
+    sh: info.strideHeight,
+    sw: info.strideWidth,
+    dh: info.dilationHeight,
+    dw: info.dilationWidth,
+    padTop: info.padInfo.top,
+    padLeft: info.padInfo.left,
   }
 }
 
@@ -53,10 +75,22 @@ export function conv2dFilterGrad(backend: BackendWasm, x: Info, dy: Info, g: Con
   const xT = transpose(backend, xs, [3, 1, 2, 0])
   if (cropped) free(backend, xs)
   const dyT = transpose(backend, dy, [1, 2, 0, 3])
-  const out = call(backend, 'Conv2D', { x: xT, filter: dyT }, {
-    strides: [g.dh, g.dw], dilations: [g.sh, g.sw], dataFormat: 'NHWC',
-    pad: [[0, 0], [g.padTop, needH - g.padTop - usedH], [g.padLeft, needW - g.padLeft - usedW], [0, 0]],
-  })
+  const out = call(
+    backend,
+    'Conv2D',
+    { x: xT, filter: dyT },
+    {
+      strides: [g.dh, g.dw],
+      dilations: [g.sh, g.sw],
+      dataFormat: 'NHWC',
+      pad: [
+        [0, 0],
+        [g.padTop, needH - g.padTop - usedH],
+        [g.padLeft, needW - g.padLeft - usedW],
+        [0, 0],
+      ],
+    },
+  )
   free(backend, xT, dyT)
   const dw = transpose(backend, out, [1, 2, 0, 3])
   free(backend, out)
@@ -77,7 +111,12 @@ export function conv2dInputGrad(backend: BackendWasm, dy: Info, filter: Info, g:
   const bottom = g.inH + effKh - 1 - dilH - top
   const right = g.inW + effKw - 1 - dilW - left
   if (top < 0 || left < 0 || bottom < 0 || right < 0) return null
-  const pad = [[0, 0], [top, bottom], [left, right], [0, 0]]
+  const pad = [
+    [0, 0],
+    [top, bottom],
+    [left, right],
+    [0, 0],
+  ]
   const flipped = call(backend, 'Reverse', { x: filter }, { dims: [0, 1] })
   const dyDilated = dilateSpatial(backend, dy, g.sh, g.sw)
   if (g.inC === 1) {

@@ -1,11 +1,11 @@
 // Depthwise Conv2D gradient kernels for wasm, expressed as depthwise convolutions that XNNPACK runs.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
 import type { ConvGeometry } from './conv2d.ts'
-import { call, dilateSpatial, free, reshape, slice, transpose, type Info } from './kernel-calls.ts'
+import { call, dilateSpatial, dims4, free, reshape, slice, transpose, type Info } from './kernel-calls.ts'
 
 /** dx: the zero-dilated dy correlated with the flipped filter; channel multipliers are summed afterwards. */
 export function depthwiseInputGrad(backend: BackendWasm, dy: Info, filter: Info, g: ConvGeometry): Info {
-  const [kh, kw, c, mult] = filter.shape
+  const [kh, kw, c, mult] = dims4(filter, 'The depthwise conv2d filter')
   const effKh = (kh - 1) * g.dh + 1
   const effKw = (kw - 1) * g.dw + 1
   const dilH = (g.outH - 1) * g.sh + 1
@@ -21,9 +21,21 @@ export function depthwiseInputGrad(backend: BackendWasm, dy: Info, filter: Info,
   const flat = reshape(backend, flipped, [kh, kw, c * mult, 1])
   free(backend, flipped)
   const dyDilated = dilateSpatial(backend, dy, g.sh, g.sw)
-  const y = call(backend, 'DepthwiseConv2dNative', { x: dyDilated, filter: flat }, {
-    strides: [1, 1], dilations: [g.dh, g.dw], pad: [[0, 0], [top, bottom], [left, right], [0, 0]],
-  })
+  const y = call(
+    backend,
+    'DepthwiseConv2dNative',
+    { x: dyDilated, filter: flat },
+    {
+      strides: [1, 1],
+      dilations: [g.dh, g.dw],
+      pad: [
+        [0, 0],
+        [top, bottom],
+        [left, right],
+        [0, 0],
+      ],
+    },
+  )
   free(backend, flat, dyDilated)
   if (mult === 1) return y
   const y5 = reshape(backend, y, [g.batch, g.inH, g.inW, c, mult])
@@ -54,10 +66,21 @@ export function depthwiseFilterGrad(backend: BackendWasm, x: Info, dy: Info, g: 
   free(backend, dy5)
   const dyFilter = reshape(backend, dyT, [g.outH, g.outW, c * g.batch, mult])
   free(backend, dyT)
-  const out = call(backend, 'DepthwiseConv2dNative', { x: xImage, filter: dyFilter }, {
-    strides: [g.dh, g.dw], dilations: [g.sh, g.sw],
-    pad: [[0, 0], [g.padTop, needH - g.padTop - usedH], [g.padLeft, needW - g.padLeft - usedW], [0, 0]],
-  })
+  const out = call(
+    backend,
+    'DepthwiseConv2dNative',
+    { x: xImage, filter: dyFilter },
+    {
+      strides: [g.dh, g.dw],
+      dilations: [g.sh, g.sw],
+      pad: [
+        [0, 0],
+        [g.padTop, needH - g.padTop - usedH],
+        [g.padLeft, needW - g.padLeft - usedW],
+        [0, 0],
+      ],
+    },
+  )
   free(backend, xImage, dyFilter)
   const out5 = reshape(backend, out, [g.kh, g.kw, c, g.batch, mult])
   free(backend, out)

@@ -9,7 +9,14 @@ let installed = false
 export function dilateFilter(filter: tf.Tensor4D, rh: number, rw: number): tf.Tensor4D {
   return tf.tidy((): tf.Tensor4D => {
     const [kh, kw, ci, co] = filter.shape
-    const spread = tf.pad(filter.reshape([kh, 1, kw, 1, ci, co]), [[0, 0], [0, rh - 1], [0, 0], [0, rw - 1], [0, 0], [0, 0]])
+    const spread = tf.pad(filter.reshape([kh, 1, kw, 1, ci, co]), [
+      [0, 0],
+      [0, rh - 1],
+      [0, 0],
+      [0, rw - 1],
+      [0, 0],
+      [0, 0],
+    ])
     return tf.slice(tf.reshape(spread, [kh * rh, kw * rw, ci, co]), [0, 0, 0, 0], [(kh - 1) * rh + 1, (kw - 1) * rw + 1, ci, co]) as tf.Tensor4D
   })
 }
@@ -27,21 +34,29 @@ export function registerDilatedConv2DGradient(): void {
     ...stock,
     gradFunc: (dy, saved, attrs) => {
       const { dilations, strides, pad, dimRoundingMode } = attrs as unknown as {
-        dilations: number | [number, number]; strides: number | [number, number]
-        pad: 'valid' | 'same' | number; dimRoundingMode?: 'floor' | 'round' | 'ceil'
+        dilations: number | [number, number]
+        strides: number | [number, number]
+        pad: 'valid' | 'same' | number
+        dimRoundingMode?: 'floor' | 'round' | 'ceil'
       }
-      const [rh, rw] = typeof dilations === 'number' ? [dilations, dilations] : dilations ?? [1, 1]
+      const [rh, rw] = typeof dilations === 'number' ? [dilations, dilations] : (dilations ?? [1, 1])
       if (rh === 1 && rw === 1) return stock.gradFunc(dy, saved, attrs)
       const [x, filter] = saved as [tf.Tensor4D, tf.Tensor4D]
       const dy4 = dy as tf.Tensor4D
       const wide = dilateFilter(filter, rh, rw)
       return {
         x: () => tf.conv2dTranspose(dy4, wide, x.shape, strides, pad as 'valid' | 'same' | number, dimRoundingMode),
-        filter: () => tf.tidy(() => {
-          const wideGrad = tf.engine().runKernel('Conv2DBackpropFilter', { x, dy: dy4 },
-            { strides, pad, dataFormat: 'NHWC', filterShape: wide.shape, ...(dimRoundingMode ? { dimRoundingMode } : {}) }) as tf.Tensor4D
-          return tf.stridedSlice(wideGrad, [0, 0, 0, 0], wideGrad.shape, [rh, rw, 1, 1]) as tf.Tensor4D
-        }),
+        filter: () =>
+          tf.tidy(() => {
+            const wideGrad = tf
+              .engine()
+              .runKernel(
+                'Conv2DBackpropFilter',
+                { x, dy: dy4 },
+                { strides, pad, dataFormat: 'NHWC', filterShape: wide.shape, ...(dimRoundingMode ? { dimRoundingMode } : {}) },
+              ) as tf.Tensor4D
+            return tf.stridedSlice(wideGrad, [0, 0, 0, 0], wideGrad.shape, [rh, rw, 1, 1]) as tf.Tensor4D
+          }),
       }
     },
   }
@@ -74,13 +89,23 @@ function routeFusedConv2d(): void {
 
 function activate(y: tf.Tensor, args: FusedConv2dArgs): tf.Tensor {
   switch (args.activation ?? 'linear') {
-    case 'linear': return y
-    case 'relu': return tf.relu(y)
-    case 'relu6': return tf.relu6(y)
-    case 'elu': return tf.elu(y)
-    case 'sigmoid': return tf.sigmoid(y)
-    case 'leakyrelu': return tf.leakyRelu(y, args.leakyreluAlpha)
-    case 'prelu': return tf.prelu(y, args.preluActivationWeights as tf.Tensor)
-    default: throw new Error(`Fused conv2d activation '${String(args.activation)}' is not supported here; use 'linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu' or 'prelu'.`)
+    case 'linear':
+      return y
+    case 'relu':
+      return tf.relu(y)
+    case 'relu6':
+      return tf.relu6(y)
+    case 'elu':
+      return tf.elu(y)
+    case 'sigmoid':
+      return tf.sigmoid(y)
+    case 'leakyrelu':
+      return tf.leakyRelu(y, args.leakyreluAlpha)
+    case 'prelu':
+      return tf.prelu(y, args.preluActivationWeights as tf.Tensor)
+    default:
+      throw new Error(
+        `Fused conv2d activation '${String(args.activation)}' is not supported here; use 'linear', 'relu', 'relu6', 'elu', 'sigmoid', 'leakyrelu' or 'prelu'.`,
+      )
   }
 }

@@ -9,7 +9,26 @@ export function call(backend: BackendWasm, name: string, inputs: tf.NamedTensorI
   const kernel = tf.getKernel(name, 'wasm')
   if (kernel === undefined) throw new Error(`The wasm backend has no '${name}' kernel, which the Benchside gradient kernels build on.`)
   const out = kernel.kernelFunc({ inputs, backend, attrs })
-  return Array.isArray(out) ? out[0] : out
+  const first = Array.isArray(out) ? out[0] : out
+  if (first === undefined) throw new Error(`The wasm '${name}' kernel returned no output.`)
+  return first
+}
+
+/** The four dimensions of a rank-4 tensor (NHWC data, HWCM filters); `what` names it in the error otherwise. */
+export function dims4(x: Info, what: string): [number, number, number, number] {
+  const [a, b, c, d, ...rest] = x.shape
+  if (a === undefined || b === undefined || c === undefined || d === undefined || rest.length > 0) {
+    throw new Error(`${what} must be a rank-4 tensor; its shape is [${x.shape.join(', ')}].`)
+  }
+  return [a, b, c, d]
+}
+
+/** The last two dimensions (rows, columns) of a matrix or a batch of matrices. */
+export function matrixDims(x: Info, what: string): [number, number] {
+  const rows = x.shape.at(-2)
+  const cols = x.shape.at(-1)
+  if (rows === undefined || cols === undefined) throw new Error(`${what} must have at least two dimensions; its shape is [${x.shape.join(', ')}].`)
+  return [rows, cols]
 }
 
 export function free(backend: BackendWasm, ...infos: Info[]): void {
@@ -37,9 +56,24 @@ export function pad(backend: BackendWasm, x: Info, paddings: [number, number][])
 /** Inserts (factor-1) zeros between neighbours along H and W of an NHWC tensor (the transpose of a strided read). */
 export function dilateSpatial(backend: BackendWasm, x: Info, sh: number, sw: number): Info {
   if (sh === 1 && sw === 1) return reshape(backend, x, x.shape)
-  const [n, h, w, c] = x.shape
+  const [n, h, w, c] = dims4(x, 'The tensor to dilate')
   const x6 = reshape(backend, x, [n, h, 1, w, 1, c])
-  const padded = call(backend, 'PadV2', { x: x6 }, { paddings: [[0, 0], [0, 0], [0, sh - 1], [0, 0], [0, sw - 1], [0, 0]], constantValue: 0 })
+  const padded = call(
+    backend,
+    'PadV2',
+    { x: x6 },
+    {
+      paddings: [
+        [0, 0],
+        [0, 0],
+        [0, sh - 1],
+        [0, 0],
+        [0, sw - 1],
+        [0, 0],
+      ],
+      constantValue: 0,
+    },
+  )
   free(backend, x6)
   const flat = reshape(backend, padded, [n, h * sh, w * sw, c])
   free(backend, padded)

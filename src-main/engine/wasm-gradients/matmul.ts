@@ -1,7 +1,7 @@
 // BatchMatMul for wasm: the stock kernel only reaches XNNPACK for untransposed, unbatched operands; this routes the rest there.
-import * as tf from '@tensorflow/tfjs'
+import type * as tf from '@tensorflow/tfjs'
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
-import { free, reshape, transpose, type Info } from './kernel-calls.ts'
+import { free, matrixDims, reshape, transpose, type Info } from './kernel-calls.ts'
 
 type KernelFunc = tf.KernelConfig['kernelFunc']
 
@@ -19,16 +19,18 @@ export function makeFastBatchMatMul(stock: KernelFunc): KernelFunc {
     const transposeB = Boolean(args.attrs?.transposeB)
     const batchA = size(a.shape.slice(0, -2))
     const batchB = size(b.shape.slice(0, -2))
-    if ((batchA !== 1 || batchB !== 1) || (!transposeA && !transposeB)) {
+    if (batchA !== 1 || batchB !== 1 || (!transposeA && !transposeB)) {
       if (batchB === 1 && batchA > 1 && b.shape.length <= a.shape.length && !transposeA && !transposeB) {
         return foldBatch(backend, stock, a, b)
       }
       return stock(args)
     }
-    const m = transposeA ? a.shape[a.shape.length - 1] : a.shape[a.shape.length - 2]
-    const n = transposeB ? b.shape[b.shape.length - 2] : b.shape[b.shape.length - 1]
-    const a2 = reshape(backend, a, transposeA ? [a.shape.at(-2)!, m] : [m, a.shape.at(-1)!])
-    const b2 = reshape(backend, b, transposeB ? [n, b.shape.at(-1)!] : [b.shape.at(-2)!, n])
+    const [aRows, aCols] = matrixDims(a, 'BatchMatMul operand a')
+    const [bRows, bCols] = matrixDims(b, 'BatchMatMul operand b')
+    const m = transposeA ? aCols : aRows
+    const n = transposeB ? bRows : bCols
+    const a2 = reshape(backend, a, [aRows, aCols])
+    const b2 = reshape(backend, b, [bRows, bCols])
     // Cost in elements moved: explicit transposes plus XNNPACK's packing of the right-hand operand.
     const direct = (transposeA ? size(a.shape) : 0) + (transposeB ? size(b.shape) : 0) + size(b.shape)
     const flipped = (transposeA ? 0 : size(a.shape)) + (transposeB ? 0 : size(b.shape)) + size(a.shape) + m * n
@@ -60,12 +62,13 @@ export function makeFastBatchMatMul(stock: KernelFunc): KernelFunc {
 
 /** [B,M,K]·[K,N]: one [B·M,K]·[K,N] product instead of B small ones on the scalar path. */
 function foldBatch(backend: BackendWasm, stock: KernelFunc, a: Info, b: Info): Info {
-  const k = a.shape.at(-1)!
+  const [, k] = matrixDims(a, 'BatchMatMul operand a')
+  const [bRows, bCols] = matrixDims(b, 'BatchMatMul operand b')
   const a2 = reshape(backend, a, [size(a.shape) / k, k])
-  const b2 = reshape(backend, b, b.shape.slice(-2))
+  const b2 = reshape(backend, b, [bRows, bCols])
   const out = stock({ inputs: { a: a2, b: b2 }, backend, attrs: { transposeA: false, transposeB: false } }) as Info
   free(backend, a2, b2)
-  const shaped = reshape(backend, out, [...a.shape.slice(0, -1), b.shape.at(-1)!])
+  const shaped = reshape(backend, out, [...a.shape.slice(0, -1), bCols])
   free(backend, out)
   return shaped
 }

@@ -7,8 +7,13 @@ import type { Info } from './kernel-calls.ts'
 type Pad = 'valid' | 'same' | number | tf.backend_util.ExplicitPadding
 
 export function maxPoolGrad(
-  backend: BackendWasm, dy: Info, input: Info,
-  filterSize: number | [number, number], strides: number | [number, number], pad: Pad, dimRoundingMode?: 'floor' | 'round' | 'ceil',
+  backend: BackendWasm,
+  dy: Info,
+  input: Info,
+  filterSize: number | [number, number],
+  strides: number | [number, number],
+  pad: Pad,
+  dimRoundingMode?: 'floor' | 'round' | 'ceil',
 ): Info {
   const info = tf.backend_util.computePool2DInfo(input.shape as [number, number, number, number], filterSize, strides, 1, pad, dimRoundingMode)
   const out = backend.makeOutput(input.shape, 'float32')
@@ -17,9 +22,15 @@ export function maxPoolGrad(
   const g = backend.typedArrayFromHeap(dy) as Float32Array
   const dx = backend.typedArrayFromHeap(out) as Float32Array
   dx.fill(0)
-  const tiled = info.padInfo.top === 0 && info.padInfo.left === 0 &&
-    info.effectiveFilterHeight === 2 && info.effectiveFilterWidth === 2 && info.strideHeight === 2 && info.strideWidth === 2 &&
-    2 * info.outHeight <= info.inHeight && 2 * info.outWidth <= info.inWidth
+  const tiled =
+    info.padInfo.top === 0 &&
+    info.padInfo.left === 0 &&
+    info.effectiveFilterHeight === 2 &&
+    info.effectiveFilterWidth === 2 &&
+    info.strideHeight === 2 &&
+    info.strideWidth === 2 &&
+    2 * info.outHeight <= info.inHeight &&
+    2 * info.outWidth <= info.inWidth
   if (tiled) pool2x2(x, g, dx, info)
   else poolGeneric(x, g, dx, info)
   return out
@@ -38,13 +49,24 @@ function pool2x2(x: Float32Array, g: Float32Array, dx: Float32Array, info: tf.ba
         const p1 = p0 + c
         const p2 = p0 + rowStride
         const p3 = p2 + c
+        // The caller checked 2·oh ≤ h and 2·ow ≤ w, so the four window positions and gi are inside x, dx and g.
         for (let k = 0; k < c; k++, gi++) {
+          const v0 = x[p0 + k]!
+          const v1 = x[p1 + k]!
+          const v2 = x[p2 + k]!
+          const v3 = x[p3 + k]!
           let at = p0 + k
-          let best = x[at]
-          if (x[p1 + k] > best) { best = x[p1 + k]; at = p1 + k }
-          if (x[p2 + k] > best) { best = x[p2 + k]; at = p2 + k }
-          if (x[p3 + k] > best) at = p3 + k
-          dx[at] = g[gi]
+          let best = v0
+          if (v1 > best) {
+            best = v1
+            at = p1 + k
+          }
+          if (v2 > best) {
+            best = v2
+            at = p2 + k
+          }
+          if (v3 > best) at = p3 + k
+          dx[at] = g[gi]!
         }
       }
     }
@@ -73,19 +95,23 @@ function poolGeneric(x: Float32Array, g: Float32Array, dx: Float32Array, info: t
       where.fill(-1)
       for (let r = Math.max(0, r0), rEnd = Math.min(h, r0 + kh); r < rEnd; r++) {
         const xRow = xBatch + r * w * c
-        for (let j = 0; j < ow; j++) {
+        for (const [j, qStart] of colStart.entries()) {
           const slot = j * c
-          for (let q = colStart[j], qEnd = colEnd[j]; q < qEnd; q++) {
+          for (let q = qStart, qEnd = colEnd[j]!; q < qEnd; q++) {
             const base = xRow + q * c
+            // Rows r < h and columns q < w of this batch item: base + k is inside x.
             for (let k = 0; k < c; k++) {
-              const v = x[base + k]
-              if (v > best[slot + k]) { best[slot + k] = v; where[slot + k] = base + k }
+              const v = x[base + k]!
+              if (v > best[slot + k]!) {
+                best[slot + k] = v
+                where[slot + k] = base + k
+              }
             }
           }
         }
       }
       const gRow = (n * oh + i) * ow * c
-      for (let t = 0; t < ow * c; t++) if (where[t] >= 0) dx[where[t]] += g[gRow + t]
+      for (const [t, from] of where.entries()) if (from >= 0) dx[from] = dx[from]! + g[gRow + t]!
     }
   }
 }

@@ -1,8 +1,8 @@
 // Sum/Mean over leading axes on wasm (per-channel statistics of NHWC tensors). The stock kernels first move the reduced
 // axes innermost with a slow transpose; two passes of XNNPACK average pooling over groups of rows are 5–10× faster.
 import type { BackendWasm } from '@tensorflow/tfjs-backend-wasm'
-import * as tf from '@tensorflow/tfjs'
-import { call, free, reshape, type Info } from './kernel-calls.ts'
+import type * as tf from '@tensorflow/tfjs'
+import { call, free, matrixDims, reshape, type Info } from './kernel-calls.ts'
 
 type KernelFunc = tf.KernelConfig['kernelFunc']
 
@@ -31,7 +31,8 @@ function averageRows(backend: BackendWasm, image: Info, group: number): Info {
 
 /** Σ over rows of an [rows, cols] float32 tensor, times `factor`; returns [cols]. */
 export function columnSum(backend: BackendWasm, x2: Info, factor: number): Info {
-  const [rows, cols] = x2.shape
+  if (x2.shape.length !== 2) throw new Error(`columnSum takes a matrix; its input has shape [${x2.shape.join(', ')}].`)
+  const [rows, cols] = matrixDims(x2, 'columnSum input')
   const group = groupSize(rows)
   const image = reshape(backend, x2, [1, rows, 1, cols])
   // Equal-sized groups, so the mean of group means is the mean.
@@ -44,7 +45,7 @@ export function columnSum(backend: BackendWasm, x2: Info, factor: number): Info 
   const scale = factor * rows
   if (scale !== 1) {
     const values = backend.typedArrayFromHeap(out)
-    for (let i = 0; i < values.length; i++) values[i] *= scale
+    for (const [i, value] of values.entries()) values[i] = value * scale
   }
   return out
 }

@@ -12,8 +12,7 @@ export function cobsEncode(bytes: Uint8Array): Uint8Array {
   let codeAt = 0
   let write = 1
   let code = 1
-  for (let i = 0; i < bytes.length; i++) {
-    const byte = bytes[i]
+  for (const [i, byte] of bytes.entries()) {
     if (byte === 0) {
       out[codeAt] = code
       codeAt = write++
@@ -39,14 +38,15 @@ export function cobsDecode(bytes: Uint8Array): Uint8Array {
   let read = 0
   let write = 0
   while (read < bytes.length) {
-    const code = bytes[read]
+    const code = bytes[read]!
     if (code === 0) throw new ProtocolError('cobs', `A COBS block contains a 0x00 byte at ${read}.`)
     const end = read + code
     if (end > bytes.length) throw new ProtocolError('cobs', `A COBS code at ${read} points past the end of the frame.`)
-    for (let i = read + 1; i < end; i++) {
-      if (bytes[i] === 0) throw new ProtocolError('cobs', `A COBS block contains a 0x00 byte at ${i}.`)
-      out[write++] = bytes[i]
-    }
+    const block = bytes.subarray(read + 1, end)
+    const zero = block.indexOf(0)
+    if (zero >= 0) throw new ProtocolError('cobs', `A COBS block contains a 0x00 byte at ${read + 1 + zero}.`)
+    out.set(block, write)
+    write += block.length
     read = end
     // The zero a code implies is dropped at the end of the frame (the "phantom" zero).
     if (code !== 0xff && read < bytes.length) out[write++] = 0

@@ -12,6 +12,7 @@ const TABLE = (() => {
 
 export function crc16(bytes: Uint8Array): number {
   let crc = 0xffff
-  for (let i = 0; i < bytes.length; i++) crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ bytes[i]) & 0xff]
+  // The index is masked to 0..255, TABLE's length.
+  for (const byte of bytes) crc = ((crc << 8) & 0xffff) ^ TABLE[((crc >> 8) ^ byte) & 0xff]!
   return crc
 }

@@ -42,9 +42,7 @@ export const DEVICE_ERROR_CODES: Readonly<Record<DeviceErrorCode, number>> = {
   UNSUPPORTED: 11,
 }
 
-const CODE_BY_VALUE = new Map<number, DeviceErrorCode>(
-  Object.entries(DEVICE_ERROR_CODES).map(([code, value]) => [value, code as DeviceErrorCode]),
-)
+const CODE_BY_VALUE = new Map<number, DeviceErrorCode>(Object.entries(DEVICE_ERROR_CODES).map(([code, value]) => [value, code as DeviceErrorCode]))
 
 export function deviceErrorCodeOf(value: number): DeviceErrorCode | null {
   return CODE_BY_VALUE.get(value) ?? null

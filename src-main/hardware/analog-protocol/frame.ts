@@ -45,9 +45,9 @@ export function encodeFrame(frame: Frame): Uint8Array {
 export function decodeFrame(raw: Uint8Array): Frame {
   if (raw.length > MAX_ENCODED) throw new ProtocolError('oversized', `A frame of ${raw.length} encoded bytes is longer than any valid frame.`)
   const bytes = cobsDecode(raw)
-  const seq = bytes.length >= 4 ? bytes[2] | (bytes[3] << 8) : null
-  if (bytes.length < HEADER_BYTES + CRC_BYTES) throw new ProtocolError('truncated', `A frame of ${bytes.length} bytes is shorter than a header and CRC.`, seq)
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength)
+  const seq = bytes.length >= 4 ? view.getUint16(2, true) : null
+  if (bytes.length < HEADER_BYTES + CRC_BYTES) throw new ProtocolError('truncated', `A frame of ${bytes.length} bytes is shorter than a header and CRC.`, seq)
   // The CRC is always the last two bytes and is checked before any header field is trusted:
   // a corrupted length or version byte then asks for a resend instead of looking like a sender's bug.
   const end = bytes.length - CRC_BYTES
@@ -56,9 +56,10 @@ export function decodeFrame(raw: Uint8Array): Frame {
   if (crc !== expected) throw new ProtocolError('crc', `The frame CRC is 0x${hex4(crc)}; its bytes give 0x${hex4(expected)}.`, seq)
   if (bytes[0] !== PROTOCOL_VERSION) throw new ProtocolError('version', `The frame is protocol version ${bytes[0]}; this side speaks ${PROTOCOL_VERSION}.`, seq)
   const payloadLength = view.getUint16(4, true)
-  if (payloadLength !== end - HEADER_BYTES) throw new ProtocolError('malformed', `The frame announces ${payloadLength} payload bytes but holds ${end - HEADER_BYTES}.`, seq)
+  if (payloadLength !== end - HEADER_BYTES)
+    throw new ProtocolError('malformed', `The frame announces ${payloadLength} payload bytes but holds ${end - HEADER_BYTES}.`, seq)
   try {
-    return { seq: seq as number, message: decodeMessage(bytes[1], bytes.subarray(HEADER_BYTES, end)) }
+    return { seq: seq as number, message: decodeMessage(view.getUint8(1), bytes.subarray(HEADER_BYTES, end)) }
   } catch (error) {
     if (error instanceof ProtocolError) throw new ProtocolError(error.reason, error.message, seq)
     throw error
@@ -99,7 +100,11 @@ export class FrameDecoder {
     if (this.length + bytes.length > this.buffer.length) {
       this.dropping = true
       this.length = 0
-      out.push({ ok: false, error: new ProtocolError('oversized', `A frame ran past ${MAX_ENCODED} encoded bytes without a delimiter; it was dropped.`), seq: null })
+      out.push({
+        ok: false,
+        error: new ProtocolError('oversized', `A frame ran past ${MAX_ENCODED} encoded bytes without a delimiter; it was dropped.`),
+        seq: null,
+      })
       return
     }
     this.buffer.set(bytes, this.length)

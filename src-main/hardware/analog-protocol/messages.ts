@@ -244,19 +244,17 @@ export function encodeMessage(message: Message): Uint8Array {
     case 'loaded':
       checkInt('slot', message.slot, 0xff)
       checkInt('received', message.received, 0xffffffff)
-      return new Writer(6).u8(message.slot).u32(message.received).u8(message.complete ? 1 : 0).bytes
+      return new Writer(6)
+        .u8(message.slot)
+        .u32(message.received)
+        .u8(message.complete ? 1 : 0).bytes
     case 'run':
       checkInt('slot', message.slot, 0xff)
       checkInt('count', message.count, 0xffff)
       checkInt('rows', message.rows, 0xffff)
       checkInt('repeats', message.repeats, 0xff)
       checkLength('inputs', message.inputs.length, message.count * message.rows)
-      return new Writer(6 + message.inputs.length)
-        .u8(message.slot)
-        .u16(message.count)
-        .u16(message.rows)
-        .u8(message.repeats)
-        .raw(message.inputs).bytes
+      return new Writer(6 + message.inputs.length).u8(message.slot).u16(message.count).u16(message.rows).u8(message.repeats).raw(message.inputs).bytes
     case 'result':
       checkInt('slot', message.slot, 0xff)
       checkInt('count', message.count, 0xffff)
@@ -282,7 +280,7 @@ export function encodeMessage(message: Message): Uint8Array {
       checkLength('mean', message.mean.length, message.cols)
       checkLength('std', message.std.length, message.cols)
       const writer = new Writer(5 + 8 * message.cols).u8(probeCode(message.probe)).u16(message.repeats).u16(message.cols)
-      for (let j = 0; j < message.cols; j++) writer.f32(message.mean[j]).f32(message.std[j])
+      for (let j = 0; j < message.cols; j++) writer.f32(message.mean[j]!).f32(message.std[j]!)
       return writer.bytes
     }
     case 'error': {

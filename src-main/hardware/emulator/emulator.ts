@@ -1,10 +1,11 @@
-// Starts an emulated analog board: socat makes a PTY pair, the emulator process serves one end, the host opens the other.
-// Used by tests, the app's demo board and benchmarks.
+// Starts an emulated analog board: a PTY pair (Benchside's helper, else socat), the emulator process serves one end,
+// the host opens the other. Used by tests, the app's demo board and benchmarks.
 import { spawn, type ChildProcess } from 'node:child_process'
-import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs'
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { openPtyPair, tail, waitForLine, type PtyPair, type PtyPairChoice, type PtyPairKind } from './pty-pair.ts'
 
 export interface EmulatorOptions {
   seed?: number
@@ -12,23 +13,27 @@ export interface EmulatorOptions {
   baud?: number
   /** Where the PTY links go; default a fresh temp dir. */
   dir?: string
+  /** What makes the PTY pair: 'auto' (the default) is Benchside's helper, else socat. */
+  pty?: PtyPairChoice
+  /** Where the PTY helper is built; the user's cache folder when absent. */
+  cacheDir?: string
 }
 
 export interface RunningEmulator {
-  /** The host-side PTY path to open with serialport (a symlink socat made). */
+  /** The host-side PTY path to open with serialport (a symlink to the pair's first end). */
   readonly path: string
   readonly deviceId: string
+  /** What made the PTY pair. */
+  readonly pty: PtyPairKind
   /** Kills only the emulator process (a firmware crash or unplug); the PTY pair stays. */
   kill(signal?: NodeJS.Signals): void
   /** A new emulator process (same seed) on the same PTY. */
   restart(): Promise<void>
-  /** Kills emulator and socat, removes the temp dir. */
+  /** Kills the emulator and the PTY pair, removes the temp dir. */
   stop(): Promise<void>
 }
 
-const START_TIMEOUT_MS = 20_000
 const STOP_TIMEOUT_MS = 3_000
-const SETPRIV = '/usr/bin/setpriv'
 
 /** Every child still running and every link folder to remove: handled when this process exits, so none outlives a test run. */
 const running = new Set<ChildProcess>()
@@ -70,61 +75,6 @@ async function terminate(child: ChildProcess, signal: NodeJS.Signals = 'SIGTERM'
   clearTimeout(timer)
 }
 
-/** Resolves with the first stream line matching `pattern`; rejects if the child exits first or time runs out. */
-function waitForLine(child: ChildProcess, stream: NodeJS.ReadableStream, pattern: RegExp, what: string, log: () => string): Promise<RegExpMatchArray> {
-  return new Promise((resolve, reject) => {
-    let buffered = ''
-    const finish = (error: Error | null, match?: RegExpMatchArray) => {
-      clearTimeout(timer)
-      stream.off('data', onData)
-      child.off('exit', onExit)
-      if (error) reject(error)
-      else resolve(match as RegExpMatchArray)
-    }
-    const onData = (chunk: Buffer | string) => {
-      buffered += chunk.toString()
-      const match = buffered.match(pattern)
-      if (match) finish(null, match)
-    }
-    const onExit = (code: number | null, signal: string | null) =>
-      finish(new Error(`The ${what} exited (${signal ?? `code ${code}`}) before it was ready: ${log().trim() || 'no output'}`))
-    const timer = setTimeout(() => finish(new Error(`The ${what} was not ready after ${START_TIMEOUT_MS / 1000} s: ${log().trim() || 'no output'}`)), START_TIMEOUT_MS)
-    stream.on('data', onData)
-    child.on('exit', onExit)
-  })
-}
-
-/** Keeps the last few kilobytes a child wrote, for error messages. */
-function tail(stream: NodeJS.ReadableStream | null): () => string {
-  let text = ''
-  stream?.on('data', (chunk: Buffer | string) => {
-    text = (text + chunk.toString()).slice(-4000)
-  })
-  return () => text
-}
-
-function startSocat(host: string, device: string): { child: ChildProcess; ready: Promise<void> } {
-  const args = ['-d', '-d', `pty,raw,echo=0,link=${host}`, `pty,raw,echo=0,link=${device}`]
-  // setpriv's parent-death signal ends socat even when this process is killed without running exit hooks.
-  const [command, argv] = existsSync(SETPRIV) ? [SETPRIV, ['--pdeathsig', 'TERM', '--', 'socat', ...args]] : ['socat', args]
-  const child = spawn(command, argv, { stdio: ['ignore', 'ignore', 'pipe'] })
-  track(child)
-  const log = tail(child.stderr)
-  const spawned = new Promise<void>((resolve, reject) => {
-    child.once('spawn', resolve)
-    child.once('error', (error) => reject(new Error(`socat could not be started (${error.message}).`)))
-  })
-  const ready = spawned
-    .then(() => waitForLine(child, child.stderr as NodeJS.ReadableStream, /starting data transfer loop/, 'PTY pair (socat)', log))
-    .then(() => {
-      if (!existsSync(host) || !existsSync(device)) throw new Error(`socat did not create ${host} and ${device}: ${log()}`)
-    })
-    .catch((error: Error) => {
-      throw new Error(`${error.message} The board emulator needs socat (Debian/Ubuntu: apt install socat).`)
-    })
-  return { child, ready }
-}
-
 function startEmulatorProcess(device: string, seed: number, baud: number | undefined): { child: ChildProcess; ready: Promise<string> } {
   const { file, execArgv } = emulatorEntry()
   const args = [...execArgv, file, '--device', device, '--seed', String(seed), ...(baud === undefined ? [] : ['--baud', String(baud)])]
@@ -153,7 +103,7 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
   if (!ownDir) mkdirSync(dir, { recursive: true })
   const hostPath = join(dir, 'host')
   const devicePath = join(dir, 'device')
-  // Stale links from an earlier run would make socat fail (existsSync misses dangling ones, rmSync does not).
+  // Stale links from an earlier run would make the pair fail (existsSync misses dangling ones, rmSync does not).
   for (const link of [hostPath, devicePath]) rmSync(link, { force: true })
 
   const removeLinks = () => {
@@ -166,36 +116,41 @@ export async function startEmulator(options: EmulatorOptions = {}): Promise<Runn
     folders.delete(removeLinks)
     removeLinks()
   }
-  const socat = startSocat(hostPath, devicePath)
+  let pair: PtyPair | null = null
   let emulator: ChildProcess | null = null
+  const stopAll = () => Promise.all([emulator ? terminate(emulator) : Promise.resolve(), pair ? terminate(pair.child) : Promise.resolve()])
   try {
-    await socat.ready
+    pair = await openPtyPair(hostPath, devicePath, { choice: options.pty, cacheDir: options.cacheDir, track })
     const started = startEmulatorProcess(devicePath, seed, baud)
     emulator = started.child
     const deviceId = await started.ready
-    unref(socat.child)
+    unref(pair.child)
     unref(started.child)
+    const ptyPair = pair
 
     return {
       path: hostPath,
       deviceId,
+      pty: ptyPair.kind,
       kill(signal: NodeJS.Signals = 'SIGTERM') {
         if (emulator && !exited(emulator)) emulator.kill(signal)
       },
       async restart() {
         if (emulator) await terminate(emulator)
+        // What the host sent to the dead board must not reach the new one.
+        await ptyPair.flush()
         const next = startEmulatorProcess(devicePath, seed, baud)
         emulator = next.child
         await next.ready
         unref(next.child)
       },
       async stop() {
-        await Promise.all([emulator ? terminate(emulator) : Promise.resolve(), terminate(socat.child)])
+        await stopAll()
         cleanUp()
       },
     }
   } catch (error) {
-    await Promise.all([emulator ? terminate(emulator) : Promise.resolve(), terminate(socat.child)])
+    await stopAll()
     cleanUp()
     throw error
   }

@@ -2,7 +2,7 @@
 // and the backward pass goes through the calibrated ordered model on the same inputs. Accuracies are measured before
 // and after each epoch; the fine-tuned network is stored as a model, with its analog mapping.
 import * as tf from '@tensorflow/tfjs'
-import type { HilResult } from '../../contract/index.ts'
+import type { HilMeasurement } from '../../contract/index.ts'
 import { batchTensors } from '../../engine/data/dataset.ts'
 import { planHooks } from '../../engine/analog-plan.ts'
 import { layersModelFiles } from '../../engine/model-files.ts'
@@ -12,8 +12,8 @@ import { boardForward, measuredWithModelGradient } from '../analog-hil.ts'
 import type { JobContext, JobFunction } from '../context.ts'
 import { evaluateOnBoard, withHilSession } from '../hil-session.ts'
 
-const hilFinetune: JobFunction<'hil-finetune'> = (context: JobContext<'hil-finetune'>, services) =>
-  withHilSession(context, services, async (session) => {
+const hilFinetune: JobFunction<'hil-finetune'> = (context: JobContext<'hil-finetune'>) =>
+  withHilSession(context, async (session) => {
     const p = context.params
     const { net, dataset, plan, device, layers } = session
     const optimizer = tf.train.adam(p.learningRate)
@@ -21,7 +21,7 @@ const hilFinetune: JobFunction<'hil-finetune'> = (context: JobContext<'hil-finet
       // The fine-tuned network is a model: say what it is, as a train run does.
       context.param('architecture', session.metadata.spec.architecture)
       if (p.dataset === undefined) context.param('dataset', context.inputs.dataset.id)
-      const epochs: HilResult['epochs'] = []
+      const epochs: HilMeasurement['epochs'] = []
       const base = { model: p.model, deviceId: session.info.deviceId, calibrated: session.calibrated, layers: layers.layerIds }
       const steps = p.epochs * Math.ceil(Math.min(p.trainLimit, dataset.train.count) / p.batchSize)
       // Progress: the first measurement takes one share, each epoch one share (70% training, 30% measuring).
@@ -34,7 +34,7 @@ const hilFinetune: JobFunction<'hil-finetune'> = (context: JobContext<'hil-finet
         })
         epochs.push({ epoch, loss, accuracy: result.accuracy })
         for (const [variant, value] of Object.entries(result.accuracy)) context.metric(`accuracy_${variant}`, value, epoch)
-        context.artifact('hil.json', JSON.stringify({ ...base, ...result, epochs }))
+        context.result({ ...base, ...result, epochs })
       }
 
       await measure(0, null)

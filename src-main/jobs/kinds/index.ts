@@ -4,7 +4,10 @@ import type { JobFunction } from '../context.ts'
 
 interface JobKindEntry<K extends JobKind> {
   summary: string
-  /** Inline jobs run in the main process: they wait on a board (I/O) and need its lock, which lives there. */
+  /**
+   * Inline jobs run in the main process: they wait on an agent board (I/O) and need its lock, which lives there.
+   * Analog-board jobs run in a process and reach their board through a board session (board-rpc.ts).
+   */
   inline?: true
   load: () => Promise<{ default: JobFunction<K> }>
 }
@@ -32,17 +35,14 @@ export const jobKinds: { [K in JobKind]: JobKindEntry<K> } = {
   },
   'analog-calibrate': {
     summary: "Calibrates the analog model against a board: per-column gain and offset, noise, saturation, operand ordering.",
-    inline: true,
     load: () => import('./analog-calibrate.ts'),
   },
   'hil-evaluate': {
     summary: "Hardware in the loop: a model's dense/conv layers on the analog board; float, simulated and measured accuracy per layer and end to end.",
-    inline: true,
     load: () => import('./hil-evaluate.ts'),
   },
   'hil-finetune': {
     summary: 'Hardware-in-the-loop fine-tuning: forward pass on the board, backward pass through the calibrated model.',
-    inline: true,
     load: () => import('./hil-finetune.ts'),
   },
   roofline: {

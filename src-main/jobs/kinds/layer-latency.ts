@@ -23,7 +23,7 @@ const layerLatencyJob: JobFunction<'layer-latency'> = async (context: JobContext
   context.param('model_uuid', context.inputs.modelUuid)
   result.layers.forEach((l, i) => context.metric('layer_latency_s', l.medianS, i))
   context.metric('total_latency_s', result.totalS, 0)
-  context.artifact('layer-latency.json', JSON.stringify({ ...result, skipped }, null, 2))
+  context.result({ ...result, skipped })
   context.progress(1, 'done', `total ${(result.totalS * 1e3).toFixed(3)} ms`)
 }
 

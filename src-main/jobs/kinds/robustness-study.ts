@@ -58,6 +58,7 @@ const studyJob: JobFunction<'robustness-study'> = async (context: JobContext<'ro
       net.dispose()
     }
   }
+  context.result({ variants: variants.length, evaluated: variants.length })
   context.progress(1, 'done', `${variants.length} training(s) measured`)
 }
 

@@ -1,5 +1,5 @@
 // The roofline job: measures a board's limits and operators (each configuration once, via the latency table) and
-// stores the study as roofline.json plus metrics per operator.
+// reports the study as its result, plus metrics per operator.
 import { measureRoofline } from '../../hardware/roofline-study.ts'
 import type { JobContext, JobFunction } from '../context.ts'
 
@@ -31,7 +31,7 @@ const rooflineJob: JobFunction<'roofline'> = async (context: JobContext<'rooflin
     context.metric(`fraction_of_ceiling_${key}`, o.fractionOfCeiling, o.n)
     if (i === 0) context.param('binding_first_operator', o.binding)
   })
-  context.artifact('roofline.json', JSON.stringify(study, null, 2))
+  context.result(study)
 }
 
 export default rooflineJob

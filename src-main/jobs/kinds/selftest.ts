@@ -15,5 +15,5 @@ export default async function selftest(context: JobContext<'selftest'>): Promise
     context.metric('signal', Math.sin(step / 5) + 0.1 * (Math.random() - 0.5), step)
     context.progress((step + 1) / total, 'writing metrics', `step ${step + 1} of ${total}`)
   }
-  context.artifact('summary.json', JSON.stringify({ steps: total, resumedAt: context.resume ? first : null, finalLoss: loss }, null, 2))
+  context.result({ steps: total, resumedAt: context.resume ? first : null, finalLoss: loss })
 }

@@ -52,7 +52,13 @@ const sweepJob: JobFunction<'sweep'> = async (context: JobContext<'sweep'>) => {
   for (const s of summaries) if (s.midpoint.sigma !== null) context.metric(`midpoint:${s.scope}`, s.midpoint.sigma, 0)
   const cost = summaries.reduce((total, s) => addCost(total, s.cost), emptyCost())
   context.metric('layer_evaluations', cost.layerEvaluations, 0)
-  context.artifact('midpoints.json', JSON.stringify({ strategy: p.strategy, classes: metadata.classNames.length, workers, scopes: summaries, cost }, null, 2))
+  context.result({
+    strategy: p.strategy,
+    classes: metadata.classNames.length,
+    workers,
+    scopes: summaries.map((s) => ({ scope: s.scope, sigma: s.midpoint.sigma, status: s.midpoint.status, passes: s.passes, stopped: s.stopped, cost: s.cost })),
+    cost,
+  })
   context.progress(1, 'done', `${scopes.length} scope(s)`)
 }
 

@@ -62,13 +62,18 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
   if (stored.quant) metadata.quant = stored.quant
   if (stored.analog) metadata.analog = stored.analog
   const result = await evaluate(net, dataset, dataset.test, { hooks: hooks.evaluationHooks() })
-  if (stored.analog) context.metric('test_accuracy_float', (await evaluate(net, dataset, dataset.test)).accuracy, 0)
+  const testAccuracyFloat = stored.analog ? (await evaluate(net, dataset, dataset.test)).accuracy : null
+  if (testAccuracyFloat !== null) context.metric('test_accuracy_float', testAccuracyFloat, 0)
   context.metric('test_accuracy', result.accuracy, 0)
   context.metric('test_loss', result.loss, 0)
-  context.artifact('confusion.json', JSON.stringify({ classNames: dataset.classNames, confusion: result.confusion }))
-  // Whether training raised the signal-to-noise ratio or drove weights to the extremes shows in these.
-  context.artifact('weight-stats.json', JSON.stringify(networkWeightStats(net)))
   await saveModel('model')
+  context.result({
+    testAccuracy: result.accuracy,
+    testLoss: result.loss,
+    testAccuracyFloat,
+    confusion: { classNames: dataset.classNames, matrix: result.confusion },
+    weightStats: networkWeightStats(net),
+  })
   context.progress(1, 'done', `test accuracy ${(result.accuracy * 100).toFixed(1)}%`)
   net.dispose()
 }

@@ -1,5 +1,6 @@
 // Display helpers of the analog room: number formats, the four accuracy variants and their colours, CSV of a HIL run.
-import type { HilResult } from '../../../src-main/contract/index.ts'
+import { toCsv, type HilResult } from '../../../src-main/contract/index.ts'
+import { palette } from '../../lib/palette.ts'
 
 export const pct = (v: number | null | undefined): string => (v === null || v === undefined || !Number.isFinite(v) ? '–' : `${(v * 100).toFixed(1)}%`)
 
@@ -19,14 +20,11 @@ export type Variant = keyof HilResult['accuracy']
 
 /** The accuracy variants in the order of the bars, with the words and colours used everywhere in the room. */
 export const VARIANTS: { key: Variant; label: string; color: string }[] = [
-  { key: 'float', label: 'float', color: '#8b949e' },
-  { key: 'associative', label: 'associative sim', color: '#58a6ff' },
-  { key: 'ordered', label: 'ordered sim', color: '#f0883e' },
-  { key: 'measured', label: 'measured', color: '#3fb950' },
+  { key: 'float', label: 'float', color: palette.muted },
+  { key: 'associative', label: 'associative sim', color: palette.accent },
+  { key: 'ordered', label: 'ordered sim', color: palette.orange },
+  { key: 'measured', label: 'measured', color: palette.good },
 ]
-
-const csvCell = (v: string | number | null) => (v === null ? '' : typeof v === 'number' ? String(v) : /[",\n]/.test(v) ? `"${v.replace(/"/g, '""')}"` : v)
-const csv = (rows: (string | number | null)[][]) => rows.map((r) => r.map(csvCell).join(',')).join('\n') + '\n'
 
 /** Accuracies per variant (and per epoch for fine-tuning), one row each. */
 export function accuracyCsv(r: HilResult): string {
@@ -34,18 +32,18 @@ export function accuracyCsv(r: HilResult): string {
   const rows = r.epochs.length
     ? r.epochs.flatMap((e) => VARIANTS.map((v) => [r.run, r.kind, r.deviceId, String(r.calibrated), r.samples, e.epoch, e.loss, v.key, e.accuracy[v.key]]))
     : VARIANTS.map((v) => [r.run, r.kind, r.deviceId, String(r.calibrated), r.samples, null, null, v.key, r.accuracy[v.key]])
-  return csv([head, ...rows])
+  return toCsv([head, ...rows])
 }
 
 /** The per-layer comparison of simulated against measured outputs. */
 export function layersCsv(r: HilResult): string {
   const head = ['layer', 'label', 'outputs', 'measured_mean', 'measured_std', 'ordered_rms', 'ordered_correlation', 'associative_rms', 'associative_correlation']
-  return csv([head, ...r.perLayer.map((l) => [l.layer, l.label, l.outputs, l.measured.mean, l.measured.std, l.ordered.rms, l.ordered.correlation, l.associative.rms, l.associative.correlation])])
+  return toCsv([head, ...r.perLayer.map((l) => [l.layer, l.label, l.outputs, l.measured.mean, l.measured.std, l.ordered.rms, l.ordered.correlation, l.associative.rms, l.associative.correlation])])
 }
 
 /** A y = x reference line across the range of the points (x measured, y simulated). */
 export function identityLine(values: number[]): Record<string, unknown> {
   const lo = Math.min(...values)
   const hi = Math.max(...values)
-  return { type: 'scatter', mode: 'lines', name: 'y = x', x: [lo, hi], y: [lo, hi], line: { color: '#8b949e', dash: 'dash', width: 1 }, hoverinfo: 'skip' }
+  return { type: 'scatter', mode: 'lines', name: 'y = x', x: [lo, hi], y: [lo, hi], line: { color: palette.muted, dash: 'dash', width: 1 }, hoverinfo: 'skip' }
 }

@@ -2,10 +2,11 @@ import { mkdtempSync, rmSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { requires } from '../../helpers/components.ts'
 import { BoardError } from '../../../src-main/hardware/board.ts'
 import { BoardPool } from '../../../src-main/hardware/board-pool.ts'
 
-describe('board pool on the local board', () => {
+describe('board pool on the local board', requires('cc'), () => {
   let dataDir: string
   let pool: BoardPool
 

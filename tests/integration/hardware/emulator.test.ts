@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs'
 import { dirname } from 'node:path'
 import { SerialPort } from 'serialport'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { requires } from '../../helpers/components.ts'
 import { FrameDecoder, cobsDecode, cobsEncode, crc16, encodeFrame, type Decoded, type Message } from '../../../src-main/hardware/analog-protocol/index.ts'
 import { startEmulator, type RunningEmulator } from '../../../src-main/hardware/emulator/emulator.ts'
 
@@ -106,7 +107,7 @@ function integers(seed: number): (low: number, high: number) => number {
   }
 }
 
-describe('analog board emulator', () => {
+describe('analog board emulator', requires('pty'), () => {
   let emulator: RunningEmulator
   let host: TestHost
 
@@ -355,7 +356,7 @@ describe('analog board emulator', () => {
   })
 })
 
-describe('emulator lifecycle', () => {
+describe('emulator lifecycle', requires('pty'), () => {
   it('paces a throttled link and removes its PTY links and processes on stop()', async () => {
     const emulator = await startEmulator({ seed: 3, baud: 38_400 })
     const host = await TestHost.open(emulator.path)

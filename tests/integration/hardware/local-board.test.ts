@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeF
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { requires } from '../../helpers/components.ts'
 import { defaultAgentSourceDir, FLAG_SETS } from '../../../src-main/hardware/agent-source.ts'
 import { BoardError, type AgentAnswer, type AgentArgs, type AgentOperation } from '../../../src-main/hardware/board.ts'
 import { LocalBoard } from '../../../src-main/hardware/local-board.ts'
@@ -27,7 +28,7 @@ function alive(pid: number): boolean {
 
 const quick = { repeat: 2, warmup: 0, min_repeat_ms: 1 }
 
-describe('local board', () => {
+describe('local board', requires('cc'), () => {
   let dataDir: string
   let board: LocalBoard
 
@@ -93,7 +94,12 @@ describe('local board', () => {
 
   it('runs conv2d with im2col and direct methods at fp32, int8 and 2 bits', async () => {
     const shape = { cin: 3, cout: 5, h: 9, w: 7, k: 3, stride: 2, pad: 1 }
-    for (const [method, bits] of [['im2col', 32], ['direct', 32], ['im2col', 8], ['im2col', 2]] as const) {
+    for (const [method, bits] of [
+      ['im2col', 32],
+      ['direct', 32],
+      ['im2col', 8],
+      ['im2col', 2],
+    ] as const) {
       const r = await board.run('conv2d', { ...shape, method, bits, ...quick })
       expect(r).toMatchObject({ ok: true, method, bits, ho: 5, wo: 4 })
     }
@@ -109,7 +115,10 @@ describe('local board', () => {
     expect(layers[1]).toMatchObject({ in: 256, out: 8 })
     expect(layers[2]).toMatchObject({ in: 8, out: 10 })
     const total = r.total as { median_s: number }
-    expect(total.median_s).toBeCloseTo(layers.reduce((s, l) => s + l.median_s, 0), 12)
+    expect(total.median_s).toBeCloseTo(
+      layers.reduce((s, l) => s + l.median_s, 0),
+      12,
+    )
   })
 
   it('detects a wrong answer in every compute operation', async () => {
@@ -166,7 +175,7 @@ describe('local board compile failures', () => {
   })
   afterAll(() => rmSync(work, { recursive: true, force: true }))
 
-  it('gives the first compiler errors of a broken source', async () => {
+  it('gives the first compiler errors of a broken source', requires('cc'), async () => {
     const src = join(work, 'src')
     cpSync(defaultAgentSourceDir(), src, { recursive: true })
     writeFileSync(join(src, 'agent_json.c'), readFileSync(join(src, 'agent_json.c'), 'utf8') + '\nstatic int broken_on_purpose = ;\n')

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { requires } from '../../helpers/components.ts'
 import { encodeFrame, FrameDecoder, type Frame, type Message } from '../../../src-main/hardware/analog-protocol/index.ts'
 import { BoardError } from '../../../src-main/hardware/board.ts'
 import { startEmulator, type RunningEmulator } from '../../../src-main/hardware/emulator/emulator.ts'
@@ -127,7 +128,7 @@ function once<T>(pick: (frame: Frame, bytes: Uint8Array) => T | null): (frame: F
 const ROWS = 128
 const COLS = 120
 
-describe('serial analog board over a real PTY with the emulator', () => {
+describe('serial analog board over a real PTY with the emulator', requires('pty'), () => {
   let emulator: RunningEmulator
   let board: SerialAnalogBoard
 
@@ -261,7 +262,7 @@ describe('serial analog board over a real PTY with the emulator', () => {
   })
 })
 
-describe('serial analog board through a relay that corrupts or rewrites frames', () => {
+describe('serial analog board through a relay that corrupts or rewrites frames', requires('pty'), () => {
   // One reader per PTY: every test opens its own board on this emulator and closes it.
   let emulator: RunningEmulator
 
@@ -322,7 +323,7 @@ describe('serial analog board through a relay that corrupts or rewrites frames',
   })
 })
 
-describe('serial analog board when the port closes mid-run', () => {
+describe('serial analog board when the port closes mid-run', requires('pty'), () => {
   let emulator: RunningEmulator
 
   beforeAll(async () => {
@@ -371,7 +372,7 @@ describe('serial analog board when the port closes mid-run', () => {
   })
 })
 
-describe('serial analog board when the board dies mid-run', () => {
+describe('serial analog board when the board dies mid-run', requires('pty'), () => {
   let emulator: RunningEmulator
   let board: SerialAnalogBoard
 

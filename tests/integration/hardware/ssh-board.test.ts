@@ -2,6 +2,7 @@ import { cpSync, existsSync, mkdtempSync, readdirSync, readFileSync, readlinkSyn
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { requires } from '../../helpers/components.ts'
 import { defaultAgentSourceDir } from '../../../src-main/hardware/agent-source.ts'
 import { BoardError } from '../../../src-main/hardware/board.ts'
 import { hostId, JsonFileKnownHosts } from '../../../src-main/hardware/known-hosts.ts'
@@ -32,7 +33,7 @@ async function caught(promise: Promise<unknown>): Promise<BoardError> {
   throw new Error('expected the promise to reject')
 }
 
-describe(`SSH board against a real SSH server (${sshServerKind}) on 127.0.0.1`, () => {
+describe(`SSH board against a real SSH server (${sshServerKind}) on 127.0.0.1`, requires('cc'), () => {
   let sshd: SshFixture
   let work: string
   let knownHostsFile: string

@@ -74,7 +74,10 @@ export class Ssh2ServerFixture {
       connection.on('close', () => this.connections.delete(connection))
       connection.on('authentication', (ctx) => {
         const keyOk =
-          ctx.method === 'publickey' && ctx.username === this.username && ctx.key.data.length === allowedBlob.length && timingSafeEqual(ctx.key.data, allowedBlob)
+          ctx.method === 'publickey' &&
+          ctx.username === this.username &&
+          ctx.key.data.length === allowedBlob.length &&
+          timingSafeEqual(ctx.key.data, allowedBlob)
         if (!keyOk) return ctx.reject(['publickey'])
         // Without a signature the client only asks whether the key would do; with one, it must verify.
         if (ctx.signature && !allowed.verify(ctx.blob!, ctx.signature, ctx.hashAlgo)) return ctx.reject(['publickey'])
@@ -133,7 +136,23 @@ export class Ssh2ServerFixture {
               open.delete(handle.toString())
               sftp.status(id, STATUS_CODE.OK)
             })
-            for (const unsupported of ['READ', 'FSTAT', 'FSETSTAT', 'OPENDIR', 'READDIR', 'LSTAT', 'STAT', 'REMOVE', 'RMDIR', 'REALPATH', 'READLINK', 'SETSTAT', 'MKDIR', 'RENAME', 'SYMLINK'] as const) {
+            for (const unsupported of [
+              'READ',
+              'FSTAT',
+              'FSETSTAT',
+              'OPENDIR',
+              'READDIR',
+              'LSTAT',
+              'STAT',
+              'REMOVE',
+              'RMDIR',
+              'REALPATH',
+              'READLINK',
+              'SETSTAT',
+              'MKDIR',
+              'RENAME',
+              'SYMLINK',
+            ] as const) {
               sftp.on(unsupported as 'READ', (id: number) => sftp.status(id, STATUS_CODE.OP_UNSUPPORTED))
             }
           })

@@ -4,11 +4,13 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { createServer, connect } from 'node:net'
 import { tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
+import { detectComponent } from '../../../src-main/services/system-components.ts'
 
-export const SSHD = '/usr/sbin/sshd'
+/** sshd on PATH or the sbin folder beside a bin folder on it (sshd refuses to start unless named by its full path). */
+export const SSHD = detectComponent('sshd').path ?? '/usr/sbin/sshd'
 
 export function sshdAvailable(): boolean {
-  return existsSync(SSHD) && existsSync('/usr/bin/ssh-keygen')
+  return detectComponent('sshd').present && detectComponent('ssh-keygen').present
 }
 
 export async function freePort(): Promise<number> {

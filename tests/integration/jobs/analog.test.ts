@@ -2,6 +2,7 @@
 // recovers the emulator's hidden non-idealities, hardware-in-the-loop evaluation and fine-tuning run, and losing the
 // board mid-run fails the run with a clear error, keeps what was measured, and the next run reconnects.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { requires } from '../../helpers/components.ts'
 import type { Core } from '../../../src-main/core.ts'
 import { hiddenParameters } from '../../../src-main/hardware/emulator/analog-array.ts'
 import { jobHarness, type JobHarness } from '../../helpers/job-harness.ts'
@@ -11,7 +12,7 @@ import { waitFor } from '../../helpers/temp-home.ts'
 // judge the calibration; Benchside itself never sees them.
 const hidden = hiddenParameters(7)
 
-describe('analog boards and hardware in the loop (demo board)', () => {
+describe('analog boards and hardware in the loop (demo board)', requires('pty'), () => {
   let harness: JobHarness
   let core: Core
   let model: string
@@ -102,7 +103,7 @@ describe('analog boards and hardware in the loop (demo board)', () => {
   it('fails clearly when the board dies mid-run, keeps the results so far, and reconnects for the next run', async () => {
     const run = await core.api.startJob({ kind: 'hil-evaluate', params: { model, board: 'demo', limit: 4000 } })
     // After the first batch has been written, the emulator process dies.
-    await waitFor(() => core.store.runs.detail(run.uuid).artifacts.some((a) => a.path === 'hil.json'), 60_000, 'the first measured batch')
+    await waitFor(() => core.store.runs.detail(run.uuid).artifacts.some((a) => a.path === 'result.json'), 60_000, 'the first measured batch')
     core.analog.connection('demo')!.emulator!.kill('SIGKILL')
     const ended = await harness.finish(run.uuid, 60_000)
     expect(ended.state).toBe('failed')

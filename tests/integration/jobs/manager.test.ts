@@ -25,7 +25,7 @@ describe('job manager', () => {
         return p
       },
     })
-    c.events.on((event, payload) => {
+    c.events.on(({ event, payload }) => {
       if (event === 'jobProgress') progress.push(payload as JobProgress)
     })
     return c
@@ -53,7 +53,8 @@ describe('job manager', () => {
     expect(detail.status).toBe('FINISHED')
     expect(detail.params).toMatchObject({ seconds: '0.5', metricsPerSecond: '20' })
     expect(detail.metrics.filter((m) => m.key === 'loss').map((m) => m.step)).toEqual([...Array(10).keys()])
-    expect(detail.artifacts.map((a) => a.path)).toEqual(['summary.json'])
+    expect(detail.artifacts.map((a) => a.path)).toEqual(['result.json'])
+    expect((await core.api.getRunResult({ run: run.uuid })).result).toEqual({ steps: 10, resumedAt: null, finalLoss: expect.any(Number) })
     const fractions = progress.filter((p) => p.runUuid === run.uuid && p.state === 'running').map((p) => p.fraction)
     expect(fractions.length).toBeGreaterThan(1)
     expect(fractions).toEqual([...fractions].sort((a, b) => a - b))

@@ -422,7 +422,7 @@ describe('web server', () => {
       expect(run.error).toBeNull()
       expect(run.metrics.filter((m) => m.key === 'loss').map((m) => m.step)).toEqual(Array.from({ length: 10 }, (_, i) => i))
       expect(run.params).toMatchObject({ seconds: '0.5', metricsPerSecond: '20' })
-      expect(run.artifacts.map((a) => a.path)).toEqual(['summary.json'])
+      expect(run.artifacts.map((a) => a.path)).toEqual(['result.json'])
       expect(c.events('runsChanged').some((m) => (m.payload as { runUuids: string[] }).runUuids.includes(uuid))).toBe(true)
     })
 

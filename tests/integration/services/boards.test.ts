@@ -4,13 +4,14 @@ import { existsSync, readFileSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { requires } from '../../helpers/components.ts'
 import type { JobProgress } from '../../../src-main/contract/index.ts'
 import { createCore, isProcessAlive, type Core } from '../../../src-main/core.ts'
 import { nodeJobLauncher } from '../../../src-main/jobs/node-launcher.ts'
 import { tempHome, waitFor } from '../../helpers/temp-home.ts'
 import { freePort, newSshFixture, sshServerKind, type SshFixture } from '../hardware/ssh-fixture.ts'
 
-describe('boards and operators', () => {
+describe('boards and operators', requires('cc'), () => {
   let home: ReturnType<typeof tempHome>
   let core: Core
   const ended = new Map<string, JobProgress>()
@@ -18,7 +19,7 @@ describe('boards and operators', () => {
   beforeAll(() => {
     home = tempHome()
     core = createCore({ dataDir: home.dir, host: 'cli', launch: nodeJobLauncher })
-    core.events.on((event, payload) => {
+    core.events.on(({ event, payload }) => {
       const p = payload as JobProgress
       if (event === 'jobProgress' && ['finished', 'failed', 'killed'].includes(p.state)) ended.set(p.runUuid, p)
     })

@@ -31,7 +31,7 @@ describe('datasets and models', () => {
     files = join(home.dir, 'user-files')
     mkdirSync(files)
     core = createCore({ dataDir: join(home.dir, 'data'), host: 'cli', launch: nodeJobLauncher })
-    core.events.on((event, payload) => {
+    core.events.on(({ event, payload }) => {
       const p = payload as JobProgress
       if (event === 'jobProgress' && ['finished', 'failed', 'killed'].includes(p.state)) ended.set(p.runUuid, p)
     })

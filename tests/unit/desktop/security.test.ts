@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
-import { CONTENT_SECURITY_POLICY, isTrustedSender, secureWindowOptions } from '../../../src-main/desktop/security.ts'
+import { isTrustedSender, secureWindowOptions } from '../../../src-main/desktop/security.ts'
+import { CONTENT_SECURITY_POLICY } from '../../../src-main/security/csp.ts'
 
 describe('window security', () => {
   it('creates the window with context isolation, sandbox and no Node integration', () => {

@@ -44,14 +44,20 @@ const maxDifference = (a: tf.Tensor, b: tf.Tensor): number => tf.tidy(() => tf.m
 function uniform(shape: number[], low: number, high: number, seed: number): tf.Tensor {
   const random = seededRandom(seed)
   const size = shape.reduce((a, b) => a * b, 1)
-  return tf.tensor(Float32Array.from({ length: size }, () => low + (high - low) * random()), shape)
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => low + (high - low) * random()),
+    shape,
+  )
 }
 
 /** Whole numbers in [low, high], as a float tensor. */
 function integers(shape: number[], low: number, high: number, seed: number): tf.Tensor2D {
   const random = seededRandom(seed)
   const size = shape.reduce((a, b) => a * b, 1)
-  return tf.tensor2d(Float32Array.from({ length: size }, () => low + Math.floor((high - low + 1) * random())), shape as [number, number])
+  return tf.tensor2d(
+    Float32Array.from({ length: size }, () => low + Math.floor((high - low + 1) * random())),
+    shape as [number, number],
+  )
 }
 
 /** A wide, exact array: no noise, gains 1, nothing saturates, a 24-bit ADC and a huge digital range. */
@@ -91,7 +97,18 @@ describe('codes', () => {
       const split = inputCodes(tf.tensor2d([[-0.3, 0.26]]), scales, { ...DEFAULT_ARRAY, signedInputs: 'split' })
       expect(values(split.positive)).toEqual([0, 3])
       expect(values(split.negative!)).toEqual([3, 0])
-      expect(values(weightCodes(tf.tensor2d([[-100, -1.2], [0.8, 40]]), scales, DEFAULT_ARRAY))).toEqual([-63, -2, 2, 63])
+      expect(
+        values(
+          weightCodes(
+            tf.tensor2d([
+              [-100, -1.2],
+              [0.8, 40],
+            ]),
+            scales,
+            DEFAULT_ARRAY,
+          ),
+        ),
+      ).toEqual([-63, -2, 2, 63])
     })
   })
 })
@@ -103,7 +120,9 @@ describe('the ideal array', () => {
       const wq = integers([150, 7], -63, 63, 2)
       const codes = simulateChunkCodes(xq, wq, 1, ideal(7), EXACT, { seed: 1 })
       expect(codes.shape).toEqual([3, 5, 7])
-      const expected = [0, 64, 128].map((start) => tf.matMul(xq.slice([0, start], [5, Math.min(64, 150 - start)]), wq.slice([start, 0], [Math.min(64, 150 - start), 7])))
+      const expected = [0, 64, 128].map((start) =>
+        tf.matMul(xq.slice([0, start], [5, Math.min(64, 150 - start)]), wq.slice([start, 0], [Math.min(64, 150 - start), 7])),
+      )
       expect(values(codes)).toEqual(values(tf.stack(expected)))
       // The ordered device with nothing saturating sums to the same integers.
       expect(values(simulateChunkCodes(xq, wq, 1, associative(ideal(7)), EXACT, { seed: 1 }))).toEqual(values(codes))
@@ -114,7 +133,13 @@ describe('the ideal array', () => {
       const y = analogMatMul(x, w, scales, ideal(7), EXACT)
       expect(maxDifference(y, fakeQuantizedMatMul(x, w, scales, EXACT))).toBeLessThan(1e-4)
       // Each product is off by at most |x|·s_w/2 + |w|·s_x/2 + s_x·s_w/4.
-      const bound = tf.add(tf.add(tf.matMul(tf.abs(x), tf.fill([150, 7], scales.weightScale / 2) as tf.Tensor2D), tf.matMul(tf.fill([6, 150], scales.inputScale / 2) as tf.Tensor2D, tf.abs(w))), (150 * scales.inputScale * scales.weightScale) / 4)
+      const bound = tf.add(
+        tf.add(
+          tf.matMul(tf.abs(x), tf.fill([150, 7], scales.weightScale / 2) as tf.Tensor2D),
+          tf.matMul(tf.fill([6, 150], scales.inputScale / 2) as tf.Tensor2D, tf.abs(w)),
+        ),
+        (150 * scales.inputScale * scales.weightScale) / 4,
+      )
       expect(tf.all(tf.lessEqual(tf.abs(tf.sub(y, tf.matMul(x, w))), bound)).dataSync()[0]).toBe(1)
       expect(maxDifference(y, tf.matMul(x, w))).toBeGreaterThan(0)
     })
@@ -125,7 +150,14 @@ describe('integration order and saturation', () => {
   // One chunk of 8 rows, every input code 1, groups of 2 rows, saturation ±40, gain 1.
   // Column 0 mixes signs and magnitudes; column 1 has all positive rows first, then all negative ones.
   const wq = tf.tensor2d([
-    [30, 20], [25, 20], [-5, 20], [20, 20], [-25, -20], [-15, -20], [-20, -20], [-10, -20],
+    [30, 20],
+    [25, 20],
+    [-5, 20],
+    [20, 20],
+    [-25, -20],
+    [-15, -20],
+    [-20, -20],
+    [-10, -20],
   ])
   const xq = tf.ones([1, 8]) as tf.Tensor2D
   const config: AnalogArrayConfig = { ...EXACT, rows: 8 }
@@ -191,7 +223,10 @@ describe('device non-idealities', () => {
   it('apply gain and offset per column; outputs beyond the array width reuse columns j mod columns', () => {
     tf.tidy(() => {
       const xq = tf.tensor2d([[1, 2]])
-      const wq = tf.tensor2d([[10, 10, 10, 10, 10], [5, 5, 5, 5, 5]]) // every column sums to 20
+      const wq = tf.tensor2d([
+        [10, 10, 10, 10, 10],
+        [5, 5, 5, 5, 5],
+      ]) // every column sums to 20
       const device = ideal(3, { columnGain: [1, 2, 0.5], columnOffset: [0, 3, -2.4] })
       expect(values(simulateChunkCodes(xq, wq, 1, device, EXACT, { seed: 1 }))).toEqual([20, 43, 8, 20, 43])
       // The layer gain multiplies every column.
@@ -233,7 +268,10 @@ describe('chunks and the digital sum', () => {
       const config: AnalogArrayConfig = { ...DEFAULT_ARRAY, adcBits: 10, digitalClamp: 200 }
       const device = ideal(2)
       const xq = tf.ones([1, 300]) as tf.Tensor2D
-      const wq = tf.tensor2d(Float32Array.from({ length: 600 }, (_, i) => (i % 2 === 0 ? 1 : -0.5 * (i % 4 === 1 ? 0 : 1))), [300, 2])
+      const wq = tf.tensor2d(
+        Float32Array.from({ length: 600 }, (_, i) => (i % 2 === 0 ? 1 : -0.5 * (i % 4 === 1 ? 0 : 1))),
+        [300, 2],
+      )
       const codes = simulateChunkCodes(xq, wq, 1, device, config, { seed: 1 })
       expect(codes.shape).toEqual([3, 1, 2])
       // Column 0: 128, 128, 44 rows of 1; column 1: −0.5 on every second row → −32, −32, −11.
@@ -246,7 +284,14 @@ describe('chunks and the digital sum', () => {
 
   it('clamps each chunk at the ADC range', () => {
     tf.tidy(() => {
-      const codes = simulateChunkCodes(tf.fill([1, 10], 31) as tf.Tensor2D, tf.fill([10, 2], 63).mul(tf.tensor1d([1, -1])) as tf.Tensor2D, 1, ideal(2), DEFAULT_ARRAY, { seed: 1 })
+      const codes = simulateChunkCodes(
+        tf.fill([1, 10], 31) as tf.Tensor2D,
+        tf.fill([10, 2], 63).mul(tf.tensor1d([1, -1])) as tf.Tensor2D,
+        1,
+        ideal(2),
+        DEFAULT_ARRAY,
+        { seed: 1 },
+      )
       expect(values(codes)).toEqual([127, -128])
     })
   })
@@ -284,7 +329,13 @@ describe('layers on the array', () => {
   it('run conv2d through the hook like tf.conv2d, for same/valid padding, stride 2 and dilation', () => {
     const scales = { inputScale: 1 / 255, weightScale: 0.01, gain: 1 }
     const config: AnalogArrayConfig = { ...EXACT, inputBits: 8, weightBits: 8, rows: 16 }
-    for (const node of [{ padding: 'same' }, { padding: 'valid' }, { padding: 'same', stride: 2 }, { padding: 'valid', stride: 2 }, { padding: 'same', dilation: 2 }] as const) {
+    for (const node of [
+      { padding: 'same' },
+      { padding: 'valid' },
+      { padding: 'same', stride: 2 },
+      { padding: 'valid', stride: 2 },
+      { padding: 'same', dilation: 2 },
+    ] as const) {
       const net = convNet(node)
       tf.tidy(() => {
         const x = uniform([2, 9, 9, 3], 0, 1, 8)
@@ -295,9 +346,17 @@ describe('layers on the array', () => {
         const reference = tf.add(tf.conv2d(x as tf.Tensor4D, kernel, node.stride ?? 1, node.padding, 'NHWC', 'dilation' in node ? node.dilation : 1), bias)
         expect(y.shape).toEqual(reference.shape)
         // Exactly the convolution of the quantised input and kernel…
-        const quantized = tf.add(tf.conv2d(tf.mul(tf.clipByValue(tf.round(tf.div(x, scales.inputScale)), 0, 255), scales.inputScale) as tf.Tensor4D,
-          tf.mul(tf.clipByValue(tf.round(tf.div(kernel, scales.weightScale)), -255, 255), scales.weightScale) as tf.Tensor4D,
-          node.stride ?? 1, node.padding, 'NHWC', 'dilation' in node ? node.dilation : 1), bias)
+        const quantized = tf.add(
+          tf.conv2d(
+            tf.mul(tf.clipByValue(tf.round(tf.div(x, scales.inputScale)), 0, 255), scales.inputScale) as tf.Tensor4D,
+            tf.mul(tf.clipByValue(tf.round(tf.div(kernel, scales.weightScale)), -255, 255), scales.weightScale) as tf.Tensor4D,
+            node.stride ?? 1,
+            node.padding,
+            'NHWC',
+            'dilation' in node ? node.dilation : 1,
+          ),
+          bias,
+        )
         expect(maxDifference(y, quantized)).toBeLessThan(1e-4)
         // …so within the quantisation error of the float one (27 products, steps 1/255 and 0.01).
         expect(maxDifference(y, reference)).toBeLessThan(27 * (0.5 / 255 + 0.005 + 0.01 / 510))
@@ -309,7 +368,10 @@ describe('layers on the array', () => {
   it('turn conv inputs into rows and kernels into matrices the host can send to a board', () => {
     const node: NodeSpec = { id: 'conv', op: 'conv2d', input: 'input', filters: 2, kernel: 2, padding: 'valid' }
     tf.tidy(() => {
-      const x = tf.tensor4d(Float32Array.from({ length: 2 * 3 * 3 * 2 }, (_, i) => i), [2, 3, 3, 2])
+      const x = tf.tensor4d(
+        Float32Array.from({ length: 2 * 3 * 3 * 2 }, (_, i) => i),
+        [2, 3, 3, 2],
+      )
       const { rows, outputShape } = layerInputRows(x, node)
       expect(rows.shape).toEqual([8, 8])
       expect(outputShape).toEqual([2, 2, 2, 2])
@@ -343,7 +405,11 @@ describe('gradients', () => {
       const x = uniform([4, 150], 0.01, 0.9, 1) as tf.Tensor2D
       // A kernel on the weight grid, so the quantised kernel is the kernel itself.
       const w = tf.div(integers([150, 5], -60, 60, 2), 63) as tf.Tensor2D
-      for (const device of [associative(ideal(5)), ideal(5, { ordering: { order: 'magnitude', groupRows: 16 } }), ideal(5, { ordering: { order: 'random', groupRows: 16 } })]) {
+      for (const device of [
+        associative(ideal(5)),
+        ideal(5, { ordering: { order: 'magnitude', groupRows: 16 } }),
+        ideal(5, { ordering: { order: 'random', groupRows: 16 } }),
+      ]) {
         const [dx, dw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(analogMatMul(a as tf.Tensor2D, b as tf.Tensor2D, scales, device, EXACT, 3)))([x, w])
         const [px, pw] = tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.matMul(a as tf.Tensor2D, b as tf.Tensor2D)))([x, w])
         expect(maxDifference(dx!, px!)).toBeLessThan(1e-5)
@@ -359,7 +425,10 @@ describe('gradients', () => {
     const net = new Network({
       architecture: 'conv-grad',
       classes: 2,
-      nodes: [{ id: 'input', op: 'input', shape: [6, 6, 2] }, { id: 'conv', op: 'conv2d', input: 'input', filters: 3, kernel: 3, stride: 2, padding: 'same' }],
+      nodes: [
+        { id: 'input', op: 'input', shape: [6, 6, 2] },
+        { id: 'conv', op: 'conv2d', input: 'input', filters: 3, kernel: 3, stride: 2, padding: 'same' },
+      ],
     })
     const convScales = { inputScale: 1 / 31, weightScale: 0.01, gain: 1 }
     const config: AnalogArrayConfig = { ...EXACT, rows: 8, weightBits: 8 }
@@ -372,7 +441,14 @@ describe('gradients', () => {
       const hooks = analogHooks(net, { conv: convScales }, ideal(3), config)
       const kernel = layer.trainableWeights[0]!.read()
       const loss = (input: tf.Tensor, k: tf.Tensor, analog: boolean): tf.Scalar =>
-        tf.sum(tf.mul(analog ? hooks.compute!.get('conv')!(input, { kernel: k, bias: null }, net.spec.nodes[1]!, true) : tf.conv2d(input as tf.Tensor4D, k as tf.Tensor4D, 2, 'same'), upstream))
+        tf.sum(
+          tf.mul(
+            analog
+              ? hooks.compute!.get('conv')!(input, { kernel: k, bias: null }, net.spec.nodes[1]!, true)
+              : tf.conv2d(input as tf.Tensor4D, k as tf.Tensor4D, 2, 'same'),
+            upstream,
+          ),
+        )
       const [dx, dk] = tf.grads((a: tf.Tensor, b: tf.Tensor) => loss(a, b, true))([x, kernel])
       const [px, pk] = tf.grads((a: tf.Tensor, b: tf.Tensor) => loss(a, b, false))([x, kernel])
       expect(maxDifference(dx!, px!)).toBeLessThan(1e-4)
@@ -385,7 +461,19 @@ describe('gradients', () => {
   it('are zero where the integrator saturates', () => {
     tf.tidy(() => {
       const x = tf.fill([1, 8], 1 / 31) as tf.Tensor2D // input code 1
-      const w = tf.div(tf.tensor2d([[20, 1], [20, 1], [20, 1], [20, 1], [-20, 1], [-20, 1], [-20, 1], [-20, 1]]), 63) as tf.Tensor2D
+      const w = tf.div(
+        tf.tensor2d([
+          [20, 1],
+          [20, 1],
+          [20, 1],
+          [20, 1],
+          [-20, 1],
+          [-20, 1],
+          [-20, 1],
+          [-20, 1],
+        ]),
+        63,
+      ) as tf.Tensor2D
       const config = { ...EXACT, rows: 8 }
       const dx = (device: AnalogDeviceModel) => values(tf.grad((a: tf.Tensor) => tf.sum(analogMatMul(a as tf.Tensor2D, w, scales, device, config, 1)))(x))
       const wSum = (row: number) => (row < 4 ? 21 : -19) / 63
@@ -397,7 +485,9 @@ describe('gradients', () => {
       ordered.forEach((g, i) => expect(g).toBeCloseTo((i < 4 ? 1 : -19) / 63, 5))
       // Associative with column 0 summing to +80 (all rows +20) at ±50: column 0 passes nothing.
       const wPositive = tf.div(tf.tensor2d(Array.from({ length: 8 }, () => [10, 1])), 63) as tf.Tensor2D
-      const dxSaturated = values(tf.grad((a: tf.Tensor) => tf.sum(analogMatMul(a as tf.Tensor2D, wPositive, scales, ideal(2, { saturation: 50, ordering: null }), config, 1)))(x))
+      const dxSaturated = values(
+        tf.grad((a: tf.Tensor) => tf.sum(analogMatMul(a as tf.Tensor2D, wPositive, scales, ideal(2, { saturation: 50, ordering: null }), config, 1)))(x),
+      )
       dxSaturated.forEach((g) => expect(g).toBeCloseTo(1 / 63, 5))
     })
   })

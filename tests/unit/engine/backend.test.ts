@@ -13,7 +13,9 @@ const tfjsNodePresent = (() => {
 })()
 
 describe('initBackend', () => {
-  afterEach(() => { delete process.env.BENCHSIDE_BACKEND })
+  afterEach(() => {
+    delete process.env.BENCHSIDE_BACKEND
+  })
 
   it('picks the fastest backend that loads and says why it fell back', async () => {
     const info = await initBackend('auto')
@@ -41,9 +43,18 @@ describe('initBackend', () => {
     expect(tf.getKernel('Conv2DBackpropFilter', 'wasm')).toBeDefined()
     const x = tf.randomNormal([2, 8, 8, 3], 0, 1, 'float32', 1) as tf.Tensor4D
     const w = tf.variable(tf.randomNormal([3, 3, 3, 4], 0, 1, 'float32', 2))
-    const { grads } = tf.variableGrads(() => tf.conv2d(x, w as tf.Tensor4D, 1, 'same').square().mean() as tf.Scalar, [w])
-    expect(grads[w.name].shape).toEqual([3, 3, 3, 4])
-    expect(Number.isFinite(grads[w.name].sum().dataSync()[0])).toBe(true)
+    const { grads } = tf.variableGrads(
+      () =>
+        tf
+          .conv2d(x, w as tf.Tensor4D, 1, 'same')
+          .square()
+          .mean() as tf.Scalar,
+      [w],
+    )
+    const grad = grads[w.name]
+    if (grad === undefined) throw new Error(`variableGrads returned no gradient for ${w.name}.`)
+    expect(grad.shape).toEqual([3, 3, 3, 4])
+    expect(Number.isFinite(grad.sum().dataSync()[0])).toBe(true)
   })
 
   it('falls back from an unavailable tensorflow preference and records the reason', async () => {

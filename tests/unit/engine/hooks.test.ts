@@ -26,6 +26,8 @@ describe('combineHooks', () => {
 
   it('refuses two compute overrides for one node', () => {
     const override: ComputeOverride = (input) => input
-    expect(() => combineHooks({ compute: new Map([['fc1', override]]) }, { compute: new Map([['fc1', override]]) })).toThrow(/Two hook sets both replace how 'fc1' computes/)
+    expect(() => combineHooks({ compute: new Map([['fc1', override]]) }, { compute: new Map([['fc1', override]]) })).toThrow(
+      /Two hook sets both replace how 'fc1' computes/,
+    )
   })
 })

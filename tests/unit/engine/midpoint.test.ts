@@ -2,7 +2,17 @@ import * as tf from '@tensorflow/tfjs'
 import { beforeAll, describe, expect, it } from 'vitest'
 import type { Dataset } from '../../../src-main/engine/data/dataset.ts'
 import type { ModelSpec } from '../../../src-main/engine/graph.ts'
-import { accuracyCurve, accuracyVariance, adaptiveMidpoint, denseMidpoint, estimateMidpoint, logGrid, normalQuantile, type CellCounts, type CellEvaluator } from '../../../src-main/engine/midpoint.ts'
+import {
+  accuracyCurve,
+  accuracyVariance,
+  adaptiveMidpoint,
+  denseMidpoint,
+  estimateMidpoint,
+  logGrid,
+  normalQuantile,
+  type CellCounts,
+  type CellEvaluator,
+} from '../../../src-main/engine/midpoint.ts'
 import { Network } from '../../../src-main/engine/network.ts'
 import { seededRandom } from '../../../src-main/engine/random.ts'
 import { searchMidpoints } from '../../../src-main/engine/walking-noise.ts'
@@ -11,7 +21,17 @@ import { searchMidpoints } from '../../../src-main/engine/walking-noise.ts'
 function phi(x: number): number {
   const z = Math.abs(x) / Math.SQRT2
   const t = 1 / (1 + z / 2)
-  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
+  const r =
+    t *
+    Math.exp(
+      -z * z -
+        1.26551223 +
+        t *
+          (1.00002368 +
+            t *
+              (0.37409196 +
+                t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))),
+    )
   return x >= 0 ? 1 - r / 2 : r / 2
 }
 
@@ -66,7 +86,11 @@ function syntheticEvaluator(mu: number, width: number, clean: number, classes: n
 }
 
 describe('adaptive search', () => {
-  for (const [mu, width] of [[1.37, 0.4], [-0.8, 0.15], [6.2, 1.0]] as const) {
+  for (const [mu, width] of [
+    [1.37, 0.4],
+    [-0.8, 0.15],
+    [6.2, 1.0],
+  ] as const) {
     it(`finds the same midpoint as the dense grid (μ = ${mu}, width ${width} decades)`, async () => {
       const evaluate = syntheticEvaluator(mu, width, 0.9, 10, 10_000, 3)
       const adaptive = await adaptiveMidpoint(evaluate, { classes: 10, toleranceDecades: 0.05, maxCells: 200 })
@@ -126,11 +150,33 @@ describe('closed form: additive noise on the logits of a linear two-class classi
       x[2 * i + 1 - label] = offset - margin / 2
     }
     const split = { x, y, count: n }
-    dataset = { id: 'linear', name: 'linear', sampleShape: [2], classNames: ['a', 'b'], normalization: { scale: 1, mean: 0, std: 1 }, train: split, validation: null, test: split }
-    const spec: ModelSpec = { architecture: 'linear-2', classes: 2, nodes: [{ id: 'input', op: 'input', shape: [2] }, { id: 'logits', op: 'dense', input: 'input', units: 2 }] }
+    dataset = {
+      id: 'linear',
+      name: 'linear',
+      sampleShape: [2],
+      classNames: ['a', 'b'],
+      normalization: { scale: 1, mean: 0, std: 1 },
+      train: split,
+      validation: null,
+      test: split,
+    }
+    const spec: ModelSpec = {
+      architecture: 'linear-2',
+      classes: 2,
+      nodes: [
+        { id: 'input', op: 'input', shape: [2] },
+        { id: 'logits', op: 'dense', input: 'input', units: 2 },
+      ],
+    }
     net = new Network(spec)
     // Identity kernel, zero bias: the logits are the inputs.
-    net.layer('logits')!.setWeights([tf.tensor2d([[1, 0], [0, 1]]), tf.zeros([2])])
+    net.layer('logits')!.setWeights([
+      tf.tensor2d([
+        [1, 0],
+        [0, 1],
+      ]),
+      tf.zeros([2]),
+    ])
   })
 
   // P(correct) = P(margin + σ(z_label − z_other) > 0) = Φ(margin / (σ√2)); negative margins give P < 1/2.
@@ -166,11 +212,13 @@ describe('closed form: additive noise on the logits of a linear two-class classi
     expect(Math.max(...curve.map((p) => z * Math.sqrt(p.variance)))).toBeLessThan(0.025)
 
     const truth = closedFormMidpoint(dense!.estimate.threshold)
-    const adaptive = (await searchMidpoints(net, dataset, dataset.test, [{ kind: 'point', point: 'logits' }], {
-      noise: { kind: 'additive' },
-      seed: 5,
-      adaptive: { repeats, toleranceDecades: 0.05 },
-    }))[0]!
+    const adaptive = (
+      await searchMidpoints(net, dataset, dataset.test, [{ kind: 'point', point: 'logits' }], {
+        noise: { kind: 'additive' },
+        seed: 5,
+        adaptive: { repeats, toleranceDecades: 0.05 },
+      })
+    )[0]!
     for (const result of [dense!, adaptive]) {
       expect(result.estimate.status).toBe('found')
       expect(Math.log10(result.estimate.ci[0]!)).toBeLessThanOrEqual(truth)

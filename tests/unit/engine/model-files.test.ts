@@ -4,7 +4,14 @@ import * as tf from '@tensorflow/tfjs'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
 import { initBackend } from '../../../src-main/engine/backend.ts'
 import { DataFileError } from '../../../src-main/engine/data/errors.ts'
-import { assignWeights, exportLayersModel, exportWeightsNpz, importLayersModel, importWeightsNpz, type ModelMetadata } from '../../../src-main/engine/model-files.ts'
+import {
+  assignWeights,
+  exportLayersModel,
+  exportWeightsNpz,
+  importLayersModel,
+  importWeightsNpz,
+  type ModelMetadata,
+} from '../../../src-main/engine/model-files.ts'
 import { Network } from '../../../src-main/engine/network.ts'
 import { seededRandom } from '../../../src-main/engine/random.ts'
 import { lenet5 } from '../../../src-main/engine/zoo.ts'
@@ -51,7 +58,6 @@ async function rejection(promise: Promise<unknown>): Promise<DataFileError> {
   }
   throw new Error('expected a DataFileError, but the call resolved')
 }
-
 
 describe('LayersModel folder', () => {
   it('exports and re-imports a network with identical predictions and its metadata', async () => {
@@ -121,7 +127,9 @@ describe('weights NPZ', () => {
     const twelve = new Network(lenet5(true, [28, 28, 1], 12))
     const before = tf.tidy(() => twelve.forward(x()).dataSync())
     const shape = failure(() => importWeightsNpz(twelve, file))
-    expect(shape.message).toBe(`${file}: does not fit the architecture lenet5-bn: 'logits/kernel' is 84×10, the architecture needs 84×12; 'logits/bias' is 10, the architecture needs 12.`)
+    expect(shape.message).toBe(
+      `${file}: does not fit the architecture lenet5-bn: 'logits/kernel' is 84×10, the architecture needs 84×12; 'logits/bias' is 10, the architecture needs 12.`,
+    )
     expect(tf.tidy(() => twelve.forward(x()).dataSync())).toEqual(before)
     const plain = new Network(lenet5(false))
     const architecture = failure(() => importWeightsNpz(plain, file))

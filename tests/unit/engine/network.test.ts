@@ -41,8 +41,23 @@ describe('injection points', () => {
     const a = new Network(lenet5(true))
     const b = new Network(lenet5(true), 99)
     expect(a.points.map((p) => p.id)).toEqual([
-      'input', 'conv1', 'conv1.bn', 'conv1.relu', 'pool1', 'conv2', 'conv2.bn', 'conv2.relu', 'pool2', 'flatten',
-      'fc1', 'fc1.bn', 'fc1.relu', 'fc2', 'fc2.bn', 'fc2.relu', 'logits',
+      'input',
+      'conv1',
+      'conv1.bn',
+      'conv1.relu',
+      'pool1',
+      'conv2',
+      'conv2.bn',
+      'conv2.relu',
+      'pool2',
+      'flatten',
+      'fc1',
+      'fc1.bn',
+      'fc1.relu',
+      'fc2',
+      'fc2.bn',
+      'fc2.relu',
+      'logits',
     ])
     expect(b.points.map((p) => p.id)).toEqual(a.points.map((p) => p.id))
     expect(a.point('conv2.bn').label).toBe('conv2 · BN')
@@ -52,7 +67,10 @@ describe('injection points', () => {
     expect(() => a.point('conv9')).toThrow(/lenet5-bn has no injection point 'conv9'/)
     const r = new Network(resnet8())
     expect(r.point('s2.add').label).toBe('s2 · add')
-    expect(r.point('s2.add').inputShapes).toEqual([[14, 14, 32], [14, 14, 32]])
+    expect(r.point('s2.add').inputShapes).toEqual([
+      [14, 14, 32],
+      [14, 14, 32],
+    ])
     for (const net of [a, b, r]) net.dispose()
   })
 

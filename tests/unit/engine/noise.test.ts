@@ -32,7 +32,9 @@ function moments(values: Float32Array | Int32Array | Uint8Array): { mean: number
 function injected(model: NoiseModel, sigma: number, c: number, p = point()): Float32Array {
   return tf.tidy(() => {
     const x = tf.fill([ROWS, p.outputShape[0]!], c)
-    return noiseHook(model, sigma, { source: seededNormals(1, 0, 0) })(x, p, false).sub(x).dataSync() as Float32Array
+    return noiseHook(model, sigma, { source: seededNormals(1, 0, 0) })(x, p, false)
+      .sub(x)
+      .dataSync() as Float32Array
   })
 }
 
@@ -146,7 +148,10 @@ describe('training noise', () => {
     const hook = trainingNoiseHook({ kind: 'additive' }, 0.1, 0.5, counterNormals(3))
     const perSample = tf.tidy(() => {
       const x = tf.zeros([2000, 400])
-      return tf.moments(hook(x, point('fc1', 400), true), 1).variance.sqrt().dataSync() as Float32Array
+      return tf
+        .moments(hook(x, point('fc1', 400), true), 1)
+        .variance.sqrt()
+        .dataSync() as Float32Array
     })
     // Each row's spread estimates its σ_i (±5% with 400 values).
     expect(Math.min(...perSample)).toBeGreaterThan(0.1 * 0.8)

@@ -41,7 +41,10 @@ const point = { id: 'fc1.relu', label: 'fc1 · ReLU', op: 'relu' as const, outpu
 function uniform(shape: number[], low: number, high: number, seed: number): tf.Tensor {
   const random = seededRandom(seed)
   const size = shape.reduce((a, b) => a * b, 1)
-  return tf.tensor(Float32Array.from({ length: size }, () => low + (high - low) * random()), shape)
+  return tf.tensor(
+    Float32Array.from({ length: size }, () => low + (high - low) * random()),
+    shape,
+  )
 }
 
 /** n evenly spaced values from low to high, computed in float64 (tf.linspace drifts past its end in float32). */
@@ -92,6 +95,7 @@ describe('the straight-through estimator', () => {
     const x = tf.tensor2d([[-0.2, 0.26, 0.74, 2.0]])
     const s = tf.scalar(0.1)
     const [dx, ds] = tf.grads((v: tf.Tensor, scale: tf.Tensor) => learnedQuantize(v, scale, 4).sum())([x, s])
+    if (dx === undefined) throw new Error('tf.grads returned no gradient for x.')
     expect(values(dx)).toEqual([0, 1, 1, 0])
     // ∂y/∂s per element: 0, round(2.6) − 2.6 = 0.4, round(7.4) − 7.4 = −0.4, 15; times 1/√(N·qmax) = 1/√60.
     expect(ds!.dataSync()[0]!).toBeCloseTo((0 + 0.4 - 0.4 + 15) / Math.sqrt(60), 4)
@@ -148,7 +152,10 @@ describe('weight grids', () => {
 
   it('per channel keeps the resolution of small channels next to a large one; per tensor does not', () => {
     // Dense [in, out] and conv HWIO: three small output channels and one 1000× larger.
-    for (const [shape, op] of [[[64, 4], 'dense'], [[3, 3, 8, 4], 'conv2d']] as const) {
+    for (const [shape, op] of [
+      [[64, 4], 'dense'],
+      [[3, 3, 8, 4], 'conv2d'],
+    ] as const) {
       const kernel = tf.tidy(() => uniform([...shape], -1, 1, 7).mul(tf.tensor1d([0.01, 0.02, 0.01, 10])))
       const perChannel = channelErrors(kernel, { bits: 8, granularity: 'channel', symmetric: true }, op)
       const perTensor = channelErrors(kernel, { bits: 8, granularity: 'tensor', symmetric: true }, op)
@@ -204,8 +211,12 @@ describe('the weight compute override', () => {
       const x = uniform([2, 9, 9, 2], -1, 1, 11)
       const ids = ['conv1', 'conv2', 'dw', 'logits']
       const clean = net.activations(x)
-      const fine = net.activations(x, { hooks: { compute: new Map(ids.map((id) => [id, weightQuantOverride({ bits: 16, granularity: 'channel', symmetric: true })])) } })
-      const coarse = net.activations(x, { hooks: { compute: new Map(ids.map((id) => [id, weightQuantOverride({ bits: 3, granularity: 'tensor', symmetric: true })])) } })
+      const fine = net.activations(x, {
+        hooks: { compute: new Map(ids.map((id) => [id, weightQuantOverride({ bits: 16, granularity: 'channel', symmetric: true })])) },
+      })
+      const coarse = net.activations(x, {
+        hooks: { compute: new Map(ids.map((id) => [id, weightQuantOverride({ bits: 3, granularity: 'tensor', symmetric: true })])) },
+      })
       for (const id of ids) {
         const scale = tf.tidy(() => clean.get(id)!.abs().max().dataSync()[0]!)
         expect(fine.get(id)!.shape, id).toEqual(clean.get(id)!.shape)
@@ -276,9 +287,9 @@ describe('integer inference', () => {
   it('refuses a layer whose int32 accumulators could overflow', () => {
     const kernel = uniform([64, 2], -1, 1, 18)
     const grid = activationGrid(16, 0.001)
-    expect(() => integerLayer(kernel, null, dense(2, false), { bits: 16, granularity: 'tensor', symmetric: true }, { step: grid.step as number, qmax: grid.qmax })).toThrow(
-      /int32 accumulators/,
-    )
+    expect(() =>
+      integerLayer(kernel, null, dense(2, false), { bits: 16, granularity: 'tensor', symmetric: true }, { step: grid.step as number, qmax: grid.qmax }),
+    ).toThrow(/int32 accumulators/)
   })
 })
 
@@ -385,7 +396,16 @@ describe('quantization-aware training', () => {
     })
     try {
       const before = await evaluate(net, dataset, dataset.test, { hooks })
-      const reports = await train(net, dataset, { epochs: 6, batchSize: 30, optimizer: 'adam', learningRate: 0.01, schedule: 'constant', seed: 1, patience: 0, hooks })
+      const reports = await train(net, dataset, {
+        epochs: 6,
+        batchSize: 30,
+        optimizer: 'adam',
+        learningRate: 0.01,
+        schedule: 'constant',
+        seed: 1,
+        patience: 0,
+        hooks,
+      })
       const after = await evaluate(net, dataset, dataset.test, { hooks })
       expect(reports.at(-1)!.trainLoss).toBeLessThan(0.5 * reports[0]!.trainLoss)
       expect(after.loss).toBeLessThan(0.5 * before.loss)
@@ -401,7 +421,16 @@ describe('quantization-aware training', () => {
     const dataset = tinyDataset()
     const hooks = quantHooks(net, { activations: { bits: 4, scaling: { mode: 'learned', initialScale: 0.01 } } })
     try {
-      const reports = await train(net, dataset, { epochs: 6, batchSize: 30, optimizer: 'adam', learningRate: 0.01, schedule: 'constant', seed: 1, patience: 0, hooks })
+      const reports = await train(net, dataset, {
+        epochs: 6,
+        batchSize: 30,
+        optimizer: 'adam',
+        learningRate: 0.01,
+        schedule: 'constant',
+        seed: 1,
+        patience: 0,
+        hooks,
+      })
       for (const scale of hooks.variables.values()) expect(scale.dataSync()[0]).toBeGreaterThan(0.02)
       expect(reports.at(-1)!.trainLoss).toBeLessThan(reports[0]!.trainLoss)
     } finally {

@@ -95,7 +95,12 @@ describe('summarizeGroups', () => {
   const byId = (id: string) => variants.find((v) => v.id === id)!
 
   it('names the most robust method per bit width and its factor over float, and says when intervals overlap', () => {
-    const groups = groupVariants([result(byId('float-r0'), 1), result(byId('noisy-s0.5-r0'), 5), result(byId('qat4-c0.1-r0'), 1.5), result(byId('qat8-c0.1-r0'), 1.2)])
+    const groups = groupVariants([
+      result(byId('float-r0'), 1),
+      result(byId('noisy-s0.5-r0'), 5),
+      result(byId('qat4-c0.1-r0'), 1.5),
+      result(byId('qat8-c0.1-r0'), 1.2),
+    ])
     const lines = summarizeGroups(groups)
     expect(lines[0]).toMatch(/^Float baseline/)
     const four = lines.find((l) => l.startsWith('At 4 bits'))!

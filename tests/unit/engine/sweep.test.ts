@@ -35,8 +35,22 @@ beforeAll(async () => {
   const x = Float32Array.from({ length: COUNT * 36 }, () => random() * 2 - 1)
   const split = { x, y: new Int32Array(COUNT), count: COUNT }
   // Label each sample with the clean network's prediction, so clean accuracy is 1 and noise has something to destroy.
-  const provisional: Dataset = { id: 't', name: 't', sampleShape: [6, 6, 1], classNames: ['a', 'b', 'c'], normalization: { scale: 1, mean: 0, std: 1 }, train: split, validation: null, test: split }
-  const predicted = tf.tidy(() => net.forward(batchTensors(provisional, split, [...Array(COUNT).keys()]).x).argMax(-1).dataSync())
+  const provisional: Dataset = {
+    id: 't',
+    name: 't',
+    sampleShape: [6, 6, 1],
+    classNames: ['a', 'b', 'c'],
+    normalization: { scale: 1, mean: 0, std: 1 },
+    train: split,
+    validation: null,
+    test: split,
+  }
+  const predicted = tf.tidy(() =>
+    net
+      .forward(batchTensors(provisional, split, [...Array(COUNT).keys()]).x)
+      .argMax(-1)
+      .dataSync(),
+  )
   split.y.set(predicted)
   dataset = provisional
 })
@@ -94,7 +108,14 @@ describe('runSweep', () => {
   })
 
   it('skips done cells, reports each cell once, and a resumed sweep gives the same numbers', async () => {
-    const cells = gridCells([{ kind: 'point', point: 'conv1.bn' }, { kind: 'point', point: 'fc1' }], [0.2, 0.8], 3)
+    const cells = gridCells(
+      [
+        { kind: 'point', point: 'conv1.bn' },
+        { kind: 'point', point: 'fc1' },
+      ],
+      [0.2, 0.8],
+      3,
+    )
     const request = { cells, noise: { kind: 'multiplicative' } as NoiseModel, seed: 5, batchSize: BATCH, cellsPerPass: 2 }
     const full = await runSweep(net, dataset, dataset.test, request)
 
@@ -124,10 +145,24 @@ describe('runSweep', () => {
 
   it('reports progress and stops on an aborted signal before doing work', async () => {
     const fractions: number[] = []
-    await runSweep(net, dataset, dataset.test, { cells: gridCells([{ kind: 'global' }], [0.1], 1), noise: { kind: 'additive' }, seed: 1, batchSize: BATCH }, { onProgress: (f) => fractions.push(f) })
+    await runSweep(
+      net,
+      dataset,
+      dataset.test,
+      { cells: gridCells([{ kind: 'global' }], [0.1], 1), noise: { kind: 'additive' }, seed: 1, batchSize: BATCH },
+      { onProgress: (f) => fractions.push(f) },
+    )
     expect(fractions).toEqual([0.25, 0.5, 0.75, 1])
     const controller = new AbortController()
     controller.abort(new Error('stop'))
-    await expect(runSweep(net, dataset, dataset.test, { cells: gridCells([{ kind: 'global' }], [0.1], 1), noise: { kind: 'additive' }, seed: 1 }, { signal: controller.signal })).rejects.toThrow('stop')
+    await expect(
+      runSweep(
+        net,
+        dataset,
+        dataset.test,
+        { cells: gridCells([{ kind: 'global' }], [0.1], 1), noise: { kind: 'additive' }, seed: 1 },
+        { signal: controller.signal },
+      ),
+    ).rejects.toThrow('stop')
   })
 })

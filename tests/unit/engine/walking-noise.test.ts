@@ -16,9 +16,25 @@ beforeAll(async () => {
   net = new Network(mlp('tfc', true, [4, 4, 1], 4), 2)
   const random = seededRandom(8)
   const split = { x: Float32Array.from({ length: COUNT * 16 }, () => random() * 2 - 1), y: new Int32Array(COUNT), count: COUNT }
-  dataset = { id: 't', name: 't', sampleShape: [4, 4, 1], classNames: ['a', 'b', 'c', 'd'], normalization: { scale: 1, mean: 0, std: 1 }, train: split, validation: null, test: split }
+  dataset = {
+    id: 't',
+    name: 't',
+    sampleShape: [4, 4, 1],
+    classNames: ['a', 'b', 'c', 'd'],
+    normalization: { scale: 1, mean: 0, std: 1 },
+    train: split,
+    validation: null,
+    test: split,
+  }
   // Labels = the clean prediction: clean accuracy 1.
-  split.y.set(tf.tidy(() => net.forward(batchTensors(dataset, split, [...Array(COUNT).keys()]).x).argMax(-1).dataSync()))
+  split.y.set(
+    tf.tidy(() =>
+      net
+        .forward(batchTensors(dataset, split, [...Array(COUNT).keys()]).x)
+        .argMax(-1)
+        .dataSync(),
+    ),
+  )
 })
 
 describe('searchMidpoints', () => {
@@ -27,7 +43,10 @@ describe('searchMidpoints', () => {
   })
 
   it('resumes an adaptive search from stored cells: same decisions, only the missing cells computed', async () => {
-    const scopes = [{ kind: 'point' as const, point: 'fc2' }, { kind: 'point' as const, point: 'logits' }]
+    const scopes = [
+      { kind: 'point' as const, point: 'fc2' },
+      { kind: 'point' as const, point: 'logits' },
+    ]
     const search = { noise: { kind: 'additive' as const }, seed: 3, batchSize: 128, adaptive: { repeats: 3, toleranceDecades: 0.1 } }
     const stored: CellResult[] = []
     const full = await searchMidpoints(net, dataset, dataset.test, scopes, search, { onCell: (cell) => void stored.push(cell) })

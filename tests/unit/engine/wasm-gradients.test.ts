@@ -6,7 +6,10 @@ import { dilateFilter } from '../../../src-main/engine/wasm-gradients/dilated-co
 
 type Fn = (...xs: tf.Tensor[]) => tf.Tensor
 
-interface Input { shape: number[]; values: Float32Array }
+interface Input {
+  shape: number[]
+  values: Float32Array
+}
 
 /** Deterministic pseudo-random values (a fixed LCG), so both backends get bit-identical inputs. */
 function input(shape: number[], seed: number, positive = false): Input {
@@ -34,14 +37,22 @@ async function vjp(backend: string, f: Fn, inputs: Input[]): Promise<{ y: Float3
   })
 }
 
+/** The i-th item, or a failure saying how many there were. */
+function at<T>(items: readonly T[], i: number): T {
+  const item = items[i]
+  if (item === undefined) throw new Error(`Expected an item ${i}; there are ${items.length}.`)
+  return item
+}
+
 /** Largest deviation relative to the reference's largest magnitude (float32 sums of many terms differ in order). */
 function relativeError(actual: Float32Array, expected: Float32Array, floor = 1e-12): number {
   expect(actual.length).toBe(expected.length)
   let diff = 0
   let scale = 0
-  for (let i = 0; i < actual.length; i++) {
-    diff = Math.max(diff, Math.abs(actual[i] - expected[i]))
-    scale = Math.max(scale, Math.abs(expected[i]))
+  for (const [i, value] of actual.entries()) {
+    const reference = expected[i]!
+    diff = Math.max(diff, Math.abs(value - reference))
+    scale = Math.max(scale, Math.abs(reference))
   }
   return diff / Math.max(scale, floor)
 }
@@ -52,7 +63,7 @@ async function expectWasmMatchesCpu(f: Fn, inputs: Input[], tolerance = 2e-5, re
   expect(relativeError(wasm.y, cpu.y)).toBeLessThan(tolerance)
   expect(wasm.grads.length).toBe(inputs.length)
   wasm.grads.forEach((g, i) => {
-    expect(relativeError(g, cpu.grads[i]), `gradient of input ${i}`).toBeLessThan(tolerance)
+    expect(relativeError(g, at(cpu.grads, i)), `gradient of input ${i}`).toBeLessThan(tolerance)
   })
 }
 
@@ -109,7 +120,8 @@ describe('conv2d gradients on wasm match cpu', () => {
 
 describe('dilated conv2d through tf.layers (fused conv2d)', () => {
   it('trains: its gradient matches a plain conv with the zero-inserted filter', async () => {
-    const f: Fn = (x, w, b) => tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', dilations: 2, bias: b, activation: 'relu' })
+    const f: Fn = (x, w, b) =>
+      tf.fused.conv2d({ x: x as tf.Tensor4D, filter: w as tf.Tensor4D, strides: 1, pad: 'same', dilations: 2, bias: b, activation: 'relu' })
     const reference: Fn = (x, w, b) => tf.relu(tf.add(tf.conv2d(x as tf.Tensor4D, dilateFilter(w as tf.Tensor4D, 2, 2), 1, 'same'), b))
     await expectWasmMatchesCpu(f, [input([2, 9, 10, 3], 40), input([3, 3, 3, 4], 41), input([4], 42)], 2e-5, reference)
   })
@@ -163,7 +175,12 @@ describe('pooling gradients on wasm match cpu', () => {
 })
 
 describe('dense, batch norm and loss gradients on wasm match cpu', () => {
-  for (const [ta, tb] of [[false, false], [true, false], [false, true], [true, true]] as const) {
+  for (const [ta, tb] of [
+    [false, false],
+    [true, false],
+    [false, true],
+    [true, true],
+  ] as const) {
     it(`matMul transposeA=${ta} transposeB=${tb}`, async () => {
       const a = ta ? [33, 20] : [20, 33]
       const b = tb ? [17, 33] : [33, 17]
@@ -180,10 +197,13 @@ describe('dense, batch norm and loss gradients on wasm match cpu', () => {
     const wasm = await vjp('wasm', (x) => tf.matMul(x, tf.ones([5, 3])), [input([2, 4, 5], 16)])
     const cpu = await vjp('cpu', (x) => tf.matMul(x, tf.ones([5, 3])), [input([2, 4, 5], 16)])
     expect(relativeError(wasm.y, cpu.y)).toBeLessThan(1e-6)
-    expect(relativeError(wasm.grads[0], cpu.grads[0])).toBeLessThan(1e-6)
+    expect(relativeError(at(wasm.grads, 0), at(cpu.grads, 0))).toBeLessThan(1e-6)
   })
 
-  for (const shape of [[32, 24], [4, 6, 5, 8]]) {
+  for (const shape of [
+    [32, 24],
+    [4, 6, 5, 8],
+  ]) {
     it(`training-mode batch norm on rank ${shape.length} (statistics from the batch)`, async () => {
       const channels = shape.at(-1)!
       const axes = shape.slice(0, -1).map((_, i) => i)
@@ -200,14 +220,23 @@ describe('dense, batch norm and loss gradients on wasm match cpu', () => {
     await expectWasmMatchesCpu(f, [input([4, 5, 3, 8], 20), input([8], 21), input([8], 22, true), input([8], 23), input([8], 24, true)])
   })
 
-  for (const [name, op] of [['add', tf.add], ['sub', tf.sub], ['mul', tf.mul], ['div', tf.div]] as const) {
+  for (const [name, op] of [
+    ['add', tf.add],
+    ['sub', tf.sub],
+    ['mul', tf.mul],
+    ['div', tf.div],
+  ] as const) {
     it(`per-channel broadcast ${name} in both operand orders`, async () => {
       await expectWasmMatchesCpu((x, c) => tf.add(op(x, c), op(tf.reshape(c, [1, 1, 1, 6]), x)), [input([4, 9, 7, 6], 25), input([6], 26, true)])
     })
   }
 
   // tfjs-core's own gradients of these ops do not support broadcasting on any backend, so they are checked forward.
-  for (const [name, op] of [['squaredDifference', tf.squaredDifference], ['maximum', tf.maximum], ['minimum', tf.minimum]] as const) {
+  for (const [name, op] of [
+    ['squaredDifference', tf.squaredDifference],
+    ['maximum', tf.maximum],
+    ['minimum', tf.minimum],
+  ] as const) {
     it(`per-channel broadcast ${name} in both operand orders (forward)`, async () => {
       const x = input([4, 9, 7, 6], 25)
       const c = input([1, 1, 1, 6], 26)
@@ -239,7 +268,14 @@ describe('end to end', () => {
   function tinyCnn(): tf.LayersModel {
     return tf.sequential({
       layers: [
-        tf.layers.conv2d({ inputShape: [12, 10, 2], filters: 6, kernelSize: 3, padding: 'same', kernelInitializer: 'glorotUniform', biasInitializer: 'randomNormal' }),
+        tf.layers.conv2d({
+          inputShape: [12, 10, 2],
+          filters: 6,
+          kernelSize: 3,
+          padding: 'same',
+          kernelInitializer: 'glorotUniform',
+          biasInitializer: 'randomNormal',
+        }),
         tf.layers.batchNormalization(),
         tf.layers.reLU(),
         tf.layers.maxPooling2d({ poolSize: 2, strides: 2 }),
@@ -260,14 +296,20 @@ describe('end to end', () => {
     const gradients = async (backend: string, weights?: Float32Array[]): Promise<{ weights: Float32Array[]; grads: Map<number, Float32Array> }> => {
       await tf.setBackend(backend)
       const model = tinyCnn()
-      if (weights) model.setWeights(model.getWeights().map((w, i) => tf.tensor(weights[i], w.shape)))
+      if (weights) model.setWeights(model.getWeights().map((w, i) => tf.tensor(at(weights, i), w.shape)))
       const own = model.getWeights().map((w) => w.dataSync().slice() as Float32Array)
       const trainable = model.trainableWeights.map((w) => w.read() as tf.Variable)
       const { grads } = tf.variableGrads(() => {
         const logits = model.apply(tf.tensor(x.values, x.shape), { training: true }) as tf.Tensor
         return tf.losses.softmaxCrossEntropy(tf.oneHot(tf.tensor1d(labels, 'int32'), 5), logits) as tf.Scalar
       }, trainable)
-      const out = new Map(trainable.map((v, i) => [i, grads[v.name].dataSync().slice() as Float32Array]))
+      const out = new Map(
+        trainable.map((v, i) => {
+          const grad = grads[v.name]
+          if (grad === undefined) throw new Error(`variableGrads returned no gradient for ${v.name}.`)
+          return [i, grad.dataSync().slice() as Float32Array]
+        }),
+      )
       model.dispose()
       return { weights: own, grads: out }
     }

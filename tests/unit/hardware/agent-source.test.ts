@@ -17,7 +17,12 @@ describe('agent source', () => {
     expect(a.version).toMatch(/^[0-9a-f]{16}$/)
     expect(loadAgentSource(defaultAgentSourceDir()).version).toBe(a.version)
     expect(a.files.map((f) => f.name)).toEqual(expect.arrayContaining(['agent.h', 'agent_main.c', 'build.sh', 'version.txt']))
-    expect(a.files.find((f) => f.name === 'version.txt')!.content.toString().trim()).toBe(a.version)
+    expect(
+      a.files
+        .find((f) => f.name === 'version.txt')!
+        .content.toString()
+        .trim(),
+    ).toBe(a.version)
     writeFileSync(join(dir, 'agent_main.c'), readFileSync(join(dir, 'agent_main.c'), 'utf8') + ' ')
     expect(loadAgentSource(dir).version).not.toBe(a.version)
   })

@@ -21,6 +21,13 @@ import {
 const hex = (bytes: Uint8Array) => Buffer.from(bytes).toString('hex')
 const fromHex = (text: string) => new Uint8Array(Buffer.from(text.replace(/\s+/g, ''), 'hex'))
 
+/** Flips the bits of `mask` in one byte, as line noise would. */
+function flipBits(bytes: Uint8Array, index: number, mask: number): void {
+  const byte = bytes[index]
+  if (byte === undefined) throw new Error(`Byte ${index} is past the end of ${bytes.length} bytes.`)
+  bytes[index] = byte ^ mask
+}
+
 function reasonOf(fn: () => unknown): string {
   try {
     fn()
@@ -37,7 +44,6 @@ const u8 = fc.integer({ min: 0, max: 0xff })
 const u16 = fc.integer({ min: 0, max: 0xffff })
 const u32 = fc.integer({ min: 0, max: 0xffffffff })
 const text = fc.string({ unit: 'binary', maxLength: 60 })
-const f32 = fc.float({ noNaN: true })
 const finiteF32 = fc.float({ noNaN: true, noDefaultInfinity: true })
 const setKey = fc.constantFrom('gain' as const, 'repeats' as const, 'order' as const)
 const probe = fc.constantFrom('offset' as const, 'reference' as const)
@@ -79,7 +85,9 @@ const messageArbitraries: Record<Message['type'], fc.Arbitrary<Message>> = {
   loaded: fc.record({ type: fc.constant('loaded' as const), slot: u8, received: u32, complete: fc.boolean() }),
   run: fc
     .record({ slot: u8, count: fc.integer({ min: 0, max: 20 }), rows: fc.integer({ min: 0, max: 40 }), repeats: u8 })
-    .chain((head) => fc.uint8Array({ minLength: head.count * head.rows, maxLength: head.count * head.rows }).map((inputs) => ({ type: 'run' as const, ...head, inputs }))),
+    .chain((head) =>
+      fc.uint8Array({ minLength: head.count * head.rows, maxLength: head.count * head.rows }).map((inputs) => ({ type: 'run' as const, ...head, inputs })),
+    ),
   result: fc
     .record({ slot: u8, count: fc.integer({ min: 0, max: 10 }), repeats: fc.integer({ min: 0, max: 4 }), cols: fc.integer({ min: 0, max: 30 }) })
     .chain((head) => {
@@ -93,7 +101,10 @@ const messageArbitraries: Record<Message['type'], fc.Arbitrary<Message>> = {
     .record({ probe, repeats: u16, cols: fc.integer({ min: 0, max: 40 }) })
     .chain((head) =>
       fc
-        .tuple(fc.float32Array({ noNaN: true, minLength: head.cols, maxLength: head.cols }), fc.float32Array({ noNaN: true, minLength: head.cols, maxLength: head.cols }))
+        .tuple(
+          fc.float32Array({ noNaN: true, minLength: head.cols, maxLength: head.cols }),
+          fc.float32Array({ noNaN: true, minLength: head.cols, maxLength: head.cols }),
+        )
         .map(([mean, std]) => ({ type: 'calibration' as const, ...head, mean, std })),
     ),
   error: fc.record({ type: fc.constant('error' as const), code: errorCode, message: text }),
@@ -148,7 +159,10 @@ describe('COBS', () => {
 
   it('round-trips any bytes and never emits 0x00', () => {
     // Mostly non-zero bytes so runs cross the 254-byte block limit.
-    const bytes = fc.oneof(fc.uint8Array({ maxLength: 1200 }), fc.uint8Array({ maxLength: 1200 }).map((b) => b.map((x) => (x % 16 === 0 ? 0 : x | 1))))
+    const bytes = fc.oneof(
+      fc.uint8Array({ maxLength: 1200 }),
+      fc.uint8Array({ maxLength: 1200 }).map((b) => b.map((x) => (x % 16 === 0 ? 0 : x | 1))),
+    )
     fc.assert(
       fc.property(bytes, (data) => {
         const encoded = cobsEncode(data)
@@ -170,11 +184,15 @@ describe('messages', () => {
   for (const [type, arbitrary] of Object.entries(messageArbitraries)) {
     it(`round-trips ${type} through encodeFrame and a FrameDecoder fed in random chunks`, () => {
       fc.assert(
-        fc.property(fc.array(fc.record({ seq: u16, message: arbitrary }), { minLength: 1, maxLength: 4 }), fc.array(fc.nat(), { maxLength: 12 }), (frames, cuts) => {
-          const decoder = new FrameDecoder()
-          const decoded = decodeAll(decoder, chunked(concat(frames.map(encodeFrame)), cuts))
-          expect(decoded).toEqual(frames.map((frame) => ({ ok: true, frame })))
-        }),
+        fc.property(
+          fc.array(fc.record({ seq: u16, message: arbitrary }), { minLength: 1, maxLength: 4 }),
+          fc.array(fc.nat(), { maxLength: 12 }),
+          (frames, cuts) => {
+            const decoder = new FrameDecoder()
+            const decoded = decodeAll(decoder, chunked(concat(frames.map(encodeFrame)), cuts))
+            expect(decoded).toEqual(frames.map((frame) => ({ ok: true, frame })))
+          },
+        ),
         { numRuns: 60 },
       )
     })
@@ -207,7 +225,9 @@ describe('messages', () => {
     expect(reasonOf(() => encodeMessage({ type: 'set', key: 'gain', value: 1e39 }))).toBe('malformed')
     expect(reasonOf(() => encodeMessage({ type: 'error', code: 'BUSY', message: 'x'.repeat(256) }))).toBe('malformed')
     expect(reasonOf(() => encodeMessage({ type: 'error', code: 'BUSY', message: '\ud800' }))).toBe('malformed')
-    expect(reasonOf(() => encodeMessage({ type: 'loadWeights', slot: 0, rows: 128, cols: 256, offset: 0, weights: new Int8Array(MAX_PAYLOAD) }))).toBe('oversized')
+    expect(reasonOf(() => encodeMessage({ type: 'loadWeights', slot: 0, rows: 128, cols: 256, offset: 0, weights: new Int8Array(MAX_PAYLOAD) }))).toBe(
+      'oversized',
+    )
     expect(encodeMessage({ type: 'loadWeights', slot: 0, rows: 128, cols: 256, offset: 0, weights: new Int8Array(MAX_PAYLOAD - 11) })).toHaveLength(MAX_PAYLOAD)
     expect(reasonOf(() => encodeFrame({ seq: 65536, message: { type: 'hello' } }))).toBe('malformed')
   })
@@ -244,7 +264,7 @@ describe('messages', () => {
       return ['no error']
     }
     const flipped = raw.slice()
-    flipped[7] ^= 0x10
+    flipBits(flipped, 7, 0x10)
     expect(caught(reframe(flipped, false))).toEqual(['crc', 0x0a0b])
     const v2 = raw.slice()
     v2[0] = 2
@@ -296,7 +316,7 @@ describe('FrameDecoder on bad input', () => {
       fc.property(anyFrame, fc.nat(), fc.integer({ min: 0, max: 7 }), (frame, at, bit) => {
         const bytes = encodeFrame(frame)
         const index = at % (bytes.length - 1)
-        bytes[index] ^= 1 << bit
+        flipBits(bytes, index, 1 << bit)
         const decoder = new FrameDecoder()
         const decoded = decoder.push(bytes)
         expect(decoded.length).toBeGreaterThan(0)
@@ -329,11 +349,15 @@ describe('FrameDecoder on bad input', () => {
     const long = new Uint8Array(frameBytes(MAX_PAYLOAD) + 5000).fill(0x33)
     const decoded = decodeAll(decoder, [...chunked(long, [1000, 4000, 8000, 9000, 12000]), concat([new Uint8Array([0]), encodeFrame(validAfter)])])
     expect(decoded).toHaveLength(2)
-    expect(decoded[0]).toMatchObject({ ok: false, seq: null })
-    expect(decoded[0].ok === false && decoded[0].error.reason).toBe('oversized')
-    expect(decoded[1]).toEqual({ ok: true, frame: validAfter })
+    const [first, second] = decoded
+    expect(first).toMatchObject({ ok: false, seq: null })
+    expect(first?.ok === false && first.error.reason).toBe('oversized')
+    expect(second).toEqual({ ok: true, frame: validAfter })
     // The largest valid frame still fits.
-    const biggest: Frame = { seq: 1, message: { type: 'loadWeights', slot: 0, rows: 128, cols: 256, offset: 0, weights: new Int8Array(MAX_PAYLOAD - 11).fill(1) } }
+    const biggest: Frame = {
+      seq: 1,
+      message: { type: 'loadWeights', slot: 0, rows: 128, cols: 256, offset: 0, weights: new Int8Array(MAX_PAYLOAD - 11).fill(1) },
+    }
     expect(decoder.push(encodeFrame(biggest))).toEqual([{ ok: true, frame: biggest }])
   })
 
@@ -358,7 +382,7 @@ describe('FrameDecoder on bad input', () => {
       if (f % 2 === 1 && size >= 8) {
         // Half the frames get a valid header and CRC so random payloads reach the message decoder.
         raw[0] = 1
-        raw[1] = knownTypes[next() % knownTypes.length]
+        raw[1] = knownTypes[next() % knownTypes.length]!
         new DataView(raw.buffer).setUint16(4, size - 8, true)
         new DataView(raw.buffer).setUint16(size - 2, crc16(raw.subarray(0, size - 2)), true)
       }
@@ -372,7 +396,7 @@ describe('FrameDecoder on bad input', () => {
     const decoder = new FrameDecoder()
     let entries = 0
     let failures = 0
-    for (let at = 0; at < length; ) {
+    for (let at = 0; at < length;) {
       const step = 1 + (next() % 4096)
       for (const entry of decoder.push(stream.subarray(at, Math.min(length, at + step)))) {
         entries++

@@ -1,9 +1,10 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { hostId, JsonFileKnownHosts, keyTypeOf, sha256Fingerprint } from '../../../src-main/hardware/known-hosts.ts'
+import { requires } from '../../helpers/components.ts'
 
 describe('known hosts', () => {
   let dir: string
@@ -12,16 +13,13 @@ describe('known hosts', () => {
   })
   afterEach(() => rmSync(dir, { recursive: true, force: true }))
 
-  it.skipIf(!existsSync('/usr/bin/ssh-keygen'))(
-    'computes the same SHA256 fingerprint as OpenSSH ssh-keygen',
-    () => {
-      execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')])
-      const blob = Buffer.from(readFileSync(join(dir, 'k.pub'), 'utf8').split(' ')[1]!, 'base64')
-      const expected = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'k.pub')], { encoding: 'utf8' }).split(' ')[1]
-      expect(sha256Fingerprint(blob)).toBe(expected)
-      expect(keyTypeOf(blob)).toBe('ssh-ed25519')
-    },
-  )
+  it('computes the same SHA256 fingerprint as OpenSSH ssh-keygen', requires('ssh-keygen'), () => {
+    execFileSync('ssh-keygen', ['-q', '-t', 'ed25519', '-N', '', '-f', join(dir, 'k')])
+    const blob = Buffer.from(readFileSync(join(dir, 'k.pub'), 'utf8').split(' ')[1]!, 'base64')
+    const expected = execFileSync('ssh-keygen', ['-l', '-E', 'sha256', '-f', join(dir, 'k.pub')], { encoding: 'utf8' }).split(' ')[1]
+    expect(sha256Fingerprint(blob)).toBe(expected)
+    expect(keyTypeOf(blob)).toBe('ssh-ed25519')
+  })
 
   it('names hosts as OpenSSH does', () => {
     expect(hostId('board.lan', 22)).toBe('board.lan')

@@ -40,7 +40,16 @@ describe('serial board discovery', () => {
       knownBoards: [{ vendorId: '0x1a86', productId: '0x7523', name: 'Lab CH340 board' }],
     })
     expect(found).toEqual([
-      { path: 'COM7', name: 'Lab CH340 board', vendorId: '1a86', productId: '7523', serialNumber: null, manufacturer: null, matchedBy: 'known-board', listed: true },
+      {
+        path: 'COM7',
+        name: 'Lab CH340 board',
+        vendorId: '1a86',
+        productId: '7523',
+        serialNumber: null,
+        manufacturer: null,
+        matchedBy: 'known-board',
+        listed: true,
+      },
     ])
   })
 
@@ -51,7 +60,7 @@ describe('serial board discovery', () => {
       ['/dev/ttyUSB0', 'known-board'],
       ['/dev/ttyUSB1', 'serial-number'],
     ])
-    expect(found[2].name).toBe('Logitech')
+    expect(found[2]?.name).toBe('Logitech')
   })
 
   it('keeps a path the user named, by its own spelling, even when the listing does not show it', async () => {

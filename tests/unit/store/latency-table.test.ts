@@ -3,7 +3,8 @@ import Database from 'better-sqlite3'
 import { join } from 'node:path'
 import { Store } from '../../../src-main/store/store.ts'
 import { migrations } from '../../../src-main/store/migrations.ts'
-import { LATENCY_CSV_COLUMNS, parseCsv, shapeKey, type LatencyKey } from '../../../src-main/store/latency-table.ts'
+import { shapeKey } from '../../../src-main/hardware/roofline-study.ts'
+import { LATENCY_CSV_COLUMNS, parseCsv, type LatencyKey } from '../../../src-main/store/latency-table.ts'
 import { tempHome } from '../../helpers/temp-home.ts'
 
 const key = (over: Partial<LatencyKey> = {}): LatencyKey => ({

@@ -11,7 +11,6 @@ let home: ReturnType<typeof tempHome>
 beforeEach(() => (home = tempHome()))
 afterEach(() => home.remove())
 
-
 /** An IDX file built by hand: header bytes, big-endian dims, then the data bytes as given. */
 function idx(dtype: number, shape: number[], data: number[]): Uint8Array {
   const header = [0, 0, dtype, shape.length, ...shape.flatMap((d) => [(d >>> 24) & 255, (d >>> 16) & 255, (d >>> 8) & 255, d & 255])]
@@ -26,10 +25,16 @@ function save(name: string, bytes: Uint8Array, gzip = true): string {
 
 /** Images of n 2×3 samples whose pixels encode the sample index, labels i % classes. */
 function images(n: number): Uint8Array {
-  return encodeIdxU8([n, 2, 3], Uint8Array.from({ length: n * 6 }, (_, i) => (Math.floor(i / 6) * 10 + (i % 6)) % 256))
+  return encodeIdxU8(
+    [n, 2, 3],
+    Uint8Array.from({ length: n * 6 }, (_, i) => (Math.floor(i / 6) * 10 + (i % 6)) % 256),
+  )
 }
 function labels(n: number, classes = 3): Uint8Array {
-  return encodeIdxU8([n], Uint8Array.from({ length: n }, (_, i) => i % classes))
+  return encodeIdxU8(
+    [n],
+    Uint8Array.from({ length: n }, (_, i) => i % classes),
+  )
 }
 
 describe('parseIdx', () => {
@@ -54,10 +59,14 @@ describe('parseIdx', () => {
   })
 
   it('names the file and the problem for malformed input', () => {
-    expect(failure(() => parseIdx(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]), 'cat.png')).message).toMatch(/^cat\.png: this is not an IDX file \(the first two bytes must be zero\)/)
+    expect(failure(() => parseIdx(Uint8Array.from([0x89, 0x50, 0x4e, 0x47, 0, 0, 0, 0]), 'cat.png')).message).toMatch(
+      /^cat\.png: this is not an IDX file \(the first two bytes must be zero\)/,
+    )
     expect(failure(() => parseIdx(idx(0x07, [1], [0]), 'x.idx')).message).toMatch(/^x\.idx: unknown IDX data type 0x07/)
     expect(failure(() => parseIdx(idx(0x08, [2, 3, 4], []).subarray(0, 10), 'x.idx')).message).toMatch(/ends inside its header \(truncated\)/)
-    expect(failure(() => parseIdx(idx(0x08, [2, 3], [1, 2, 3, 4]), 'x.idx')).message).toMatch(/truncated: the header announces 2×3 values \(18 bytes\) but the file has 16 bytes/)
+    expect(failure(() => parseIdx(idx(0x08, [2, 3], [1, 2, 3, 4]), 'x.idx')).message).toMatch(
+      /truncated: the header announces 2×3 values \(18 bytes\) but the file has 16 bytes/,
+    )
     expect(failure(() => parseIdx(idx(0x08, [2], [1, 2, 3]), 'x.idx')).message).toMatch(/1 unexpected bytes after the data/)
     expect(failure(() => parseIdx(idx(0x08, [], []), 'x.idx')).message).toMatch(/rank 0 is not supported/)
     const gz = gzipSync(images(5))
@@ -81,8 +90,12 @@ describe('readIdxSplit and readIdxFolder', () => {
   })
 
   it('refuses 2-D labels and images of an unsupported type', () => {
-    expect(failure(() => readIdxSplit(save('imgs', images(2)), save('labs', encodeIdxU8([2, 1], Uint8Array.of(0, 1))))).message).toMatch(/labels must be a 1-D array, not 2×1/)
-    expect(failure(() => readIdxSplit(save('imgs', idx(0x0b, [1, 1, 1], [0, 1])), save('labs', labels(1)))).message).toMatch(/images must be unsigned bytes or float32/)
+    expect(failure(() => readIdxSplit(save('imgs', images(2)), save('labs', encodeIdxU8([2, 1], Uint8Array.of(0, 1))))).message).toMatch(
+      /labels must be a 1-D array, not 2×1/,
+    )
+    expect(failure(() => readIdxSplit(save('imgs', idx(0x0b, [1, 1, 1], [0, 1])), save('labs', labels(1)))).message).toMatch(
+      /images must be unsigned bytes or float32/,
+    )
   })
 
   it('reads a folder of the four files, gzipped or not', () => {
@@ -103,7 +116,9 @@ describe('readIdxSplit and readIdxFolder', () => {
     save('t10k-images-idx3-ubyte', images(3))
     expect(failure(() => readIdxFolder(home.dir, { id: 't', name: 't' })).message).toBe(`${home.dir}: missing t10k-labels-idx1-ubyte(.gz).`)
     save('t10k-labels-idx1-ubyte', labels(3))
-    expect(failure(() => readIdxFolder(home.dir, { id: 't', name: 't', classNames: ['a', 'b'] })).message).toMatch(/label 2 is outside the 2 classes \(0 to 1\)/)
+    expect(failure(() => readIdxFolder(home.dir, { id: 't', name: 't', classNames: ['a', 'b'] })).message).toMatch(
+      /label 2 is outside the 2 classes \(0 to 1\)/,
+    )
     save('t10k-images-idx3-ubyte', encodeIdxU8([3, 3, 2], new Uint8Array(18)))
     expect(failure(() => readIdxFolder(home.dir, { id: 't', name: 't' })).message).toMatch(/train samples are 2×3×1 but test samples are 3×2×1/)
   })

@@ -11,13 +11,15 @@ let home: ReturnType<typeof tempHome>
 beforeEach(() => (home = tempHome()))
 afterEach(() => home.remove())
 
-
 const fromBase64 = (text: string) => new Uint8Array(Buffer.from(text, 'base64'))
 // Written by NumPy 2.4: np.save(np.arange(6, dtype='<i2').reshape(2, 3)) and np.save(np.array([1.5, -2.25])).
-const NUMPY_I2 = 'k05VTVBZAQB2AHsnZGVzY3InOiAnPGkyJywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDIsIDMpLCB9ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAAEAAgADAAQABQA='
-const NUMPY_F8 = 'k05VTVBZAQB2AHsnZGVzY3InOiAnPGY4JywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDIsKSwgfSAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAAAAAAD4PwAAAAAAAALA'
+const NUMPY_I2 =
+  'k05VTVBZAQB2AHsnZGVzY3InOiAnPGkyJywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDIsIDMpLCB9ICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAAEAAgADAAQABQA='
+const NUMPY_F8 =
+  'k05VTVBZAQB2AHsnZGVzY3InOiAnPGY4JywgJ2ZvcnRyYW5fb3JkZXInOiBGYWxzZSwgJ3NoYXBlJzogKDIsKSwgfSAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgICAgIAoAAAAAAAD4PwAAAAAAAALA'
 // np.savez_compressed with x_train (2,2,2) uint8, y_train [0, 1] int64, x_test (1,2,2) uint8, y_test [1] int64 (Zip64 headers).
-const NUMPY_NPZ = 'UEsDBC0AAAAIAAAAIQBhYP21//////////8LABQAeF90cmFpbi5ucHkBABAAiAAAAAAAAABPAAAAAAAAAJvsF+obEMnIUMZQrZ6SWpxcpG6loF5Taqiuo6Cell9UUpSYF59flJIKEndLzClOBYoXZyQWpAL5GkY6CiCkqaNQq0Ae4GJgZGJmYWVjBwBQSwMELQAAAAgAAAAhAH5q+8n//////////wsAFAB5X3RyYWluLm5weQEAEACQAAAAAAAAAEkAAAAAAAAAm+wX6hsQychQxlCtnpJanFykbqWgbpNpoa6joJ6WX1RSlJgXn1+UkgoSd0vMKU4FihdnJBakAvkaRjqaOgq1ChQALgYoYITSAFBLAwQtAAAACAAAACEASNp2av//////////CgAUAHhfdGVzdC5ucHkBABAAhAAAAAAAAABMAAAAAAAAAJvsF+obEMnIUMZQrZ6SWpxcpG6loF5Taqiuo6Cell9UUpSYF59flJIKEndLzClOBYoXZyQWpAL5GoY6CkZApKmjUKtAHuBiYGRiBgBQSwMELQAAAAgAAAAhAD6aFF7//////////woAFAB5X3Rlc3QubnB5AQAQAIgAAAAAAAAASAAAAAAAAACb7BfqGxDJyFDGUK2eklqcXKRupaBuk2mhrqOgnpZfVFKUmBefX5SSChJ3S8wpTgWKF2ckFqQC+RqGOpo6CrUKFAAuRgYIAABQSwECLQMtAAAACAAAACEAYWD9tU8AAACIAAAACwAAAAAAAAAAAAAAgAEAAAAAeF90cmFpbi5ucHlQSwECLQMtAAAACAAAACEAfmr7yUkAAACQAAAACwAAAAAAAAAAAAAAgAGMAAAAeV90cmFpbi5ucHlQSwECLQMtAAAACAAAACEASNp2akwAAACEAAAACgAAAAAAAAAAAAAAgAESAQAAeF90ZXN0Lm5weVBLAQItAy0AAAAIAAAAIQA+mhReSAAAAIgAAAAKAAAAAAAAAAAAAACAAZoBAAB5X3Rlc3QubnB5UEsFBgAAAAAEAAQA4gAAAB4CAAAAAA=='
+const NUMPY_NPZ =
+  'UEsDBC0AAAAIAAAAIQBhYP21//////////8LABQAeF90cmFpbi5ucHkBABAAiAAAAAAAAABPAAAAAAAAAJvsF+obEMnIUMZQrZ6SWpxcpG6loF5Taqiuo6Cell9UUpSYF59flJIKEndLzClOBYoXZyQWpAL5GkY6CiCkqaNQq0Ae4GJgZGJmYWVjBwBQSwMELQAAAAgAAAAhAH5q+8n//////////wsAFAB5X3RyYWluLm5weQEAEACQAAAAAAAAAEkAAAAAAAAAm+wX6hsQychQxlCtnpJanFykbqWgbpNpoa6joJ6WX1RSlJgXn1+UkgoSd0vMKU4FihdnJBakAvkaRjqaOgq1ChQALgYoYITSAFBLAwQtAAAACAAAACEASNp2av//////////CgAUAHhfdGVzdC5ucHkBABAAhAAAAAAAAABMAAAAAAAAAJvsF+obEMnIUMZQrZ6SWpxcpG6loF5Taqiuo6Cell9UUpSYF59flJIKEndLzClOBYoXZyQWpAL5GoY6CkZApKmjUKtAHuBiYGRiBgBQSwMELQAAAAgAAAAhAD6aFF7//////////woAFAB5X3Rlc3QubnB5AQAQAIgAAAAAAAAASAAAAAAAAACb7BfqGxDJyFDGUK2eklqcXKRupaBuk2mhrqOgnpZfVFKUmBefX5SSChJ3S8wpTgWKF2ckFqQC+RqGOpo6CrUKFAAuRgYIAABQSwECLQMtAAAACAAAACEAYWD9tU8AAACIAAAACwAAAAAAAAAAAAAAgAEAAAAAeF90cmFpbi5ucHlQSwECLQMtAAAACAAAACEAfmr7yUkAAACQAAAACwAAAAAAAAAAAAAAgAGMAAAAeV90cmFpbi5ucHlQSwECLQMtAAAACAAAACEASNp2akwAAACEAAAACgAAAAAAAAAAAAAAgAESAQAAeF90ZXN0Lm5weVBLAQItAy0AAAAIAAAAIQA+mhReSAAAAIgAAAAKAAAAAAAAAAAAAACAAZoBAAB5X3Rlc3QubnB5UEsFBgAAAAAEAAQA4gAAAB4CAAAAAA=='
 
 /** A .npy with the given header dictionary text and data bytes (version 1). */
 function npyWithHeader(dict: string, data: Uint8Array, major = 1): Uint8Array {
@@ -26,7 +28,8 @@ function npyWithHeader(dict: string, data: Uint8Array, major = 1): Uint8Array {
   const out = new Uint8Array(prefix + header.length + data.length)
   out.set([0x93, 0x4e, 0x55, 0x4d, 0x50, 0x59, major, 0])
   const view = new DataView(out.buffer)
-  major === 1 ? view.setUint16(8, header.length, true) : view.setUint32(8, header.length, true)
+  if (major === 1) view.setUint16(8, header.length, true)
+  else view.setUint32(8, header.length, true)
   out.set(header, prefix)
   out.set(data, prefix + header.length)
   return out
@@ -66,13 +69,21 @@ describe('parseNpy and encodeNpy', () => {
 
   it('names the file and the problem for malformed input', () => {
     const data = new Uint8Array(Float32Array.of(1, 2).buffer)
-    expect(failure(() => parseNpy(new TextEncoder().encode('PK\u0003\u0004 a zip, not an array'), 'a.npy')).message).toMatch(/^a\.npy: this is not a \.npy array \(wrong magic bytes\)/)
+    expect(failure(() => parseNpy(new TextEncoder().encode('PK\u0003\u0004 a zip, not an array'), 'a.npy')).message).toMatch(
+      /^a\.npy: this is not a \.npy array \(wrong magic bytes\)/,
+    )
     const good = encodeNpy([2], Float32Array.of(1, 2))
     expect(failure(() => parseNpy(good.subarray(0, 40), 'a.npy')).message).toMatch(/^a\.npy: the file ends inside its header \(truncated\)/)
     expect(failure(() => parseNpy(good.subarray(0, good.length - 1), 'a.npy')).message).toMatch(/truncated: shape \(2\) needs 8 data bytes, the file has 7/)
-    expect(failure(() => parseNpy(npyWithHeader("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", data), 'c.npy')).message).toMatch(/^c\.npy: unsupported dtype '<c8'/)
-    expect(failure(() => parseNpy(npyWithHeader("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", data), 'b.npy')).message).toMatch(/unsupported dtype '>f4'.*little-endian/)
-    expect(failure(() => parseNpy(npyWithHeader("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", data), 'f.npy')).message).toMatch(/^f\.npy: Fortran-ordered arrays are not supported; save with np\.ascontiguousarray/)
+    expect(failure(() => parseNpy(npyWithHeader("{'descr': '<c8', 'fortran_order': False, 'shape': (1,), }", data), 'c.npy')).message).toMatch(
+      /^c\.npy: unsupported dtype '<c8'/,
+    )
+    expect(failure(() => parseNpy(npyWithHeader("{'descr': '>f4', 'fortran_order': False, 'shape': (2,), }", data), 'b.npy')).message).toMatch(
+      /unsupported dtype '>f4'.*little-endian/,
+    )
+    expect(failure(() => parseNpy(npyWithHeader("{'descr': '<f4', 'fortran_order': True, 'shape': (2,), }", data), 'f.npy')).message).toMatch(
+      /^f\.npy: Fortran-ordered arrays are not supported; save with np\.ascontiguousarray/,
+    )
     expect(failure(() => parseNpy(npyWithHeader('{garbage}', data), 'g.npy')).message).toMatch(/the \.npy header cannot be read/)
   })
 })
@@ -88,7 +99,9 @@ describe('parseNpz and encodeNpz', () => {
   })
 
   it('names the archive and the member of a damaged array', () => {
-    expect(failure(() => parseNpz(new TextEncoder().encode('not a zip at all'), 'd.npz')).message).toMatch(/^d\.npz: this is not a readable \.npz \(zip\) archive/)
+    expect(failure(() => parseNpz(new TextEncoder().encode('not a zip at all'), 'd.npz')).message).toMatch(
+      /^d\.npz: this is not a readable \.npz \(zip\) archive/,
+    )
     const whole = encodeNpy([4], Float32Array.of(1, 2, 3, 4))
     const broken = zipSync({ 'x.npy': whole.subarray(0, whole.length - 3) })
     expect(failure(() => parseNpz(broken, 'd.npz')).message).toMatch(/^d\.npz:x\.npy: truncated/)
@@ -115,7 +128,11 @@ describe('readNpzDataset', () => {
   })
 
   it('reads train, validation and test splits with class names', () => {
-    const d = readNpzDataset(save({ x_train: x(3), y_train: y(0, 1, 2), x_val: x(1), y_val: y(2), x_test: x(2), y_test: y(1, 0) }), { id: 'd', name: 'D', classNames: ['a', 'b', 'c'] })
+    const d = readNpzDataset(save({ x_train: x(3), y_train: y(0, 1, 2), x_val: x(1), y_val: y(2), x_test: x(2), y_test: y(1, 0) }), {
+      id: 'd',
+      name: 'D',
+      classNames: ['a', 'b', 'c'],
+    })
     expect(d.sampleShape).toEqual([2, 2, 1])
     expect([d.train.count, d.validation?.count, d.test.count]).toEqual([3, 1, 2])
     expect(d.classNames).toEqual(['a', 'b', 'c'])
@@ -126,12 +143,22 @@ describe('readNpzDataset', () => {
     const base = { x_train: x(3), y_train: y(0, 1, 2), x_test: x(2), y_test: y(1, 0) }
     const meta = { id: 'd', name: 'D' }
     const { y_test: _, ...noTest } = base
-    expect(failure(() => readNpzDataset(save(noTest), meta)).message).toBe("d.npz: missing array 'y_test'; an NPZ dataset needs x_train, y_train, x_test and y_test.")
+    expect(failure(() => readNpzDataset(save(noTest), meta)).message).toBe(
+      "d.npz: missing array 'y_test'; an NPZ dataset needs x_train, y_train, x_test and y_test.",
+    )
     expect(failure(() => readNpzDataset(save({ ...base, y_train: y(0, 1) }), meta)).message).toBe("d.npz: 'x_train' has 3 samples but 'y_train' has 2 labels.")
-    expect(failure(() => readNpzDataset(save({ ...base, y_train: { shape: [3], data: Float32Array.of(0, 1, 2) } }), meta)).message).toMatch(/'y_train' is <f4; labels must be integers/)
-    expect(failure(() => readNpzDataset(save({ ...base, x_test: { shape: [2, 2, 2], data: new Float64Array(8) } }), meta)).message).toMatch(/'x_test' is <f8; images must be float32 or uint8/)
-    expect(failure(() => readNpzDataset(save({ ...base, y_test: { shape: [2, 1], data: Int32Array.of(1, 0) } }), meta)).message).toMatch(/'y_test' must be 1-D, not \(2, 1\)/)
-    expect(failure(() => readNpzDataset(save({ ...base, y_test: y(1, 5) }), { ...meta, classNames: ['a', 'b', 'c'] })).message).toMatch(/label 5 is outside the 3 classes \(0 to 2\)/)
+    expect(failure(() => readNpzDataset(save({ ...base, y_train: { shape: [3], data: Float32Array.of(0, 1, 2) } }), meta)).message).toMatch(
+      /'y_train' is <f4; labels must be integers/,
+    )
+    expect(failure(() => readNpzDataset(save({ ...base, x_test: { shape: [2, 2, 2], data: new Float64Array(8) } }), meta)).message).toMatch(
+      /'x_test' is <f8; images must be float32 or uint8/,
+    )
+    expect(failure(() => readNpzDataset(save({ ...base, y_test: { shape: [2, 1], data: Int32Array.of(1, 0) } }), meta)).message).toMatch(
+      /'y_test' must be 1-D, not \(2, 1\)/,
+    )
+    expect(failure(() => readNpzDataset(save({ ...base, y_test: y(1, 5) }), { ...meta, classNames: ['a', 'b', 'c'] })).message).toMatch(
+      /label 5 is outside the 3 classes \(0 to 2\)/,
+    )
     expect(failure(() => readNpzDataset(save({ ...base, y_test: y(1, -1) }), meta)).message).toMatch(/label -1 is outside/)
     expect(failure(() => readNpzDataset(save({ ...base, x_test: x(2, 3, 2) }), meta)).message).toMatch(/train samples are 2×2×1 but test samples are 3×2×1/)
   })

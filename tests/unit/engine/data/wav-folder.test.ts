@@ -28,7 +28,6 @@ function twoClasses(): void {
   }
 }
 
-
 describe('splitOf follows the Speech Commands hash', () => {
   it('agrees with which_set() of the TensorFlow speech_commands example (values computed with Python hashlib)', () => {
     expect(splitOf('0a7c2a8d_nohash_0.wav')).toBe('train')
@@ -115,7 +114,9 @@ describe('readWavFolder', () => {
     expect(error.message).toBe(`${bad}: this is not a WAV file: it must start with 'RIFF' and 'WAVE'.`)
     const cut = pcm16(tone(300, 0.5, 16000), 16000)
     write('low/broken_nohash_0.wav', cut.subarray(0, 1000))
-    expect(failure(() => readWavFolder(home.dir, meta)).message).toMatch(/broken_nohash_0\.wav: the 'data' chunk announces 16000 bytes but only 956 remain \(truncated\)/)
+    expect(failure(() => readWavFolder(home.dir, meta)).message).toMatch(
+      /broken_nohash_0\.wav: the 'data' chunk announces 16000 bytes but only 956 remain \(truncated\)/,
+    )
   })
 
   it('needs at least two classes and clips in both the training and test splits', () => {
@@ -127,7 +128,9 @@ describe('readWavFolder', () => {
 
   it('refuses a folder whose classes changed since it was imported', () => {
     twoClasses()
-    expect(failure(() => readWavFolder(home.dir, { ...meta, classNames: ['high', 'low', 'mid'] })).message).toMatch(/class folders are now high, low, but the dataset was imported with high, low, mid/)
+    expect(failure(() => readWavFolder(home.dir, { ...meta, classNames: ['high', 'low', 'mid'] })).message).toMatch(
+      /class folders are now high, low, but the dataset was imported with high, low, mid/,
+    )
     expect(readWavFolder(home.dir, { ...meta, classNames: ['high', 'low'] }).classNames).toEqual(['high', 'low'])
   })
 })

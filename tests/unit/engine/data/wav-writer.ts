@@ -44,7 +44,8 @@ export function wavBytes(spec: WavSpec): Uint8Array {
     for (let c = 0; c < channelCount; c++) {
       const at = (i * channelCount + c) * bytesPerSample
       const v = spec.channels[c]![i]!
-      if (format === 3 && spec.bits >= 32) spec.bits === 32 ? data.setFloat32(at, v, true) : data.setFloat64(at, v, true)
+      if (format === 3 && spec.bits === 32) data.setFloat32(at, v, true)
+      else if (format === 3 && spec.bits > 32) data.setFloat64(at, v, true)
       else if (spec.bits === 8) data.setUint8(at, v)
       else if (spec.bits === 16) data.setInt16(at, v, true)
       else if (spec.bits === 24) {
@@ -62,7 +63,10 @@ export function wavBytes(spec: WavSpec): Uint8Array {
   const body = new Uint8Array(4 + chunks.reduce((n, c) => n + c.length, 0))
   body.set([...'WAVE'].map((c) => c.charCodeAt(0)))
   let at = 4
-  for (const c of chunks) body.set(c, at), (at += c.length)
+  for (const c of chunks) {
+    body.set(c, at)
+    at += c.length
+  }
   return chunk('RIFF', body)
 }
 

@@ -1,12 +1,12 @@
 import { execFileSync } from 'node:child_process'
-import { existsSync, readFileSync, writeFileSync } from 'node:fs'
+import { readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
-import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { describe, expect, it } from 'vitest'
 import { parseWav, readWavAt, resample } from '../../../../src-main/engine/data/wav.ts'
 import { tempHome } from '../../../helpers/temp-home.ts'
 import { tone, wavBytes } from './wav-writer.ts'
 import { failure } from '../../../helpers/data-file-error.ts'
-
+import { requires } from '../../../helpers/components.ts'
 
 function rmsOf(x: ArrayLike<number>, from = 0, to = x.length): number {
   let sum = 0
@@ -51,13 +51,25 @@ describe('parseWav decodes every supported sample format to [-1, 1]', () => {
   })
 
   it('averages stereo to mono', () => {
-    const audio = parseWav(wavBytes({ channels: [[16384, 0, -32768], [0, -16384, -32768]], sampleRate: 16000, bits: 16 }))
+    const audio = parseWav(
+      wavBytes({
+        channels: [
+          [16384, 0, -32768],
+          [0, -16384, -32768],
+        ],
+        sampleRate: 16000,
+        bits: 16,
+      }),
+    )
     expect(audio.channels).toBe(2)
     expect(Array.from(audio.samples)).toEqual([0.25, -0.25, -1])
   })
 
   it('skips other chunks, including odd-sized ones with their pad byte', () => {
-    const extraChunks = [{ id: 'LIST', body: new Uint8Array([1, 2, 3]) }, { id: 'junk', body: new Uint8Array(6) }]
+    const extraChunks = [
+      { id: 'LIST', body: new Uint8Array([1, 2, 3]) },
+      { id: 'junk', body: new Uint8Array(6) },
+    ]
     const audio = parseWav(wavBytes({ channels: [[16384, -16384]], sampleRate: 16000, bits: 16, extraChunks }))
     expect(Array.from(audio.samples)).toEqual([0.5, -0.5])
   })
@@ -67,7 +79,7 @@ describe('parseWav decodes every supported sample format to [-1, 1]', () => {
     expect(Array.from(audio.samples)).toEqual([0.5, 0, -0.5])
   })
 
-  it.skipIf(!existsSync('/usr/bin/espeak-ng'))('reads what espeak-ng writes, to a file and to stdout', () => {
+  it('reads what espeak-ng writes, to a file and to stdout', requires('espeak-ng'), () => {
     const home = tempHome()
     try {
       const file = join(home.dir, 'yes.wav')
@@ -100,7 +112,9 @@ describe('parseWav errors name the file and the problem', () => {
 
   it('a data chunk cut short', () => {
     const bytes = good()
-    expect(failure(() => parseWav(bytes.subarray(0, bytes.length - 3), 'cut.wav')).message).toMatch(/^cut\.wav: the 'data' chunk announces 8 bytes but only 5 remain \(truncated\)/)
+    expect(failure(() => parseWav(bytes.subarray(0, bytes.length - 3), 'cut.wav')).message).toMatch(
+      /^cut\.wav: the 'data' chunk announces 8 bytes but only 5 remain \(truncated\)/,
+    )
   })
 
   it('a file ending inside a chunk header or the format chunk', () => {
@@ -120,13 +134,23 @@ describe('parseWav errors name the file and the problem', () => {
   })
 
   it('empty audio, a missing data chunk, data before the format, a partial frame', () => {
-    expect(failure(() => parseWav(wavBytes({ channels: [[]], sampleRate: 16000, bits: 16 }), 'empty.wav')).message).toMatch(/^empty\.wav: the file contains no audio samples/)
+    expect(failure(() => parseWav(wavBytes({ channels: [[]], sampleRate: 16000, bits: 16 }), 'empty.wav')).message).toMatch(
+      /^empty\.wav: the file contains no audio samples/,
+    )
     const noData = good().slice(0, 36)
     new DataView(noData.buffer).setUint32(4, 28, true)
     expect(failure(() => parseWav(noData, 'x.wav')).message).toMatch(/no 'data' chunk/)
     const dataFirst = new Uint8Array([...good().subarray(0, 12), ...good().subarray(36)])
     expect(failure(() => parseWav(dataFirst, 'x.wav')).message).toMatch(/'data' chunk comes before any 'fmt ' chunk/)
-    const stereo = wavBytes({ channels: [[1, 2], [3, 4]], sampleRate: 16000, bits: 16, dataSize: 6 })
+    const stereo = wavBytes({
+      channels: [
+        [1, 2],
+        [3, 4],
+      ],
+      sampleRate: 16000,
+      bits: 16,
+      dataSize: 6,
+    })
     expect(failure(() => parseWav(stereo, 'x.wav')).message).toMatch(/6 bytes, which is not a whole number of 4-byte sample frames/)
   })
 })

@@ -1,0 +1,2 @@
+import { installCommand } from '../src-main/services/system-components.ts'
+console.log(installCommand('linux')); console.log(installCommand('darwin'))

@@ -1,0 +1,44 @@
+// Starts `benchside web` as a user would (a real Node process) and returns the address it printed.
+import { spawn, type ChildProcess } from 'node:child_process'
+import { existsSync } from 'node:fs'
+import { fileURLToPath } from 'node:url'
+
+const bin = fileURLToPath(new URL('../../bin/benchside.js', import.meta.url))
+const rendererIndex = fileURLToPath(new URL('../../out/renderer/index.html', import.meta.url))
+
+export interface WebMode {
+  url: string
+  process: ChildProcess
+  stop(): Promise<void>
+}
+
+export async function startWebMode(home: string): Promise<WebMode> {
+  if (!existsSync(rendererIndex)) throw new Error('The renderer is not built: run `npm run build` (npm test does it first).')
+  const child = spawn('node', [bin, 'web', '--no-open', '--port', '0'], {
+    env: { ...process.env, BENCHSIDE_HOME: home },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  })
+  const url = await new Promise<string>((resolve, reject) => {
+    let out = ''
+    const timer = setTimeout(() => reject(new Error(`benchside web printed no address in 20 s: ${out}`)), 240_000)
+    child.stdout!.on('data', (chunk: Buffer) => {
+      out += chunk.toString()
+      const match = /^Benchside web: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)$/m.exec(out)
+      if (match) {
+        clearTimeout(timer)
+        resolve(match[1]!)
+      }
+    })
+    child.once('exit', (code) => reject(new Error(`benchside web exited with ${code}: ${out}`)))
+  })
+  return {
+    url,
+    process: child,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        if (child.exitCode !== null) return resolve()
+        child.once('exit', () => resolve())
+        child.kill('SIGTERM')
+      }),
+  }
+}
