@@ -130,8 +130,9 @@ export function registerBoardCommands(program: Command, openApi: OpenApi): void 
     .option('--out <file>', 'write to a file')
     .action(async (o) => {
       const { csv, rows } = await (await openApi()).exportLatencyTable({ board: o.board })
-      if (o.out) (writeFileSync(o.out, csv), console.error(`Exported ${rows} rows to ${o.out}.`))
-      else process.stdout.write(csv)
+      if (!o.out) return void process.stdout.write(csv)
+      writeFileSync(o.out, csv)
+      console.error(`Exported ${rows} rows to ${o.out}.`)
     })
   latency
     .command('import <file>')

@@ -1,6 +1,7 @@
 // Facts about this Benchside for the About box and 'benchside --version', and the doctor's checks of this computer.
 import { readFileSync } from 'node:fs'
 import { join } from 'node:path'
+import { z } from 'zod'
 import type { AppInfo } from '../contract/index.ts'
 import { appRoot } from '../paths.ts'
 import { runDoctor } from './doctor.ts'
@@ -9,8 +10,7 @@ import type { HandlersFor } from './handlers.ts'
 export const version: string = (() => {
   try {
     // From the installation folder: the built bundle sits at another depth than src-main/services.
-    const pkg = JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8')) as { version: string }
-    return pkg.version
+    return z.object({ version: z.string() }).parse(JSON.parse(readFileSync(join(appRoot(), 'package.json'), 'utf8'))).version
   } catch {
     return '0.0.0'
   }

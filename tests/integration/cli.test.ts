@@ -1,12 +1,16 @@
 // The benchside command as a user runs it: a real Node process over a real data folder.
 import { execFile, spawn } from 'node:child_process'
+import { copyFileSync, existsSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
+import { StudyParams, TrainParams } from '../../src-main/contract/index.ts'
 import { Store } from '../../src-main/store/store.ts'
 import { tempHome, waitFor } from '../helpers/temp-home.ts'
 
 const bin = fileURLToPath(new URL('../../bin/benchside.js', import.meta.url))
+const bundle = fileURLToPath(new URL('../../out/main/cli.js', import.meta.url))
 const run = promisify(execFile)
 
 describe('benchside CLI', () => {
@@ -60,6 +64,62 @@ describe('benchside CLI', () => {
     const unknown = await cliFails('runs', 'show', 'ffffffff')
     expect(unknown.code).toBe(1)
     expect(unknown.stderr).toMatch(/No run has the id 'ffffffff'/)
+  })
+
+  it("shows the contract's defaults in the help, read from the schema rather than restated", async () => {
+    const defaults = TrainParams.parse({})
+    const help = (await cli('train', '--help')).stdout.replace(/\s+/g, ' ')
+    expect(help).toContain(`--epochs <n> epochs (default: ${defaults.epochs})`)
+    expect(help).toContain(`--batch-size <n> batch size (default: ${defaults.batchSize})`)
+    expect(help).toContain(`(default: ${defaults.dataset})`)
+    expect(help).toContain(`(default: ${defaults.architecture})`)
+    const grid = StudyParams.parse({}).evaluation
+    expect((await cli('study', 'robustness', '--help')).stdout.replace(/\s+/g, ' ')).toContain(`(default: ${grid.from}:${grid.to}:${grid.count})`)
+  })
+
+  it('rejects a fractional epoch count with exit code 2 and one sentence, before any run exists', async () => {
+    const bad = await cliFails('train', '--epochs', '1.5')
+    expect(bad.code).toBe(2)
+    expect(bad.stderr.trim().split('\n')).toHaveLength(1)
+    expect(bad.stderr).toMatch(/^benchside: Invalid argument 'params\.epochs': .*int/)
+    const kind = await cliFails('jobs', 'run', 'no-such-kind')
+    expect(kind.code).toBe(2)
+    expect(kind.stderr).toMatch(/^benchside: Invalid argument 'kind': .*'selftest'/)
+    expect(JSON.parse((await cli('runs', 'list', '--json')).stdout)).toEqual([])
+  })
+
+  it.skipIf(!existsSync(bundle))('runs from the built bundle in plain Node: a command, and a job whose process starts from out/main', async () => {
+    const direct = await run('node', [bundle, 'runs', 'list', '--json'], { env: { ...process.env, BENCHSIDE_HOME: home.dir } })
+    expect(JSON.parse(direct.stdout)).toEqual([])
+    const env = { ...process.env, BENCHSIDE_HOME: home.dir, BENCHSIDE_CLI: 'bundle' }
+    const job = JSON.parse((await run('node', [bin, 'jobs', 'run', 'selftest', '-p', 'seconds=0.2', '--json'], { env })).stdout)
+    expect(job).toMatchObject({ kind: 'selftest', status: 'FINISHED' })
+    const version = (await run('node', [bin, '--version'], { env })).stdout.trim()
+    expect(version).not.toBe('0.0.0')
+  })
+
+  it('picks the bundle only while it is newer than every source file', async () => {
+    // A copy of bin/benchside.js over a stand-in tree: the bundle and the source each print which one ran.
+    const tree = join(home.dir, 'tree')
+    mkdirSync(join(tree, 'bin'), { recursive: true })
+    mkdirSync(join(tree, 'out', 'main'), { recursive: true })
+    mkdirSync(join(tree, 'src-main', 'cli'), { recursive: true })
+    copyFileSync(bin, join(tree, 'bin', 'benchside.js'))
+    symlinkSync(fileURLToPath(new URL('../../node_modules', import.meta.url)), join(tree, 'node_modules'))
+    writeFileSync(join(tree, 'package.json'), '{ "type": "module" }\n')
+    writeFileSync(join(tree, 'out', 'main', 'cli.js'), "console.log('bundle')\n")
+    writeFileSync(join(tree, 'src-main', 'cli.ts'), "const which: string = 'source'\nconsole.log(which)\n")
+    writeFileSync(join(tree, 'src-main', 'cli', 'runs.ts'), 'export {}\n')
+    const which = async (env: Record<string, string> = {}) =>
+      (await run('node', [join(tree, 'bin', 'benchside.js')], { env: { ...process.env, BENCHSIDE_CLI: '', ...env } })).stdout.trim()
+    const hourAgo = new Date(Date.now() - 3_600_000)
+    for (const file of ['src-main/cli.ts', 'src-main/cli/runs.ts']) utimesSync(join(tree, file), hourAgo, hourAgo)
+    expect(await which()).toBe('bundle')
+    expect(await which({ BENCHSIDE_CLI: 'source' })).toBe('source')
+    const now = new Date(Date.now() + 1000)
+    utimesSync(join(tree, 'src-main', 'cli', 'runs.ts'), now, now)
+    expect(await which()).toBe('source')
+    expect(await which({ BENCHSIDE_CLI: 'bundle' })).toBe('bundle')
   })
 
   it('after kill -9 of the CLI mid-job, the next start marks the run INTERRUPTED and keeps its metrics', async () => {

@@ -2,6 +2,7 @@
 // trains in a child while this (the host's) event loop stays responsive; the board RPC answers bad requests with
 // errors and never dies of them; a cancel reaches the board call in flight and frees the board for the next session.
 import { fork } from 'node:child_process'
+import { loadavg } from 'node:os'
 import { monitorEventLoopDelay } from 'node:perf_hooks'
 import { fileURLToPath } from 'node:url'
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest'
@@ -18,6 +19,44 @@ import { tempHome, waitFor } from '../../helpers/temp-home.ts'
 
 const ROWS = 128
 const COLS = 256
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((x, y) => x - y)
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
+}
+
+/**
+ * Watches this process's event loop: how late a 10 ms timer fires (perf_hooks' event-loop delay: the recorded interval,
+ * resolution included), and how much CPU the process used between two ticks. The second tells the host's own work
+ * from a machine too busy to schedule it: a stall with little CPU spent was waiting for a core.
+ */
+function watchEventLoop(): { stop(): { samples: number; p50Ms: number; p99Ms: number; maxMs: number; ownWorkP99Ms: number; ownWorkMaxMs: number } } {
+  const delay = monitorEventLoopDelay({ resolution: 10 })
+  delay.enable()
+  const ownWork: number[] = []
+  let last = { wall: performance.now(), cpu: process.cpuUsage() }
+  const timer = setInterval(() => {
+    const now = { wall: performance.now(), cpu: process.cpuUsage() }
+    const cpuMs = (now.cpu.user - last.cpu.user + now.cpu.system - last.cpu.system) / 1000
+    ownWork.push(Math.min(now.wall - last.wall, cpuMs))
+    last = now
+  }, 10)
+  return {
+    stop() {
+      clearInterval(timer)
+      delay.disable()
+      const ms = (ns: number) => Math.round(ns / 1e4) / 100
+      return {
+        samples: delay.count,
+        p50Ms: ms(delay.percentile(50)),
+        p99Ms: ms(delay.percentile(99)),
+        maxMs: ms(delay.max),
+        ownWorkP99Ms: Math.round(percentile(ownWork, 99) * 100) / 100,
+        ownWorkMaxMs: Math.round(Math.max(...ownWork) * 100) / 100,
+      }
+    },
+  }
+}
 
 /** A small layer through the board straight from the registry: it answers, so nobody still holds it or wedged its link. */
 async function boardAnswers(registry: AnalogDeviceRegistry): Promise<number> {
@@ -50,13 +89,12 @@ describe('HIL jobs run in job processes', () => {
   it('fine-tunes in a child process while the host event loop stays under 50 ms', async () => {
     expect(jobKinds['hil-finetune'].inline).toBeUndefined()
     const launchedBefore = harness.launched.length
-    const delay = monitorEventLoopDelay({ resolution: 10 })
-    delay.enable()
+    const loop = watchEventLoop()
     const started = Date.now()
     const run = await core.api.startJob({ kind: 'hil-finetune', params: { model, board: 'demo', epochs: 1, trainLimit: 1024, limit: 200 } })
     const ended = await harness.finish(run.uuid, 600_000)
-    delay.disable()
-    const seconds = (Date.now() - started) / 1000
+    const figures = { seconds: (Date.now() - started) / 1000, loadAverage: loadavg()[0], ...loop.stop() }
+    console.log(`host event loop during hil-finetune: ${JSON.stringify(figures)}`)
     expect(ended.state, ended.message).toBe('finished')
 
     // The job got its own process, started by the process launcher.
@@ -70,10 +108,8 @@ describe('HIL jobs run in job processes', () => {
     expect(result.epochs[1]!.loss).toBeGreaterThan(0)
     expect(result.deviceId).toBe('EMU-00000007')
 
-    const ms = (ns: number) => ns / 1e6
-    const figures = { seconds, samples: delay.count, meanMs: ms(delay.mean), p50Ms: ms(delay.percentile(50)), p99Ms: ms(delay.percentile(99)), maxMs: ms(delay.max) }
-    console.log(`host event-loop delay during hil-finetune: ${JSON.stringify(figures)}`)
-    expect(delay.count).toBeGreaterThan(100)
+    expect(figures.samples).toBeGreaterThan(100)
+    expect(figures.ownWorkP99Ms).toBeLessThan(50)
     expect(figures.p99Ms).toBeLessThan(50)
   }, 660_000)
 

@@ -1,2 +1,0 @@
-import { installCommand } from '../src-main/services/system-components.ts'
-console.log(installCommand('linux')); console.log(installCommand('darwin'))

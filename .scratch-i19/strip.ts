@@ -1,3 +1,0 @@
-import { pathWithout } from '../tests/helpers/components.ts'
-const p = pathWithout(['socat', 'sshd', 'chromium', 'chromium-browser'])
-console.log(p.PATH)
