@@ -4,6 +4,7 @@ import { pageToken, webSocketTransport } from './ws-transport.ts'
 
 export const connection = $state({ connected: window.benchside !== undefined, host: window.benchside ? 'desktop' : 'web', missingToken: false })
 
+// eslint-disable-next-line svelte/prefer-svelte-reactivity -- listeners to call, not state anything renders from
 const reconnectListeners = new Set<() => void>()
 let everConnected = false
 

@@ -56,8 +56,13 @@ export class FollowedRun {
   }
 }
 
+// Registries, not state: nothing renders from them (each FollowedRun's own fields are the reactive part).
+// eslint-disable-next-line svelte/prefer-svelte-reactivity
 const followed = new Map<string, FollowedRun>()
+// eslint-disable-next-line svelte/prefer-svelte-reactivity
 const listeners = new Set<(change: RunChange) => void>()
+/** The last status seen per run, to tell a status change from other changes. */
+// eslint-disable-next-line svelte/prefer-svelte-reactivity
 const statuses = new Map<string, string>()
 
 /** Starts following a run (or joins those who do); pair with release(). */

@@ -31,10 +31,14 @@ export function webSocketTransport(token: string, onConnection: ConnectionListen
       everConnected = true
     }
     socket.onmessage = (message) => {
-      const data = JSON.parse(String(message.data)) as ReplyMessage | { event: string; payload: unknown }
-      if ('event' in data) for (const l of listeners) l(data.event, data.payload)
-      else {
-        pending.get(data.id)?.(data)
+      const data: unknown = JSON.parse(String(message.data))
+      if (typeof data !== 'object' || data === null) return
+      if ('event' in data && typeof data.event === 'string') {
+        const payload = 'payload' in data ? data.payload : undefined
+        for (const l of listeners) l(data.event, payload)
+      } else if ('id' in data && typeof data.id === 'number') {
+        // The server answers every call with a ReplyMessage; the client reads `ok` before anything else.
+        pending.get(data.id)?.(data as ReplyMessage)
         pending.delete(data.id)
       }
     }
