@@ -48,8 +48,7 @@ export default defineConfig({
       // frame-ancestors is header-only, so web mode sends the full policy as a header too.
       {
         name: 'benchside-csp',
-        transformIndexHtml: (html: string) =>
-          html.replace('%BENCHSIDE_CSP%', CONTENT_SECURITY_POLICY.replace(/; frame-ancestors [^;]+/, '')),
+        transformIndexHtml: (html: string) => html.replace('%BENCHSIDE_CSP%', CONTENT_SECURITY_POLICY.replace(/; frame-ancestors [^;]+/, '')),
       },
     ],
   },

@@ -23,8 +23,8 @@ const WIRING = ['core.ts', 'router.ts', 'event-hub.ts', 'change-feed.ts', ...SER
 
 /**
  * Each room of src-main (files or folders) and what it may import from src-main; anything else in src-main is refused.
- * Top to bottom: hosts → core, router, event-hub, change-feed → services → jobs → engine, hardware → store. `security/` holds what
- * both hosts that serve the renderer need (the CSP), so neither host imports the other.
+ * Top to bottom: hosts → core, router, event-hub, change-feed → services → jobs → engine, hardware → store.
+ * `security/` holds what both hosts that serve the renderer need (the CSP), so neither host imports the other.
  */
 const ROOMS = [
   { room: ['contract'], may: ['contract'] },

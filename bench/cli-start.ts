@@ -70,7 +70,10 @@ try {
   const store = new Store({ dataDir: home })
   for (let i = 0; i < 5; i++) {
     const run = store.runs.create({ name: `bench run ${i}`, kind: 'selftest' })
-    store.runs.logMetrics(run.uuid, Array.from({ length: 20 }, (_, step) => ({ key: 'loss', value: 1 / (step + 1), step, time: Date.now() })))
+    store.runs.logMetrics(
+      run.uuid,
+      Array.from({ length: 20 }, (_, step) => ({ key: 'loss', value: 1 / (step + 1), step, time: Date.now() })),
+    )
     store.runs.finish(run.uuid, 'FINISHED')
   }
   store.close()

@@ -53,7 +53,10 @@ async function closeCore(): Promise<void> {
   const opened = core
   core = null
   // A core that failed to open has nothing to close; its error is already on its way to exitWithError.
-  await opened?.then((c) => c.close(), () => {})
+  await opened?.then(
+    (c) => c.close(),
+    () => {},
+  )
 }
 
 try {

@@ -20,19 +20,25 @@ export function registerAnalogCommands(program: Command, openApi: OpenApi): void
       const { boards, warning } = await (await openApi()).listAnalogBoards({})
       if (o.json) return printJson({ boards, warning })
       if (warning) console.log(`Note: ${warning}`)
-      printTable(['PORT', 'NAME', 'KIND', 'STATE', 'DEVICE'], boards.map((b) => [b.port, b.name, b.kind, b.state, b.deviceId ?? '-']))
+      printTable(
+        ['PORT', 'NAME', 'KIND', 'STATE', 'DEVICE'],
+        boards.map((b) => [b.port, b.name, b.kind, b.state, b.deviceId ?? '-']),
+      )
     })
   analog
     .command('info <port>')
-    .description("connects to a board (a port path, or demo) and prints what it reports")
+    .description('connects to a board (a port path, or demo) and prints what it reports')
     .option('--json', 'print JSON')
     .action(async (port: string, o) => {
       const status = await (await openApi()).connectAnalogBoard({ port })
       if (o.json) return printJson(status)
       const i = status.info!
       console.log(`${status.name}: device ${i.deviceId}, firmware ${i.firmware}, protocol ${i.protocolVersion}`)
-      console.log(`array ${i.rows} rows × ${i.cols} columns · inputs ${i.inputBits}-bit · weights ${i.weightBits}-bit + sign · ADC ${i.adcBits}-bit · ${i.slots} slots · batches up to ${i.maxBatch}`)
-      if (status.calibration) console.log(`calibrated ${new Date(status.calibration.createdAt).toISOString()} (validation RMS ${num(status.calibration.validationRms)} codes)`)
+      console.log(
+        `array ${i.rows} rows × ${i.cols} columns · inputs ${i.inputBits}-bit · weights ${i.weightBits}-bit + sign · ADC ${i.adcBits}-bit · ${i.slots} slots · batches up to ${i.maxBatch}`,
+      )
+      if (status.calibration)
+        console.log(`calibrated ${new Date(status.calibration.createdAt).toISOString()} (validation RMS ${num(status.calibration.validationRms)} codes)`)
     })
   analog
     .command('calibrate')
@@ -96,7 +102,17 @@ export function registerAnalogCommands(program: Command, openApi: OpenApi): void
     .action(async (model: string, o) => {
       const params = checked(
         HilFinetuneParams,
-        { model, board: o.board, layers: layersOption(o.layers), epochs: o.epochs, trainLimit: o.trainLimit, batchSize: o.batchSize, learningRate: o.lr, limit: o.limit, seed: o.seed },
+        {
+          model,
+          board: o.board,
+          layers: layersOption(o.layers),
+          epochs: o.epochs,
+          trainLimit: o.trainLimit,
+          batchSize: o.batchSize,
+          learningRate: o.lr,
+          limit: o.limit,
+          seed: o.seed,
+        },
         'params',
       )
       const api = await openApi()
@@ -113,23 +129,48 @@ export function registerAnalogCommands(program: Command, openApi: OpenApi): void
 function printCalibration(c: AnalogCalibration): void {
   const q = c.quality
   console.log(`Device ${c.deviceId}, calibrated ${new Date(c.createdAt).toISOString()}${c.run ? ` (run ${c.run.slice(0, 8)})` : ''}`)
-  console.log(`column gain ${num(q.columnGain.mean)} ± ${num(q.columnGain.std)} · offset ${num(q.columnOffset.mean)} ± ${num(q.columnOffset.std)} codes · noise ${num(q.noiseStd)} codes · saturation ±${num(q.saturation)} codes · gain fit R² median ${num(q.gainR2.median, 4)}`)
-  console.log(`ordering: ${q.orderingDetected && q.ordering ? `${q.ordering.order} order, groups of ${q.ordering.groupRows} rows` : 'no ordering effect found (associative)'}`)
-  printTable(['INTEGRATION MODEL', 'RMS ON ORDERING PROBES (codes)'], q.candidates.map((c) => [c.label, num(c.rms)]))
-  console.log(`held-out layers (${q.validation.vectors} vectors): RMS error ${num(q.validation.calibrated)} codes calibrated · ${num(q.validation.associative)} associative · ${num(q.validation.nominal)} nominal`)
+  console.log(
+    `column gain ${num(q.columnGain.mean)} ± ${num(q.columnGain.std)} · offset ${num(q.columnOffset.mean)} ± ${num(q.columnOffset.std)} codes · noise ${num(q.noiseStd)} codes · saturation ±${num(q.saturation)} codes · gain fit R² median ${num(q.gainR2.median, 4)}`,
+  )
+  console.log(
+    `ordering: ${q.orderingDetected && q.ordering ? `${q.ordering.order} order, groups of ${q.ordering.groupRows} rows` : 'no ordering effect found (associative)'}`,
+  )
+  printTable(
+    ['INTEGRATION MODEL', 'RMS ON ORDERING PROBES (codes)'],
+    q.candidates.map((c) => [c.label, num(c.rms)]),
+  )
+  console.log(
+    `held-out layers (${q.validation.vectors} vectors): RMS error ${num(q.validation.calibrated)} codes calibrated · ${num(q.validation.associative)} associative · ${num(q.validation.nominal)} nominal`,
+  )
 }
 
 function printHil(r: HilResult): void {
-  console.log(`${r.kind} ${r.run.slice(0, 8)} (${r.status}) on ${r.deviceId}${r.calibrated ? '' : ' (not calibrated: nominal model)'} · layers ${r.layers.join(', ')} · ${r.samples} samples`)
-  printTable(['VARIANT', 'ACCURACY'], [
-    ['float', percent(r.accuracy.float)],
-    ['simulated, associative', percent(r.accuracy.associative)],
-    ['simulated, ordered', percent(r.accuracy.ordered)],
-    ['measured on the board', percent(r.accuracy.measured)],
-  ])
+  console.log(
+    `${r.kind} ${r.run.slice(0, 8)} (${r.status}) on ${r.deviceId}${r.calibrated ? '' : ' (not calibrated: nominal model)'} · layers ${r.layers.join(', ')} · ${r.samples} samples`,
+  )
+  printTable(
+    ['VARIANT', 'ACCURACY'],
+    [
+      ['float', percent(r.accuracy.float)],
+      ['simulated, associative', percent(r.accuracy.associative)],
+      ['simulated, ordered', percent(r.accuracy.ordered)],
+      ['measured on the board', percent(r.accuracy.measured)],
+    ],
+  )
   printTable(
     ['LAYER', 'MEASURED MEAN ± STD', 'ORDERED RMS', 'ORDERED r', 'ASSOCIATIVE RMS', 'ASSOCIATIVE r'],
-    r.perLayer.map((l) => [l.layer, `${num(l.measured.mean)} ± ${num(l.measured.std)}`, num(l.ordered.rms), num(l.ordered.correlation, 4), num(l.associative.rms), num(l.associative.correlation, 4)]),
+    r.perLayer.map((l) => [
+      l.layer,
+      `${num(l.measured.mean)} ± ${num(l.measured.std)}`,
+      num(l.ordered.rms),
+      num(l.ordered.correlation, 4),
+      num(l.associative.rms),
+      num(l.associative.correlation, 4),
+    ]),
   )
-  if (r.epochs.length) printTable(['EPOCH', 'LOSS', 'MEASURED', 'ORDERED SIM'], r.epochs.map((e) => [e.epoch, e.loss === null ? '-' : num(e.loss), percent(e.accuracy.measured), percent(e.accuracy.ordered)]))
+  if (r.epochs.length)
+    printTable(
+      ['EPOCH', 'LOSS', 'MEASURED', 'ORDERED SIM'],
+      r.epochs.map((e) => [e.epoch, e.loss === null ? '-' : num(e.loss), percent(e.accuracy.measured), percent(e.accuracy.ordered)]),
+    )
 }

@@ -9,7 +9,8 @@ export type OpenApi = () => Promise<BenchsideApi>
 
 /** Numbers as a person reads them in help text: 0.01, 100, 1e10. */
 function shown(value: unknown): string {
-  if (typeof value === 'number') return value !== 0 && (Math.abs(value) >= 1e5 || Math.abs(value) < 1e-3) ? value.toExponential().replace('e+', 'e') : String(value)
+  if (typeof value === 'number')
+    return value !== 0 && (Math.abs(value) >= 1e5 || Math.abs(value) < 1e-3) ? value.toExponential().replace('e+', 'e') : String(value)
   if (Array.isArray(value)) return value.map(shown).join(',')
   return typeof value === 'object' && value !== null ? JSON.stringify(value) : String(value)
 }
@@ -33,7 +34,12 @@ export function checked<S extends z.ZodType>(schema: S, value: unknown, under?: 
 
 /** "a,b,c" as a list, "" as none, nothing as undefined (the contract's default). */
 export function listOption(value: string | undefined): string[] | undefined {
-  return value === undefined ? undefined : value.split(',').map((s) => s.trim()).filter((s) => s !== '')
+  return value === undefined
+    ? undefined
+    : value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s !== '')
 }
 
 /** A comma-separated list of numbers; the schema says whether each one fits. */
@@ -60,7 +66,8 @@ export function gridText(grid: { from: number; to: number; count: number }): str
 export function gridOption(value: string | undefined): { from?: number; to?: number; count?: number } {
   if (value === undefined) return {}
   const parts = value.split(':')
-  if (parts.length !== 3) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'sigmas', message: `Write the σ grid as from:to:count, e.g. 1e-2:1e2:17, not '${value}'.` })
+  if (parts.length !== 3)
+    throw new BenchsideError({ code: 'INVALID_ARGS', field: 'sigmas', message: `Write the σ grid as from:to:count, e.g. 1e-2:1e2:17, not '${value}'.` })
   const [from, to, count] = parts.map(Number)
   return { from, to, count }
 }

@@ -14,7 +14,10 @@ export function registerBoardCommands(program: Command, openApi: OpenApi): void 
     .action(async (o) => {
       const list = await (await openApi()).listBoards({})
       if (o.json) return printJson(list)
-      printTable(['ID', 'NAME', 'KIND', 'ADDRESS', 'HOST KEY'], list.map((b) => [b.id, b.name, b.kind, b.address, b.fingerprint]))
+      printTable(
+        ['ID', 'NAME', 'KIND', 'ADDRESS', 'HOST KEY'],
+        list.map((b) => [b.id, b.name, b.kind, b.address, b.fingerprint]),
+      )
     })
   boards
     .command('add <id> <user@host>')
@@ -25,8 +28,10 @@ export function registerBoardCommands(program: Command, openApi: OpenApi): void 
     .option('--json', 'print JSON')
     .action(async (id: string, target: string, o) => {
       const at = target.lastIndexOf('@')
-      if (at < 1) throw new Error(`Write the board as user@host, not '${target}'.`)
-      const added = await (await openApi()).addBoard({ id, name: o.name, username: target.slice(0, at), host: target.slice(at + 1), port: o.port, keyPath: o.key })
+      if (at < 1) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'target', message: `Write the board as user@host, not '${target}'.` })
+      const added = await (
+        await openApi()
+      ).addBoard({ id, name: o.name, username: target.slice(0, at), host: target.slice(at + 1), port: o.port, keyPath: o.key })
       if (o.json) return printJson(added)
       console.log(`Added board '${added.id}' (${added.address}). Host key ${added.fingerprint} — check it matches the board's.`)
       console.log(`${added.test.arch}, ${added.test.cores} cores, ${added.test.simd}, agent ${added.test.agentVersion} built with ${added.test.cflags}.`)
@@ -39,12 +44,10 @@ export function registerBoardCommands(program: Command, openApi: OpenApi): void 
       if (o.json) return printJson(t)
       console.log(`${t.id}: ${t.arch}${t.os ? ` (${t.os})` : ''}, ${t.cores} cores, SIMD ${t.simd}, ${t.compiler} ${t.cflags}, agent ${t.agentVersion}`)
     })
-  boards
-    .command('remove <board>')
-    .action(async (board: string) => {
-      await (await openApi()).removeBoard({ board })
-      console.log(`Removed board '${board}'.`)
-    })
+  boards.command('remove <board>').action(async (board: string) => {
+    await (await openApi()).removeBoard({ board })
+    console.log(`Removed board '${board}'.`)
+  })
 
   const ops = program.command('ops').description('operators against the board’s hardware limits')
   ops
@@ -57,15 +60,21 @@ export function registerBoardCommands(program: Command, openApi: OpenApi): void 
     .option('--force', 'measure again even what the latency table has')
     .option('--json', 'print the study as JSON')
     .action(async (o) => {
-      const params = checked(RooflineParams, { board: o.board, sizes: numberList(o.sizes), bits: numberList(o.bits), threads: o.threads, force: o.force }, 'params')
+      const params = checked(
+        RooflineParams,
+        { board: o.board, sizes: numberList(o.sizes), bits: numberList(o.bits), threads: o.threads, force: o.force },
+        'params',
+      )
       const api = await openApi()
       const run = await api.startJob({ kind: 'roofline', params })
       const done = await followJob(api, run, Boolean(o.json))
       if (done.status !== 'FINISHED') return void (process.exitCode = 1)
       const study = await jobResult(api, done.uuid, 'roofline')
       if (o.json) return printJson(study)
-      console.log(`Board ${study.board.id} (${study.board.arch}, ${study.board.simd}): peak ${(study.peakOpsPerSecond / 1e9).toFixed(1)} GFLOP/s; ` +
-        study.bandwidth.map((b) => `${b.level} ${(b.bytesPerSecond / 1e9).toFixed(1)} GB/s`).join(', '))
+      console.log(
+        `Board ${study.board.id} (${study.board.arch}, ${study.board.simd}): peak ${(study.peakOpsPerSecond / 1e9).toFixed(1)} GFLOP/s; ` +
+          study.bandwidth.map((b) => `${b.level} ${(b.bytesPerSecond / 1e9).toFixed(1)} GB/s`).join(', '),
+      )
       printTable(
         ['OPERATOR', 'GOP/S', 'INTENSITY', '% OF CEILING', 'BOUND BY', 'VS FP32'],
         study.operators.map((op) => [
@@ -86,10 +95,11 @@ export function registerBoardCommands(program: Command, openApi: OpenApi): void 
     .option('--force', 'measure again even when the latency table has it')
     .option('--json', 'print JSON')
     .action(async (operation: string, o) => {
+      const pairs: string[] = o.arg ?? []
       const args = Object.fromEntries(
-        ((o.arg ?? []) as string[]).map((pair) => {
+        pairs.map((pair) => {
           const at = pair.indexOf('=')
-          if (at < 1) throw new Error(`Write agent arguments as key=value, not '${pair}'.`)
+          if (at < 1) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'arg', message: `Write agent arguments as key=value, not '${pair}'.` })
           const raw = pair.slice(at + 1)
           const number = Number(raw)
           return [pair.slice(0, at), raw === 'true' ? true : raw === 'false' ? false : Number.isFinite(number) && raw !== '' ? number : raw]
@@ -98,11 +108,15 @@ export function registerBoardCommands(program: Command, openApi: OpenApi): void 
       const request = checked(boardMethods.measureOperation.args, { board: o.board, operation, args, force: o.force })
       const result = await (await openApi()).measureOperation(request)
       if (o.json) return printJson(result)
-      const a = result.answer as { gops_per_s?: number; gb_per_s?: number; intensity_ops_per_byte?: number }
-      const rate = a.gops_per_s !== undefined ? `${a.gops_per_s.toFixed(1)} GOP/s` : a.gb_per_s !== undefined ? `${a.gb_per_s.toFixed(1)} GB/s` : ''
+      const figure = (key: string): number | undefined => {
+        const value = result.answer[key]
+        return typeof value === 'number' ? value : undefined
+      }
+      const [gops, gbps, intensity] = [figure('gops_per_s'), figure('gb_per_s'), figure('intensity_ops_per_byte')]
+      const rate = gops !== undefined ? `${gops.toFixed(1)} GOP/s` : gbps !== undefined ? `${gbps.toFixed(1)} GB/s` : ''
       console.log(
         `${operation} on ${request.board}: median ${(result.medianS * 1e6).toFixed(2)} µs (${(result.minS * 1e6).toFixed(2)}–${(result.maxS * 1e6).toFixed(2)})` +
-          `${rate ? ` · ${rate}` : ''}${a.intensity_ops_per_byte !== undefined ? ` · intensity ${a.intensity_ops_per_byte.toFixed(1)} ops/byte` : ''}` +
+          `${rate ? ` · ${rate}` : ''}${intensity !== undefined ? ` · intensity ${intensity.toFixed(1)} ops/byte` : ''}` +
           `${result.cached ? ' · from the latency table (use --force to measure again)' : ''}`,
       )
     })
@@ -113,14 +127,21 @@ export function registerBoardCommands(program: Command, openApi: OpenApi): void 
     .option('--policy <json>', 'per-layer policy, e.g. [{"keep":0.5,"bits":8},…]')
     .option('--json', 'print JSON')
     .action(async (model: string, o) => {
-      const params = checked(LayerLatencyParams, { board: o.board, model, policy: o.policy === undefined ? undefined : jsonOption('--policy', o.policy) }, 'params')
+      const params = checked(
+        LayerLatencyParams,
+        { board: o.board, model, policy: o.policy === undefined ? undefined : jsonOption('--policy', o.policy) },
+        'params',
+      )
       const api = await openApi()
       const run = await api.startJob({ kind: 'layer-latency', params })
       const done = await followJob(api, run, Boolean(o.json))
       if (done.status !== 'FINISHED') return void (process.exitCode = 1)
       const result = await jobResult(api, done.uuid, 'layer-latency')
       if (o.json) return printJson(result)
-      printTable(['LAYER', 'KERNEL', 'KEEP', 'BITS', 'MEDIAN µs'], result.layers.map((l) => [l.id, l.kernel, l.keep, l.bits, (l.medianS * 1e6).toFixed(1)]))
+      printTable(
+        ['LAYER', 'KERNEL', 'KEEP', 'BITS', 'MEDIAN µs'],
+        result.layers.map((l) => [l.id, l.kernel, l.keep, l.bits, (l.medianS * 1e6).toFixed(1)]),
+      )
       console.log(`Total ${(result.totalS * 1e3).toFixed(3)} ms${result.skipped.length ? `; not timed: ${result.skipped.join(', ')}` : ''}`)
     })
   const latency = ops.command('latency').description('the latency look-up table')
@@ -134,12 +155,10 @@ export function registerBoardCommands(program: Command, openApi: OpenApi): void 
       writeFileSync(o.out, csv)
       console.error(`Exported ${rows} rows to ${o.out}.`)
     })
-  latency
-    .command('import <file>')
-    .action(async (file: string) => {
-      const { rows } = await (await openApi()).importLatencyTable({ csv: readFileSync(file, 'utf8') })
-      console.log(`Imported ${rows} rows.`)
-    })
+  latency.command('import <file>').action(async (file: string) => {
+    const { rows } = await (await openApi()).importLatencyTable({ csv: readFileSync(file, 'utf8') })
+    console.log(`Imported ${rows} rows.`)
+  })
 }
 
 /** An option that holds JSON; text that is not JSON gets a sentence, not a parser's stack trace. */

@@ -37,7 +37,10 @@ export async function followJob(api: BenchsideApi, run: RunSummary, quiet: boole
 export async function jobResult<K extends JobKind>(api: BenchsideApi, run: string, kind: K): Promise<JobResult<K>> {
   const answer = await api.getRunResult({ run })
   if (answer.kind !== kind || answer.result === null) {
-    throw new BenchsideError({ code: 'NOT_FOUND', message: `Run ${run.slice(0, 8)} reported no ${kind} result; 'benchside runs show ${run.slice(0, 8)}' says what happened.` })
+    throw new BenchsideError({
+      code: 'NOT_FOUND',
+      message: `Run ${run.slice(0, 8)} reported no ${kind} result; 'benchside runs show ${run.slice(0, 8)}' says what happened.`,
+    })
   }
   return answer.result as JobResult<K>
 }
@@ -80,7 +83,10 @@ export function registerJobCommands(program: Command, openApi: OpenApi): void {
     .action(async (o) => {
       const kinds = await (await openApi()).listJobKinds({})
       if (o.json) return printJson(kinds)
-      printTable(['KIND', 'WHAT IT DOES'], kinds.map((k) => [k.kind, k.summary]))
+      printTable(
+        ['KIND', 'WHAT IT DOES'],
+        kinds.map((k) => [k.kind, k.summary]),
+      )
     })
 
   jobs

@@ -28,17 +28,24 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
       if (o.json) return printJson(d)
       console.log(`${d.name} (${d.id}) — ${d.description}`)
       console.log(`samples ${d.sampleShape.join('×')} · train ${d.counts.train} · test ${d.counts.test}`)
-      printTable(['CLASS', 'NAME', 'TRAIN', 'TEST'], d.classNames.map((n, i) => [i, n, d.classCounts.train[i]!, d.classCounts.test[i]!]))
+      printTable(
+        ['CLASS', 'NAME', 'TRAIN', 'TEST'],
+        d.classNames.map((n, i) => [i, n, d.classCounts.train[i]!, d.classCounts.test[i]!]),
+      )
     })
   data
     .command('import <path>')
-    .description('a folder of four IDX files (MNIST layout), an NPZ with x_train, y_train, x_test, y_test, or a folder with one subfolder of .wav files per class')
+    .description(
+      'a folder of four IDX files (MNIST layout), an NPZ with x_train, y_train, x_test, y_test, or a folder with one subfolder of .wav files per class',
+    )
     .option('--name <name>', 'a name for the dataset')
     .option('--json', 'print JSON')
     .action(async (path: string, o) => {
       const d = await (await openApi()).importDataset({ path, name: o.name })
       if (o.json) return printJson(d)
-      console.log(`Imported ${d.name} as '${d.id}': ${d.counts.train} train / ${d.counts.test} test samples of ${d.sampleShape.join('×')}, ${d.classNames.length} classes.`)
+      console.log(
+        `Imported ${d.name} as '${d.id}': ${d.counts.train} train / ${d.counts.test} test samples of ${d.sampleShape.join('×')}, ${d.classNames.length} classes.`,
+      )
     })
 
   const models = program.command('models').description('architectures and trained or imported models')
@@ -50,11 +57,16 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
       const api = await openApi()
       if (o.architectures) {
         const list = await api.listArchitectures({})
-        return o.json ? printJson(list) : printTable(['ARCHITECTURE', 'WHAT'], list.map((a) => [a.id, a.summary]))
+        return o.json
+          ? printJson(list)
+          : printTable(
+              ['ARCHITECTURE', 'WHAT'],
+              list.map((a) => [a.id, a.summary]),
+            )
       }
       const list = await api.listModels({})
       if (o.json) return printJson(list)
-      if (!list.length) return console.log("No models yet. Train one with: benchside train --model lenet5-bn --epochs 5")
+      if (!list.length) return console.log('No models yet. Train one with: benchside train --model lenet5-bn --epochs 5')
       printTable(
         ['ID', 'NAME', 'ARCHITECTURE', 'DATASET', 'TEST ACC', 'BACKEND', 'CREATED'],
         list.map((m) => [m.id.slice(0, 8), m.name, m.architecture, m.dataset, percent(m.testAccuracy), m.backend, formatTime(m.createdAt)]),
@@ -124,7 +136,11 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
     .option('--analog <integration>', 'train through the analog MVM model: associative or ordered')
     .option('--analog-layers <which>', withDefault('analog training: dense, all (dense and conv) or ids like fc1,fc2', AnalogTraining.shape.layers))
     .option('--analog-device <device>', "analog training: a calibrated board's model (its device id, or demo); nominal when omitted")
-    .option('--analog-fill <fraction>', withDefault('analog training: a high percentile of each layer’s chunk sums lands on this fraction of full scale', AnalogTraining.shape.fill), Number)
+    .option(
+      '--analog-fill <fraction>',
+      withDefault('analog training: a high percentile of each layer’s chunk sums lands on this fraction of full scale', AnalogTraining.shape.fill),
+      Number,
+    )
     .option('--name <name>', 'a name for the run')
     .option('--json', 'print the finished run as JSON')
     .action(async (o) => {
@@ -144,11 +160,23 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
           qat:
             o.qatWeightBits === undefined
               ? undefined
-              : { weightBits: o.qatWeightBits, activationBits: o.qatActivationBits, scaling: o.qatScaling, scale: o.qatScale, granularity: o.qatPerTensor ? 'tensor' : undefined },
+              : {
+                  weightBits: o.qatWeightBits,
+                  activationBits: o.qatActivationBits,
+                  scaling: o.qatScaling,
+                  scale: o.qatScale,
+                  granularity: o.qatPerTensor ? 'tensor' : undefined,
+                },
           noise:
             o.noiseSigma === undefined
               ? undefined
-              : { model: { kind: o.noise }, points: keywordOrList(o.noisePoints, ['global']), sigma: o.noiseSigma, theta: o.noiseTheta, rampEpochs: o.noiseRamp },
+              : {
+                  model: { kind: o.noise },
+                  points: keywordOrList(o.noisePoints, ['global']),
+                  sigma: o.noiseSigma,
+                  theta: o.noiseTheta,
+                  rampEpochs: o.noiseRamp,
+                },
           analog:
             o.analog === undefined
               ? undefined
@@ -163,7 +191,9 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
       if (o.json) printJson(detail)
       else if (done.status === 'FINISHED') {
         const test = detail.metrics.find((m) => m.key === 'test_accuracy')?.value ?? null
-        console.log(`Model ${done.uuid.slice(0, 8)} (${params.architecture} on ${params.dataset}): test accuracy ${percent(test)}, backend ${detail.params.backend}.`)
+        console.log(
+          `Model ${done.uuid.slice(0, 8)} (${params.architecture} on ${params.dataset}): test accuracy ${percent(test)}, backend ${detail.params.backend}.`,
+        )
       }
       process.exitCode = done.status === 'FINISHED' ? 0 : 1
     })
@@ -181,7 +211,8 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
       const done = await followJob(api, run, Boolean(o.json))
       const detail = await api.getRun({ run: done.uuid })
       if (o.json) printJson(detail)
-      else if (done.status === 'FINISHED') console.log(`Accuracy ${percent(detail.metrics.find((m) => m.key === 'accuracy')?.value ?? null)} on ${params.split}.`)
+      else if (done.status === 'FINISHED')
+        console.log(`Accuracy ${percent(detail.metrics.find((m) => m.key === 'accuracy')?.value ?? null)} on ${params.split}.`)
       process.exitCode = done.status === 'FINISHED' ? 0 : 1
     })
 }

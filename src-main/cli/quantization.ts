@@ -35,19 +35,31 @@ export function registerQuantizationCommands(program: Command, openApi: OpenApi)
           architecture: o.model,
           epochs: o.epochs,
           seed: o.seed,
-          qat: { weightBits: o.weightBits ?? o.bits, activationBits: o.bits, scaling: o.scaling, scale: o.scale, granularity: o.perTensor ? 'tensor' : undefined },
+          qat: {
+            weightBits: o.weightBits ?? o.bits,
+            activationBits: o.bits,
+            scaling: o.scaling,
+            scale: o.scale,
+            granularity: o.perTensor ? 'tensor' : undefined,
+          },
           noise: o.noiseSigma === undefined ? undefined : { sigma: o.noiseSigma },
         },
         'params',
       )
       const { qat: q } = params
       const api = await openApi()
-      const run = await api.startJob({ kind: 'train', name: o.name ?? `QAT ${q?.activationBits}-bit ${q?.scaling} ${q?.scale} · ${params.architecture}`, params })
+      const run = await api.startJob({
+        kind: 'train',
+        name: o.name ?? `QAT ${q?.activationBits}-bit ${q?.scaling} ${q?.scale} · ${params.architecture}`,
+        params,
+      })
       const done = await followJob(api, run, Boolean(o.json))
       const detail = await api.getRun({ run: done.uuid })
       if (o.json) printJson(detail)
       else if (done.status === 'FINISHED')
-        console.log(`Model ${done.uuid.slice(0, 8)}: test accuracy ${percent(detail.metrics.find((m) => m.key === 'test_accuracy')?.value ?? null)} with ${q?.activationBits}-bit QAT.`)
+        console.log(
+          `Model ${done.uuid.slice(0, 8)}: test accuracy ${percent(detail.metrics.find((m) => m.key === 'test_accuracy')?.value ?? null)} with ${q?.activationBits}-bit QAT.`,
+        )
       process.exitCode = done.status === 'FINISHED' ? 0 : 1
     })
 

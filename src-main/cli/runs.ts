@@ -1,7 +1,7 @@
 // benchside runs list|show|tag|note|delete|export
 import { writeFileSync } from 'node:fs'
 import type { Command } from 'commander'
-import { RunFilter, RunStatus, type RunDetail } from '../contract/index.ts'
+import { RunFilter, RunStatus, toCsv, type RunDetail } from '../contract/index.ts'
 import { withDefault, type OpenApi } from './api.ts'
 import { formatTime, printJson, printTable } from './output.ts'
 
@@ -19,7 +19,9 @@ export function registerRunCommands(program: Command, openApi: OpenApi): void {
     .option('--limit <n>', withDefault('at most this many runs', RunFilter.shape.limit), Number)
     .option('--json', 'print JSON')
     .action(async (o) => {
-      const list = await (await openApi()).listRuns({ kind: o.kind, status: o.status?.toUpperCase(), tag: o.tag, text: o.text, includeDeleted: o.deleted, limit: o.limit })
+      const list = await (
+        await openApi()
+      ).listRuns({ kind: o.kind, status: o.status?.toUpperCase(), tag: o.tag, text: o.text, includeDeleted: o.deleted, limit: o.limit })
       if (o.json) return printJson(list)
       if (list.length === 0) return console.log('No runs yet. Start one with: benchside jobs run selftest')
       printTable(
@@ -89,13 +91,7 @@ export function registerRunCommands(program: Command, openApi: OpenApi): void {
 }
 
 function metricsCsv(runs: RunDetail[]): string {
-  const lines = ['run,key,step,value,time']
-  for (const run of runs) for (const m of run.metrics) lines.push(`${run.uuid},${csvCell(m.key)},${m.step},${m.value},${m.time}`)
-  return lines.join('\n') + '\n'
-}
-
-function csvCell(text: string): string {
-  return /[",\n]/.test(text) ? `"${text.replace(/"/g, '""')}"` : text
+  return toCsv([['run', 'key', 'step', 'value', 'time'], ...runs.flatMap((run) => run.metrics.map((m) => [run.uuid, m.key, m.step, m.value, m.time]))])
 }
 
 function printRun(r: RunDetail): void {
@@ -107,13 +103,19 @@ function printRun(r: RunDetail): void {
   const params = Object.entries(r.params)
   if (params.length) {
     console.log('Params')
-    printTable(['  KEY', 'VALUE'], params.map(([k, v]) => [`  ${k}`, v]))
+    printTable(
+      ['  KEY', 'VALUE'],
+      params.map(([k, v]) => [`  ${k}`, v]),
+    )
   }
   const last = new Map<string, { value: number; step: number; count: number }>()
   for (const m of r.metrics) last.set(m.key, { value: m.value, step: m.step, count: (last.get(m.key)?.count ?? 0) + 1 })
   if (last.size) {
     console.log('Metrics (last value)')
-    printTable(['  KEY', 'STEP', 'VALUE', 'POINTS'], [...last].map(([k, v]) => [`  ${k}`, v.step, v.value.toPrecision(6), v.count]))
+    printTable(
+      ['  KEY', 'STEP', 'VALUE', 'POINTS'],
+      [...last].map(([k, v]) => [`  ${k}`, v.step, v.value.toPrecision(6), v.count]),
+    )
   }
   for (const n of r.notes) console.log(`Note ${formatTime(n.time)}: ${n.text}`)
   for (const a of r.artifacts) console.log(`Artifact ${a.path} (${a.size} bytes, sha256 ${a.sha256.slice(0, 12)}…)`)

@@ -24,7 +24,8 @@ export function registerWebCommand(program: Command, openCore: (host: 'web') => 
     .option('--host <address>', 'address to listen on', '127.0.0.1')
     .option('--no-open', 'do not open a browser')
     .action(async (o) => {
-      if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'port', message: `--port must be a number from 0 to 65535, not '${o.port}'.` })
+      if (!Number.isInteger(o.port) || o.port < 0 || o.port > 65535)
+        throw new BenchsideError({ code: 'INVALID_ARGS', field: 'port', message: `--port must be a number from 0 to 65535, not '${o.port}'.` })
       const core = await openCore('web')
       // The HTTP and WebSocket servers load only for this command.
       const { startWebServer } = await import('../server/web-server.ts')

@@ -108,7 +108,12 @@ export const HilEvaluateParams = z.object({
   layers: AnalogLayers,
   /** Test samples run on the board. */
   limit: z.number().int().min(10).max(100_000).default(1000),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(1),
 })
 
 export const HilFinetuneParams = HilEvaluateParams.extend({
@@ -119,7 +124,12 @@ export const HilFinetuneParams = HilEvaluateParams.extend({
   learningRate: z.number().positive().max(1).default(5e-4),
 })
 
-const Accuracies = z.object({ float: z.number().nullable(), associative: z.number().nullable(), ordered: z.number().nullable(), measured: z.number().nullable() })
+const Accuracies = z.object({
+  float: z.number().nullable(),
+  associative: z.number().nullable(),
+  ordered: z.number().nullable(),
+  measured: z.number().nullable(),
+})
 
 export const HilLayerStats = z.object({
   layer: z.string(),
@@ -151,11 +161,23 @@ export const HilResult = HilMeasurement.extend({ run: z.string(), kind: z.string
 export type HilResult = z.infer<typeof HilResult>
 
 export const analogMethods = {
-  listAnalogBoards: method(z.object({}).default({}), AnalogBoardList, 'Serial ports that look like analog boards, connected boards, and the emulated demo board.'),
+  listAnalogBoards: method(
+    z.object({}).default({}),
+    AnalogBoardList,
+    'Serial ports that look like analog boards, connected boards, and the emulated demo board.',
+  ),
   connectAnalogBoard: method(z.object({ port: Port }), AnalogBoardStatus, 'Opens a board (for demo: starts the emulator) and reads its INFO.'),
   disconnectAnalogBoard: method(z.object({ port: Port }), AnalogBoardStatus, 'Closes a board (for demo: stops the emulator).'),
-  getAnalogCalibration: method(z.object({ device: Id }), AnalogCalibration.nullable(), "A board's newest calibration: the fitted model and the quality of the fit."),
-  getHil: method(z.object({ run: Id }), HilResult, 'A hardware-in-the-loop evaluation or fine-tuning run: accuracies of float, simulated and measured, and per-layer comparisons.'),
+  getAnalogCalibration: method(
+    z.object({ device: Id }),
+    AnalogCalibration.nullable(),
+    "A board's newest calibration: the fitted model and the quality of the fit.",
+  ),
+  getHil: method(
+    z.object({ run: Id }),
+    HilResult,
+    'A hardware-in-the-loop evaluation or fine-tuning run: accuracies of float, simulated and measured, and per-layer comparisons.',
+  ),
 }
 
 export const analogEvents = {

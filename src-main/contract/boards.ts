@@ -27,7 +27,10 @@ export const BoardTest = z.object({
 })
 
 export const AddBoardArgs = z.object({
-  id: z.string().trim().regex(/^[a-z0-9][a-z0-9_-]{0,40}$/, 'A board id is lower-case letters, digits, - and _ (up to 41 characters).'),
+  id: z
+    .string()
+    .trim()
+    .regex(/^[a-z0-9][a-z0-9_-]{0,40}$/, 'A board id is lower-case letters, digits, - and _ (up to 41 characters).'),
   name: z.string().trim().min(1).max(200).optional(),
   host: z.string().trim().min(1, 'Give the board’s host name or address.').max(255),
   port: z.number().int().min(1).max(65535).default(22),
@@ -103,11 +106,23 @@ export const boardMethods = {
     'Measures one operation on a board (or returns the latency table’s entry for it) — each configuration once unless forced.',
   ),
   getRoofline: method(z.object({ board: BoardId }), RooflineStudy.nullable(), 'The latest finished roofline study of a board, or null.'),
-  getLayerLatency: method(z.object({ board: BoardId, model: z.string().trim().min(1) }), LayerLatencyResult.nullable(), 'The latest layer-by-layer latency of a model on a board, or null.'),
+  getLayerLatency: method(
+    z.object({ board: BoardId, model: z.string().trim().min(1) }),
+    LayerLatencyResult.nullable(),
+    'The latest layer-by-layer latency of a model on a board, or null.',
+  ),
   listBoards: method(z.object({}).default({}), z.array(BoardSummary), 'This computer and the SSH boards that were added.'),
-  addBoard: method(AddBoardArgs, BoardSummary.extend({ test: BoardTest }), 'Connects to an SSH board (trusting its host key on first use), compiles the agent there and registers it.'),
+  addBoard: method(
+    AddBoardArgs,
+    BoardSummary.extend({ test: BoardTest }),
+    'Connects to an SSH board (trusting its host key on first use), compiles the agent there and registers it.',
+  ),
   testBoard: method(z.object({ board: BoardId }), BoardTest, 'Connects, compiles the agent if needed, and reports what the board is.'),
   removeBoard: method(z.object({ board: BoardId }), z.object({ removed: z.boolean() }), 'Forgets an SSH board (its measurements stay in the latency table).'),
   exportLatencyTable: method(z.object({ board: BoardId.optional() }), z.object({ csv: z.string(), rows: z.number() }), 'The latency table as CSV.'),
-  importLatencyTable: method(z.object({ csv: z.string().min(1).max(50_000_000) }), z.object({ rows: z.number() }), 'Imports latency rows from CSV; all or nothing.'),
+  importLatencyTable: method(
+    z.object({ csv: z.string().min(1).max(50_000_000) }),
+    z.object({ rows: z.number() }),
+    'Imports latency rows from CSV; all or nothing.',
+  ),
 }

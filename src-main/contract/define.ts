@@ -1,5 +1,5 @@
 // Building blocks of the contract: a method is an argument schema, a result schema and one line of documentation.
-import type { z } from 'zod'
+import { z } from 'zod'
 
 export interface MethodSpec<A extends z.ZodType = z.ZodType, R extends z.ZodType = z.ZodType> {
   args: A
@@ -12,14 +12,7 @@ export function method<A extends z.ZodType, R extends z.ZodType>(args: A, result
 }
 
 /** Error codes every transport carries unchanged from the router to the caller. */
-export type ErrorCode =
-  | 'INVALID_ARGS'
-  | 'UNKNOWN_METHOD'
-  | 'NOT_FOUND'
-  | 'CONFLICT'
-  | 'UNAUTHORIZED'
-  | 'UNAVAILABLE'
-  | 'INTERNAL'
+export type ErrorCode = 'INVALID_ARGS' | 'UNKNOWN_METHOD' | 'NOT_FOUND' | 'CONFLICT' | 'UNAUTHORIZED' | 'UNAVAILABLE' | 'INTERNAL'
 
 export interface ErrorPayload {
   code: ErrorCode
@@ -39,18 +32,13 @@ export class BenchsideError extends Error {
     if (payload.field !== undefined) this.field = payload.field
   }
   toPayload(): ErrorPayload {
-    return this.field === undefined
-      ? { code: this.code, message: this.message }
-      : { code: this.code, message: this.message, field: this.field }
+    return this.field === undefined ? { code: this.code, message: this.message } : { code: this.code, message: this.message, field: this.field }
   }
 }
 
 /** What travels over IPC and the WebSocket: a call, its reply, or an event. */
-export interface CallMessage {
-  id: number
-  method: string
-  args: unknown
-}
+export const CallMessage = z.object({ id: z.number(), method: z.string(), args: z.unknown() })
+export type CallMessage = z.infer<typeof CallMessage>
 export type ReplyMessage = { id: number; ok: true; result: unknown } | { id: number; ok: false; error: ErrorPayload }
 export interface EventMessage {
   event: string

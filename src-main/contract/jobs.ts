@@ -57,11 +57,7 @@ export const JobKindInfo = z.object({ kind: z.string(), summary: z.string() })
 export const jobMethods = {
   startJob: method(StartJobArgs, RunSummary, 'Starts a job in its own process; the run it writes is returned at once.'),
   cancelJob: method(z.object({ run: z.string().min(1) }), RunSummary, 'Stops a queued or running job; its run becomes KILLED.'),
-  resumeJob: method(
-    z.object({ run: z.string().min(1) }),
-    RunSummary,
-    'Continues an INTERRUPTED, FAILED or KILLED run where it stopped.',
-  ),
+  resumeJob: method(z.object({ run: z.string().min(1) }), RunSummary, 'Continues an INTERRUPTED, FAILED or KILLED run where it stopped.'),
   listJobs: method(z.object({}).default({}), z.array(JobProgress), 'Jobs queued or running in this process, with progress.'),
   listJobKinds: method(z.object({}).default({}), z.array(JobKindInfo), 'The kinds of job that can be started.'),
 }

@@ -65,7 +65,12 @@ export const TrainParams = z.object({
   optimizer: z.enum(['adam', 'sgd']).default('adam'),
   learningRate: z.number().positive().max(10).default(2e-3),
   schedule: z.enum(['cosine', 'constant']).default('cosine'),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(1),
   validationFraction: z.number().min(0).max(0.5).default(0.1),
   /** Early stopping: epochs without a better validation accuracy (0 turns it off). */
   patience: z.number().int().min(0).max(1000).default(0),
@@ -109,9 +114,16 @@ export const EvaluateParams = z.object({
 
 export const modelMethods = {
   listDatasets: method(z.object({}).default({}), z.array(DatasetInfo), 'Built-in and imported datasets.'),
-  getDataset: method(z.object({ id: Id, samplesPerClass: z.number().int().min(0).max(20).default(3) }), DatasetDetail, 'One dataset with class counts and sample images.'),
+  getDataset: method(
+    z.object({ id: Id, samplesPerClass: z.number().int().min(0).max(20).default(3) }),
+    DatasetDetail,
+    'One dataset with class counts and sample images.',
+  ),
   importDataset: method(
-    z.object({ path: z.string().trim().min(1, 'Give the path of an IDX folder, an NPZ file or a folder of class folders of .wav files.'), name: z.string().trim().min(1).max(200).optional() }),
+    z.object({
+      path: z.string().trim().min(1, 'Give the path of an IDX folder, an NPZ file or a folder of class folders of .wav files.'),
+      name: z.string().trim().min(1).max(200).optional(),
+    }),
     DatasetInfo,
     'Validates and copies a dataset (a folder of four IDX files, an NPZ file, or a folder of .wav files per class) into the data folder.',
   ),

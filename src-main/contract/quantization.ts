@@ -16,7 +16,12 @@ export const StudyParams = z.object({
   learningRate: z.number().positive().max(10).default(2e-3),
   /** Trainings per grid cell, with seeds seed, seed+1, …: the spread between them gives the intervals. */
   repeats: z.number().int().min(1).max(20).default(2),
-  seed: z.number().int().min(0).max(2 ** 31 - 1).default(1),
+  seed: z
+    .number()
+    .int()
+    .min(0)
+    .max(2 ** 31 - 1)
+    .default(1),
   /** Train a float baseline. */
   float: z.boolean().default(true),
   /** Noisy training (additive, every point) at each σ; empty: none. */
@@ -151,10 +156,38 @@ export function groupLabel(v: Pick<StudyVariant, 'method' | 'bits' | 'scale' | '
 
 /** The grouped table as CSV, one row per method and bit width: the CLI's `study show --csv` and the UI's export. */
 export function studyCsv(result: Pick<StudyResult, 'groups'>): string {
-  const head = ['method', 'label', 'bits', 'scale', 'sigma', 'trainings', 'clean_accuracy', 'global_midpoint', 'ci_low', 'ci_high', 'vs_float_paired', 'vs_float_ci_low', 'vs_float_ci_high']
+  const head = [
+    'method',
+    'label',
+    'bits',
+    'scale',
+    'sigma',
+    'trainings',
+    'clean_accuracy',
+    'global_midpoint',
+    'ci_low',
+    'ci_high',
+    'vs_float_paired',
+    'vs_float_ci_low',
+    'vs_float_ci_high',
+  ]
   const rows = result.groups.map((g) => {
     const paired = g.versusFloat
-    return [g.method, g.label, g.bits ?? 32, g.scale, g.sigma, g.trainings, g.cleanAccuracy, g.midpoint, g.midpointCi[0], g.midpointCi[1], paired?.ratio, paired?.ci[0], paired?.ci[1]]
+    return [
+      g.method,
+      g.label,
+      g.bits ?? 32,
+      g.scale,
+      g.sigma,
+      g.trainings,
+      g.cleanAccuracy,
+      g.midpoint,
+      g.midpointCi[0],
+      g.midpointCi[1],
+      paired?.ratio,
+      paired?.ci[0],
+      paired?.ci[1],
+    ]
   })
   return toCsv([head, ...rows])
 }

@@ -132,8 +132,16 @@ const Id = z.string().trim().min(1).max(64)
 
 export const resultMethods = {
   getRunResult: method(z.object({ run: Id }), RunResult, "A job run's result as its kind's schema says; null while the job has reported none."),
-  getModelEvaluation: method(z.object({ model: Id }), ModelEvaluation.nullable(), "A model's newest evaluation with its confusion matrix; null when it has none."),
-  getWeightStats: method(z.object({ model: Id }), ModelWeightStats.nullable(), "Statistics of a model's weights per layer; null for models trained before they were recorded."),
+  getModelEvaluation: method(
+    z.object({ model: Id }),
+    ModelEvaluation.nullable(),
+    "A model's newest evaluation with its confusion matrix; null when it has none.",
+  ),
+  getWeightStats: method(
+    z.object({ model: Id }),
+    ModelWeightStats.nullable(),
+    "Statistics of a model's weights per layer; null for models trained before they were recorded.",
+  ),
 }
 
 /** Precision and recall per class, from a confusion matrix (rows: true class, columns: predicted). */

@@ -67,11 +67,7 @@ export const runMethods = {
   ),
   tagRun: method(z.object({ run: RunId, tag: Tag }), RunSummary, 'Adds a tag to a run.'),
   untagRun: method(z.object({ run: RunId, tag: Tag }), RunSummary, 'Removes a tag from a run.'),
-  addNote: method(
-    z.object({ run: RunId, text: z.string().trim().min(1, 'A note cannot be empty.').max(20_000) }),
-    Note,
-    'Appends a note to a run.',
-  ),
+  addNote: method(z.object({ run: RunId, text: z.string().trim().min(1, 'A note cannot be empty.').max(20_000) }), Note, 'Appends a note to a run.'),
   deleteRun: method(z.object({ run: RunId }), RunSummary, 'Soft-deletes a run; restoreRun brings it back.'),
   restoreRun: method(z.object({ run: RunId }), RunSummary, 'Undoes deleteRun.'),
   exportRuns: method(

@@ -1,7 +1,6 @@
 // Finds serial ports that may be analog boards: known USB vendor/product ids, serial numbers and paths the user named.
 // Never throws: where port listing fails (no udev in a container) the answer is the named paths plus a warning.
 import { realpath } from 'node:fs/promises'
-import { SerialPort } from 'serialport'
 
 /** A USB-serial interface that analog boards are built around; a match is a candidate until it answers HELLO. */
 export interface KnownSerialBoard {
@@ -71,7 +70,8 @@ async function resolved(path: string): Promise<string> {
 }
 
 export async function listSerialBoards(options: SerialDiscoveryOptions = {}): Promise<{ ports: SerialPortCandidate[]; warning: string | null }> {
-  const list = options.list ?? (() => SerialPort.list())
+  // serialport is loaded on first use: every host process imports this module, few of them list ports.
+  const list = options.list ?? (async () => (await import('serialport')).SerialPort.list())
   const known = options.knownBoards ?? KNOWN_SERIAL_BOARDS
   const serials = new Set((options.serialNumbers ?? []).map((s) => s.trim()).filter((s) => s.length > 0))
   const named = options.paths ?? []

@@ -1,6 +1,5 @@
 // The byte link under the serial board protocol: the Link interface and the serialport implementation of it.
 // Tests may put another Link in between (a relay that records or corrupts frames).
-import { SerialPort } from 'serialport'
 import { BoardError } from './board.ts'
 import { seconds } from './serial-errors.ts'
 
@@ -37,6 +36,8 @@ function openError(path: string, error: Error): BoardError {
 
 /** Opens a serial port (exclusively) as a Link; a port that has not opened within timeoutMs is given up and closed. */
 export const openSerialLink: LinkOpener = async (path, { baudRate, timeoutMs, signal }) => {
+  // Loaded on first use: every host process imports this module, few of them open a port.
+  const { SerialPort } = await import('serialport')
   const port = new SerialPort({ path, baudRate, autoOpen: false })
   let closing = false
   let onData: (chunk: Uint8Array) => void = () => {}

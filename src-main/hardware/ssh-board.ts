@@ -2,7 +2,7 @@
 // into ~/.benchside/agent/<version>/, compiled there once per version, and run with a timeout that kills the remote process.
 import { readFileSync } from 'node:fs'
 import { posix } from 'node:path'
-import { Client, type ClientChannel, type ConnectConfig, type SFTPWrapper } from 'ssh2'
+import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2'
 import { agentInput, cancelledError, parseAgentOutput, timeoutError, toBoardInfo, type AgentExit } from './agent-answer.ts'
 import { AGENT_BINARY, BUILD_SCRIPT, compileError, loadAgentSource, type AgentSource } from './agent-source.ts'
 import {
@@ -132,7 +132,9 @@ export class SshBoard implements Board {
     return { agent }
   }
 
-  private open(): Promise<Client> {
+  private async open(): Promise<Client> {
+    // ssh2 is loaded on first connection: every host process imports this module, few of them reach a board.
+    const { Client } = await import('ssh2')
     const known = hostId(this.host, this.port)
     const recorded = this.options.knownHosts.get(known)
     let offered: { fingerprint: string; keyType: string } | null = null

@@ -4,7 +4,15 @@
 // the fitted model is, next to the associative variant and the nominal model.
 import * as tf from '@tensorflow/tfjs'
 import type { CalibrationQuality } from '../contract/index.ts'
-import { associative, DEFAULT_ARRAY, nominalDevice, simulateChunkCodes, type AnalogArrayConfig, type AnalogDeviceModel, type OperandOrder } from '../engine/analog.ts'
+import {
+  associative,
+  DEFAULT_ARRAY,
+  nominalDevice,
+  simulateChunkCodes,
+  type AnalogArrayConfig,
+  type AnalogDeviceModel,
+  type OperandOrder,
+} from '../engine/analog.ts'
 import { fitColumnGains, fitSaturation, meanStd, median, rms } from '../engine/analog-fit.ts'
 import { seededRandom } from '../engine/random.ts'
 import { boardGain } from '../hardware/analog-protocol/index.ts'

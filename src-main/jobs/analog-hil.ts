@@ -39,7 +39,9 @@ export class BoardLayers {
     private readonly plan: Pick<AnalogPlan, 'config' | 'layers' | 'signedLayers'>,
   ) {
     if (plan.config.rows > info.rows)
-      throw new Error(`The model's analog mapping uses row chunks of ${plan.config.rows}, but board ${info.deviceId} has ${info.rows} rows. Re-plan the model for this board.`)
+      throw new Error(
+        `The model's analog mapping uses row chunks of ${plan.config.rows}, but board ${info.deviceId} has ${info.rows} rows. Re-plan the model for this board.`,
+      )
     this.nodes = new Map(analogNodes(net, Object.keys(plan.layers)).map((node) => [node.id, node]))
     let next = 0
     for (const node of this.nodes.values()) {
@@ -47,11 +49,21 @@ export class BoardLayers {
       const list: SlotPlan[] = []
       for (let rowStart = 0, chunk = 0; rowStart < inputs; rowStart += plan.config.rows, chunk++)
         for (let colStart = 0, tile = 0; colStart < outputs; colStart += info.cols, tile++)
-          list.push({ slot: next++, chunk, tile, rowStart, rows: Math.min(plan.config.rows, inputs - rowStart), colStart, cols: Math.min(info.cols, outputs - colStart) })
+          list.push({
+            slot: next++,
+            chunk,
+            tile,
+            rowStart,
+            rows: Math.min(plan.config.rows, inputs - rowStart),
+            colStart,
+            cols: Math.min(info.cols, outputs - colStart),
+          })
       this.slots.set(node.id, list)
     }
     if (next > info.slots)
-      throw new Error(`The chosen layers need ${next} weight slots (one per 128-row chunk and column tile) but board ${info.deviceId} has ${info.slots}. Run fewer layers on the board.`)
+      throw new Error(
+        `The chosen layers need ${next} weight slots (one per 128-row chunk and column tile) but board ${info.deviceId} has ${info.slots}. Run fewer layers on the board.`,
+      )
   }
 
   get layerIds(): string[] {
@@ -75,7 +87,8 @@ export class BoardLayers {
       codes.dispose()
       for (const s of slots) {
         const part = new Int8Array(s.rows * s.cols)
-        for (let r = 0; r < s.rows; r++) part.set(all.subarray((s.rowStart + r) * outputs + s.colStart, (s.rowStart + r) * outputs + s.colStart + s.cols), r * s.cols)
+        for (let r = 0; r < s.rows; r++)
+          part.set(all.subarray((s.rowStart + r) * outputs + s.colStart, (s.rowStart + r) * outputs + s.colStart + s.cols), r * s.cols)
         const hash = createHash('sha1').update(part).digest('hex')
         // A reconnected (restarted) board has lost its slots: its driver forgets them, so they are sent again.
         if (this.loaded.get(s.slot) === hash && this.board.loadedSlots.has(s.slot)) continue
@@ -121,8 +134,7 @@ export class BoardLayers {
             // Only when asked: over a board session every progress report is a message to the job.
             onProgress: options.onProgress && ((d) => options.onProgress?.(done + d, total)),
           })
-          for (let v = 0; v < n; v++)
-            for (let j = 0; j < s.cols; j++) out[(s.chunk * n + v) * outputs + s.colStart + j] = answer[v * s.cols + j]!
+          for (let v = 0; v < n; v++) for (let j = 0; j < s.cols; j++) out[(s.chunk * n + v) * outputs + s.colStart + j] = answer[v * s.cols + j]!
           done += n
         }
         perPart.push(out)

@@ -19,7 +19,12 @@ export class BoardAccess {
     return this.pool.get(id)
   }
 
-  async withBoard<T>(id: string | undefined, runUuid: string | null, fn: (board: Board) => Promise<T>, options: { signal?: AbortSignal; onWait?: (message: string) => void } = {}): Promise<T> {
+  async withBoard<T>(
+    id: string | undefined,
+    runUuid: string | null,
+    fn: (board: Board) => Promise<T>,
+    options: { signal?: AbortSignal; onWait?: (message: string) => void } = {},
+  ): Promise<T> {
     return this.pool.withBoard(
       id,
       async (board) => {
@@ -27,10 +32,16 @@ export class BoardAccess {
         for (;;) {
           const holder = this.leases.tryLease(board.id, owner, this.isAlive)
           if (!holder) break
-          options.onWait?.(`waiting for board '${board.id}', in use by ${holder.runUuid ? `run ${holder.runUuid.slice(0, 8)}` : 'another process'} (pid ${holder.pid})`)
+          options.onWait?.(
+            `waiting for board '${board.id}', in use by ${holder.runUuid ? `run ${holder.runUuid.slice(0, 8)}` : 'another process'} (pid ${holder.pid})`,
+          )
           await new Promise<void>((resolve, reject) => {
             const timer = setTimeout(resolve, POLL_MS)
-            options.signal?.addEventListener('abort', () => (clearTimeout(timer), reject(new BenchsideError({ code: 'CONFLICT', message: `Cancelled while waiting for board '${board.id}'.` }))), { once: true })
+            options.signal?.addEventListener(
+              'abort',
+              () => (clearTimeout(timer), reject(new BenchsideError({ code: 'CONFLICT', message: `Cancelled while waiting for board '${board.id}'.` }))),
+              { once: true },
+            )
           })
         }
         try {

@@ -1,10 +1,19 @@
 // The job's side of the board RPC (board-rpc.ts): sessions on analog boards whose connections live in the main
 // process, and a board object whose methods become board-call messages. Inline jobs use it over a direct channel.
-import type { AnalogCalibration } from '../contract/index.ts'
+import { BenchsideError, type AnalogCalibration } from '../contract/index.ts'
 import type { CalibrationProbe, DeviceInfo, SetKey } from '../hardware/analog-protocol/index.ts'
 import { BoardError } from '../hardware/board.ts'
 import type { AnalogBoardState, AnalogCapabilities, AnalogRunOptions, Calibration, LoadedSlot, LoadWeightsOptions } from '../hardware/serial-board.ts'
-import { errorFromPayload, isBoardReply, type BoardMethod, type BoardMethods, type BoardRequest, type BoardSnapshot, type SessionBoard, type SessionOpened } from './board-rpc.ts'
+import {
+  isBoardReply,
+  type BoardErrorPayload,
+  type BoardMethod,
+  type BoardMethods,
+  type BoardRequest,
+  type BoardSnapshot,
+  type SessionBoard,
+  type SessionOpened,
+} from './board-rpc.ts'
 import type { ToJob } from './protocol.ts'
 
 /** A board held for this job: other jobs on it wait until it is closed (or the job ends). */
@@ -24,6 +33,18 @@ export interface BoardSessions {
   open(port: string, options?: { signal?: AbortSignal }): Promise<BoardSession>
   /** Opens a session, runs fn, and closes the session however fn ends. */
   using<T>(port: string, fn: (session: BoardSession) => Promise<T>, options?: { signal?: AbortSignal }): Promise<T>
+}
+
+/** The error the job sees: the class the driver threw, so callers' checks and partial results keep working. */
+async function errorFromPayload(payload: BoardErrorPayload): Promise<Error> {
+  if (payload.partial && (payload.reason === 'TIMEOUT' || payload.reason === 'UNREACHABLE')) {
+    // Loaded only for this rare case: the serial driver (and serialport) costs every job process a second to import.
+    const { SerialRunError } = await import('../hardware/serial-board.ts')
+    const { codes, completed, total } = payload.partial
+    return new SerialRunError(payload.reason, payload.message, codes, completed, total)
+  }
+  if (payload.reason) return new BoardError(payload.reason, payload.message)
+  return new BenchsideError({ code: payload.code, message: payload.message })
 }
 
 interface Pending {
@@ -59,7 +80,7 @@ export class BoardClient implements BoardSessions {
     this.pending.delete(message.call)
     if (message.board) pending.board?.mirror(message.board)
     if (message.ok) pending.resolve(message.value)
-    else pending.reject(errorFromPayload(message.error))
+    else void errorFromPayload(message.error).then((error) => pending.reject(error))
     return true
   }
 
@@ -154,12 +175,15 @@ class RemoteBoard implements SessionBoard {
     for (const slot of snapshot.slots) this.slots.set(slot.slot, slot)
   }
 
-  private call<M extends BoardMethod>(method: M, args: BoardMethods[M]['args'], options: Omit<RequestOptions, 'board'> = {}): Promise<BoardMethods[M]['result']> {
-    return this.client.request(
-      `The board call '${method}'`,
-      (call) => ({ type: 'board-call', call, session: this.session, method, args }) as BoardRequest,
-      { ...options, board: this },
-    )
+  private call<M extends BoardMethod>(
+    method: M,
+    args: BoardMethods[M]['args'],
+    options: Omit<RequestOptions, 'board'> = {},
+  ): Promise<BoardMethods[M]['result']> {
+    return this.client.request(`The board call '${method}'`, (call) => ({ type: 'board-call', call, session: this.session, method, args }) as BoardRequest, {
+      ...options,
+      board: this,
+    })
   }
 
   async info(): Promise<DeviceInfo> {

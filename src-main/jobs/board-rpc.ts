@@ -1,13 +1,17 @@
 // The board RPC over the job channel: a job process opens a session on an analog board (the parent queues it in the
 // board's FIFO), calls board methods by name, and gets results or errors back. Shared by board-client and board-server.
 import { z } from 'zod'
-import { AnalogDeviceModelSchema, BenchsideError, CalibrationQuality, type AnalogCalibration, type ErrorCode } from '../contract/index.ts'
+import { AnalogDeviceModelSchema, CalibrationQuality, type AnalogCalibration, type ErrorCode } from '../contract/index.ts'
 import type { CalibrationProbe, DeviceInfo, SetKey } from '../hardware/analog-protocol/index.ts'
-import { BoardError, type BoardErrorReason } from '../hardware/board.ts'
-import { SerialRunError, type AnalogBoard, type AnalogBoardState, type AnalogCapabilities, type Calibration, type LoadedSlot } from '../hardware/serial-board.ts'
+import type { BoardErrorReason } from '../hardware/board.ts'
+// Types only: every job process loads this file, and the serial driver (with serialport) has no business there.
+import type { AnalogBoard, AnalogBoardState, AnalogCapabilities, Calibration, LoadedSlot } from '../hardware/serial-board.ts'
 
 /** The part of an analog board the calibration and HIL code uses; a serial board and a remote session board both fit. */
-export type SessionBoard = Pick<AnalogBoard, 'id' | 'kind' | 'state' | 'loadedSlots' | 'info' | 'capabilities' | 'loadWeights' | 'run' | 'set' | 'calibrate' | 'reset'>
+export type SessionBoard = Pick<
+  AnalogBoard,
+  'id' | 'kind' | 'state' | 'loadedSlots' | 'info' | 'capabilities' | 'loadWeights' | 'run' | 'set' | 'calibrate' | 'reset'
+>
 
 /** Board methods a job may call, with their arguments as they cross the channel (signals and callbacks stay behind). */
 export interface BoardMethods {
@@ -45,7 +49,10 @@ export function parseBoardArgs<M extends BoardMethod>(method: M, args: unknown):
   if (parsed.success) return { ok: true, args: parsed.data }
   const issue = parsed.error.issues[0]
   const where = issue?.path.length ? ` (argument ${issue.path.join('.')})` : ''
-  return { ok: false, message: `The arguments of board method '${method}' are wrong${where}: ${issue?.message ?? 'invalid'}. This is a bug in Benchside; please report it.` }
+  return {
+    ok: false,
+    message: `The arguments of board method '${method}' are wrong${where}: ${issue?.message ?? 'invalid'}. This is a bug in Benchside; please report it.`,
+  }
 }
 
 export const calibrationToSave = z.object({ model: AnalogDeviceModelSchema, quality: CalibrationQuality })
@@ -95,23 +102,4 @@ export function isBoardRequest(message: { type: string }): message is BoardReque
 
 export function isBoardReply(message: { type: string }): message is BoardReply {
   return message.type === 'board-reply' || message.type === 'board-progress'
-}
-
-export function errorPayload(error: unknown): BoardErrorPayload {
-  if (error instanceof SerialRunError) {
-    return { message: error.message, code: error.code, reason: error.reason, partial: { codes: error.partial, completed: error.completedVectors, total: error.totalVectors } }
-  }
-  if (error instanceof BoardError) return { message: error.message, code: error.code, reason: error.reason, partial: null }
-  if (error instanceof BenchsideError) return { message: error.message, code: error.code, reason: null, partial: null }
-  return { message: error instanceof Error ? error.message : String(error), code: 'INTERNAL', reason: null, partial: null }
-}
-
-/** The error the job sees: the same class the driver threw where it has one, so callers' checks keep working. */
-export function errorFromPayload(payload: BoardErrorPayload): Error {
-  if (payload.partial && (payload.reason === 'TIMEOUT' || payload.reason === 'UNREACHABLE')) {
-    const { codes, completed, total } = payload.partial
-    return new SerialRunError(payload.reason, payload.message, codes, completed, total)
-  }
-  if (payload.reason) return new BoardError(payload.reason, payload.message)
-  return new BenchsideError({ code: payload.code, message: payload.message })
 }

@@ -1,13 +1,12 @@
 // The parent's side of the board RPC (board-rpc.ts): wraps a job process, answers its board-* messages from the analog
 // board registry, and holds each session's place in the board's FIFO until the job closes it, ends, is cancelled or dies.
-import type { AnalogCalibration } from '../contract/index.ts'
+import { BenchsideError, type AnalogCalibration } from '../contract/index.ts'
 import type { AnalogConnection, AnalogDeviceRegistry } from '../hardware/analog-devices.ts'
 import type { DeviceInfo } from '../hardware/analog-protocol/index.ts'
 import { BoardError } from '../hardware/board.ts'
-import type { AnalogBoard } from '../hardware/serial-board.ts'
+import { SerialRunError, type AnalogBoard } from '../hardware/serial-board.ts'
 import {
   calibrationToSave,
-  errorPayload,
   isBoardMethod,
   isBoardRequest,
   parseBoardArgs,
@@ -32,7 +31,14 @@ export interface BoardServerDeps {
 
 type Progress = (done: number, total: number) => void
 const PROGRESS_INTERVAL_MS = 200
-type Invoke = { [M in BoardMethod]: (board: AnalogBoard, args: BoardMethods[M]['args'], signal: AbortSignal, onProgress: Progress | undefined) => Promise<BoardMethods[M]['result']> }
+type Invoke = {
+  [M in BoardMethod]: (
+    board: AnalogBoard,
+    args: BoardMethods[M]['args'],
+    signal: AbortSignal,
+    onProgress: Progress | undefined,
+  ) => Promise<BoardMethods[M]['result']>
+}
 
 // Signals go to every driver method that takes one; set and reset are single short requests.
 const invoke: Invoke = {
@@ -45,7 +51,13 @@ const invoke: Invoke = {
   reset: (board) => board.reset(),
 }
 
-function callMethod<M extends BoardMethod>(board: AnalogBoard, method: M, args: BoardMethods[M]['args'], signal: AbortSignal, onProgress: Progress | undefined): Promise<BoardMethods[M]['result']> {
+function callMethod<M extends BoardMethod>(
+  board: AnalogBoard,
+  method: M,
+  args: BoardMethods[M]['args'],
+  signal: AbortSignal,
+  onProgress: Progress | undefined,
+): Promise<BoardMethods[M]['result']> {
   return (invoke[method] as Invoke[M])(board, args, signal, onProgress)
 }
 
@@ -66,6 +78,21 @@ interface Opening {
 
 function snapshot(board: AnalogBoard): BoardSnapshot {
   return { state: board.state, slots: [...board.loadedSlots.values()].map((slot) => ({ ...slot })) }
+}
+
+/** A failure as the job gets it: code, the board's reason, and what a run measured before it lost the board. */
+function errorPayload(error: unknown): BoardErrorPayload {
+  if (error instanceof SerialRunError) {
+    return {
+      message: error.message,
+      code: error.code,
+      reason: error.reason,
+      partial: { codes: error.partial, completed: error.completedVectors, total: error.totalVectors },
+    }
+  }
+  if (error instanceof BoardError) return { message: error.message, code: error.code, reason: error.reason, partial: null }
+  if (error instanceof BenchsideError) return { message: error.message, code: error.code, reason: null, partial: null }
+  return { message: error instanceof Error ? error.message : String(error), code: 'INTERNAL', reason: null, partial: null }
 }
 
 function rpcError(message: string, code: BoardErrorPayload['code'] = 'INVALID_ARGS'): BoardErrorPayload {
@@ -164,13 +191,22 @@ class BoardServer {
     const session = this.session(message.session, call)
     if (!session) return
     const method: unknown = message.method
-    if (!isBoardMethod(method)) return this.fail(call, rpcError(`'${String(method)}' is not a board method a job may call. This is a bug in Benchside; please report it.`, 'UNKNOWN_METHOD'))
+    if (!isBoardMethod(method))
+      return this.fail(
+        call,
+        rpcError(`'${String(method)}' is not a board method a job may call. This is a bug in Benchside; please report it.`, 'UNKNOWN_METHOD'),
+      )
     const parsed = parseBoardArgs(method, message.args)
     if (!parsed.ok) return this.fail(call, rpcError(parsed.message))
     if (session.calls.has(call)) return this.fail(call, rpcError(`Call number ${call} is already in flight.`, 'CONFLICT'))
     const controller = new AbortController()
     const board = session.connection.board
-    const options = method === 'run' ? (parsed.args as BoardMethods['run']['args'])[3] : method === 'loadWeights' ? (parsed.args as BoardMethods['loadWeights']['args'])[4] : null
+    const options =
+      method === 'run'
+        ? (parsed.args as BoardMethods['run']['args'])[3]
+        : method === 'loadWeights'
+          ? (parsed.args as BoardMethods['loadWeights']['args'])[4]
+          : null
     let reported = 0
     const onProgress: Progress | undefined = options?.progress
       ? (done, total) => {
@@ -196,7 +232,12 @@ class BoardServer {
     const parsed = calibrationToSave.safeParse({ model: message.model, quality: message.quality })
     if (!parsed.success) {
       const issue = parsed.error.issues[0]
-      return this.fail(message.call, rpcError(`The calibration to save is malformed at '${issue?.path.join('.') ?? ''}': ${issue?.message ?? 'invalid'}. This is a bug in Benchside; please report it.`))
+      return this.fail(
+        message.call,
+        rpcError(
+          `The calibration to save is malformed at '${issue?.path.join('.') ?? ''}': ${issue?.message ?? 'invalid'}. This is a bug in Benchside; please report it.`,
+        ),
+      )
     }
     if (!this.runUuid) return this.fail(message.call, rpcError('A calibration can only be saved by a running job.', 'CONFLICT'))
     this.deps.saveCalibration(session.info.deviceId, this.runUuid, parsed.data.model, parsed.data.quality)

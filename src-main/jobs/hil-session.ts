@@ -28,7 +28,11 @@ export interface HilSession {
   layers: BoardLayers
 }
 
-export async function openHilSession(board: BoardSession, inputs: { modelJson: string; dataset: DatasetSource }, selection: LayerSelection): Promise<HilSession> {
+export async function openHilSession(
+  board: BoardSession,
+  inputs: { modelJson: string; dataset: DatasetSource },
+  selection: LayerSelection,
+): Promise<HilSession> {
   await initBackend()
   const { net, metadata } = await importLayersModel(inputs.modelJson)
   const dataset = { ...loadDataset(inputs.dataset), normalization: metadata.normalization }
@@ -37,8 +41,18 @@ export async function openHilSession(board: BoardSession, inputs: { modelJson: s
   let plan = metadata.analog
   if (!plan) {
     // A float model: mapped now, for this board, from the first training samples.
-    const config = { ...DEFAULT_ARRAY, rows: Math.min(DEFAULT_ARRAY.rows, info.rows), inputBits: info.inputBits, weightBits: info.weightBits, adcBits: info.adcBits }
-    const sample = batchTensors(dataset, dataset.train, Array.from({ length: Math.min(512, dataset.train.count) }, (_, i) => i))
+    const config = {
+      ...DEFAULT_ARRAY,
+      rows: Math.min(DEFAULT_ARRAY.rows, info.rows),
+      inputBits: info.inputBits,
+      weightBits: info.weightBits,
+      adcBits: info.adcBits,
+    }
+    const sample = batchTensors(
+      dataset,
+      dataset.train,
+      Array.from({ length: Math.min(512, dataset.train.count) }, (_, i) => i),
+    )
     plan = planNetwork(net, sample.x, selectAnalogLayers(net, selection), device, config, 'ordered', null)
     tf.dispose([sample.x, sample.y])
   }
@@ -50,20 +64,27 @@ export async function openHilSession(board: BoardSession, inputs: { modelJson: s
  * The frame of both HIL jobs: a session on the job's board (connecting first, queueing behind other jobs on it), the
  * model set up for it, the params that say which device and layers it ran on, and the network released at the end.
  */
-export async function withHilSession<K extends 'hil-evaluate' | 'hil-finetune'>(context: JobContext<K>, run: (session: HilSession) => Promise<void>): Promise<void> {
+export async function withHilSession<K extends 'hil-evaluate' | 'hil-finetune'>(
+  context: JobContext<K>,
+  run: (session: HilSession) => Promise<void>,
+): Promise<void> {
   const p = context.params
   context.progress(0, 'connecting', `board ${p.board}`)
-  await context.boards.using(p.board, async (board) => {
-    const session = await openHilSession(board, context.inputs, p.layers)
-    try {
-      context.param('device', session.info.deviceId)
-      context.param('calibrated', session.calibrated)
-      context.param('analog_layers', session.layers.layerIds.join(','))
-      await run(session)
-    } finally {
-      session.net.dispose()
-    }
-  }, { signal: context.signal })
+  await context.boards.using(
+    p.board,
+    async (board) => {
+      const session = await openHilSession(board, context.inputs, p.layers)
+      try {
+        context.param('device', session.info.deviceId)
+        context.param('calibrated', session.calibrated)
+        context.param('analog_layers', session.layers.layerIds.join(','))
+        await run(session)
+      } finally {
+        session.net.dispose()
+      }
+    },
+    { signal: context.signal },
+  )
 }
 
 export interface Accuracies {
@@ -79,12 +100,26 @@ export interface EvaluationCallbacks {
 }
 
 /** The first `limit` test samples: measured on the board and simulated (float, associative, ordered) on the same inputs. */
-export async function evaluateOnBoard(session: HilSession, limit: number, seed: number, callbacks: EvaluationCallbacks = {}): Promise<{ accuracy: Accuracies; perLayer: HilResult['perLayer']; samples: number }> {
+export async function evaluateOnBoard(
+  session: HilSession,
+  limit: number,
+  seed: number,
+  callbacks: EvaluationCallbacks = {},
+): Promise<{ accuracy: Accuracies; perLayer: HilResult['perLayer']; samples: number }> {
   const { net, dataset, plan, device, layers } = session
   const count = Math.min(limit, dataset.test.count)
   const batch = 200
   const correct = { float: 0, associative: 0, ordered: 0, measured: 0 }
-  const comparisons = new Map(layers.layerIds.map((id) => [id, new LayerComparison(id, pointLabel(net.spec.nodes.find((n) => n.id === id)!), net.point(id).outputShape.reduce((a, b) => a * b, 1))]))
+  const comparisons = new Map(
+    layers.layerIds.map((id) => [
+      id,
+      new LayerComparison(
+        id,
+        pointLabel(net.spec.nodes.find((n) => n.id === id)!),
+        net.point(id).outputShape.reduce((a, b) => a * b, 1),
+      ),
+    ]),
+  )
   const hooks = { associative: planHooks(net, plan, device, 'associative', seed), ordered: planHooks(net, plan, device, 'ordered', seed) }
   await layers.load({ signal: callbacks.signal })
   let done = 0
@@ -118,7 +153,12 @@ export async function evaluateOnBoard(session: HilSession, limit: number, seed: 
       tf.dispose([x, y])
     }
     done += indices.length
-    const accuracy = { float: correct.float / done, associative: correct.associative / done, ordered: correct.ordered / done, measured: correct.measured / done }
+    const accuracy = {
+      float: correct.float / done,
+      associative: correct.associative / done,
+      ordered: correct.ordered / done,
+      measured: correct.measured / done,
+    }
     callbacks.onBatch?.(done, count, { accuracy, perLayer: [...comparisons.values()].map((c) => c.result()) })
   }
   return {

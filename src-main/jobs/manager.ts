@@ -224,7 +224,10 @@ export class JobManager {
         if (!parsed.success) {
           const issue = parsed.error.issues[0]
           const where = issue?.path.length ? ` at '${issue.path.join('.')}'` : ''
-          this.fail(job, `The ${job.spec.kind} job reported a result that does not match its contract${where}: ${issue?.message ?? 'invalid'}. This is a bug in Benchside; please report it.`)
+          this.fail(
+            job,
+            `The ${job.spec.kind} job reported a result that does not match its contract${where}: ${issue?.message ?? 'invalid'}. This is a bug in Benchside; please report it.`,
+          )
           return
         }
         this.options.store.results.write(uuid, parsed.data)

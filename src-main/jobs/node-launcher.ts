@@ -10,8 +10,11 @@ function jobHostEntry(): { file: string; execArgv: string[] } {
   return { file, execArgv: isTypeScript ? ['--import', import.meta.resolve('tsx')] : [] }
 }
 
+// Resolved once: under tsx, import.meta.resolve is a synchronous round trip to the loader thread, paid per launch.
+let entry: { file: string; execArgv: string[] } | null = null
+
 export const nodeJobLauncher: JobLauncher = (): JobProcess => {
-  const { file, execArgv } = jobHostEntry()
+  const { file, execArgv } = (entry ??= jobHostEntry())
   const child = fork(file, [], { execArgv, stdio: ['ignore', 'inherit', 'inherit', 'ipc'], serialization: 'advanced' })
   return {
     get pid() {

@@ -42,7 +42,9 @@ export function quantConfigOf(qat: NonNullable<TrainParams['qat']>): QuantConfig
 
 export async function trainingHooks(net: Network, dataset: Dataset, recipe: TrainingRecipe, analogDevice?: AnalogDeviceModel): Promise<TrainingHooks> {
   if (recipe.qat && recipe.analog)
-    throw new Error('Quantization-aware training and analog training both replace how the dense layers compute; choose one (the analog model quantises inputs and weights itself).')
+    throw new Error(
+      'Quantization-aware training and analog training both replace how the dense layers compute; choose one (the analog model quantises inputs and weights itself).',
+    )
   const config = recipe.qat ? quantConfigOf(recipe.qat) : null
   let quant: QuantHooks | null = null
   if (config) {
@@ -84,7 +86,12 @@ export async function trainingHooks(net: Network, dataset: Dataset, recipe: Trai
  */
 function analogTraining(net: Network, dataset: Dataset, options: NonNullable<TrainingRecipe['analog']>, device: AnalogDeviceModel, seed: number) {
   const layers = selectAnalogLayers(net, options.layers)
-  const sample = () => batchTensors(dataset, dataset.train, Array.from({ length: Math.min(512, dataset.train.count) }, (_, i) => i))
+  const sample = () =>
+    batchTensors(
+      dataset,
+      dataset.train,
+      Array.from({ length: Math.min(512, dataset.train.count) }, (_, i) => i),
+    )
   const plan = (): AnalogPlan => {
     const { x, y } = sample()
     try {

@@ -7,7 +7,7 @@ import type { AddressInfo } from 'node:net'
 import type { Duplex } from 'node:stream'
 import sirv from 'sirv'
 import { WebSocketServer, type WebSocket } from 'ws'
-import type { CallMessage, EventMessage } from '../contract/index.ts'
+import { CallMessage, type EventMessage } from '../contract/index.ts'
 import type { Core } from '../core.ts'
 import { CONTENT_SECURITY_POLICY } from '../security/csp.ts'
 
@@ -38,8 +38,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   const allowedOrigins = () => new Set([...allowedHosts()].map((h) => `http://${h}`))
   const hostOk = (req: IncomingMessage) => allowedHosts().has(req.headers.host ?? '')
   // Browsers always send Origin on WebSocket upgrades and cross-origin POSTs; tools like curl send none.
-  const originOk = (req: IncomingMessage, required: boolean) =>
-    req.headers.origin === undefined ? !required : allowedOrigins().has(req.headers.origin)
+  const originOk = (req: IncomingMessage, required: boolean) => (req.headers.origin === undefined ? !required : allowedOrigins().has(req.headers.origin))
   const tokenOk = (given: string | null | undefined) => {
     if (!given) return false
     const a = Buffer.from(given)
@@ -107,18 +106,19 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, payload } satisfies EventMessage))
     })
     ws.on('close', stop)
-    ws.on('message', async (data) => {
-      let call: CallMessage
-      try {
-        call = JSON.parse(String(data)) as CallMessage
-        if (typeof call.id !== 'number') throw new Error('a call needs a numeric id')
-      } catch (error) {
-        ws.send(JSON.stringify({ id: -1, ok: false, error: { code: 'INVALID_ARGS', message: `Unreadable call: ${(error as Error).message}` } }))
-        return
-      }
-      const reply = await core.router.handle(call.method, call.args)
-      if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: call.id, ...reply }))
-    })
+    ws.on('message', (data) => void answer(ws, data))
+  }
+
+  async function answer(ws: WebSocket, data: WebSocket.RawData): Promise<void> {
+    let call: CallMessage
+    try {
+      call = CallMessage.parse(JSON.parse(String(data)))
+    } catch (error) {
+      ws.send(JSON.stringify({ id: -1, ok: false, error: { code: 'INVALID_ARGS', message: `Unreadable call: ${(error as Error).message}` } }))
+      return
+    }
+    const reply = await core.router.handle(call.method, call.args)
+    if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ id: call.id, ...reply }))
   }
 
   await new Promise<void>((resolve, reject) => {

@@ -13,7 +13,8 @@ import type { Store } from '../store/store.ts'
 import type { HandlersFor } from './handlers.ts'
 import { readResult } from './results.ts'
 
-type BoardMethod = 'measureOperation' | 'listBoards' | 'addBoard' | 'testBoard' | 'removeBoard' | 'exportLatencyTable' | 'importLatencyTable' | 'getRoofline' | 'getLayerLatency'
+type BoardMethod =
+  'measureOperation' | 'listBoards' | 'addBoard' | 'testBoard' | 'removeBoard' | 'exportLatencyTable' | 'importLatencyTable' | 'getRoofline' | 'getLayerLatency'
 
 export function knownHostsOf(store: Store): JsonFileKnownHosts {
   return new JsonFileKnownHosts(join(store.dataDir, 'known_hosts.json'))
@@ -77,7 +78,13 @@ export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess
         const before = store.latency.get(key)
         const answer = await measureOnBoard(b, info, store.latency, operation, args, { force })
         const entry = store.latency.get(key)!
-        return { cached: before !== null && !force && before.measuredAt === entry.measuredAt, medianS: entry.medianS, minS: entry.minS, maxS: entry.maxS, answer }
+        return {
+          cached: before !== null && !force && before.measuredAt === entry.measuredAt,
+          medianS: entry.medianS,
+          minS: entry.minS,
+          maxS: entry.maxS,
+          answer,
+        }
       }),
 
     getRoofline: ({ board }) => latestResult('roofline', { board }),
@@ -91,7 +98,15 @@ export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess
 
     addBoard: async (args) => {
       if (pool.ids().includes(args.id)) throw new BenchsideError({ code: 'CONFLICT', field: 'id', message: `A board with the id '${args.id}' exists already.` })
-      const row: BoardRow = { id: args.id, name: args.name ?? args.id, host: args.host, port: args.port, username: args.username, keyPath: args.keyPath ?? null, createdAt: Date.now() }
+      const row: BoardRow = {
+        id: args.id,
+        name: args.name ?? args.id,
+        host: args.host,
+        port: args.port,
+        username: args.username,
+        keyPath: args.keyPath ?? null,
+        createdAt: Date.now(),
+      }
       const hadKey = knownHosts.get(hostId(row.host, row.port)) !== undefined
       const board = sshBoard(row, knownHosts)
       let info: BoardInfo
@@ -112,10 +127,12 @@ export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess
     testBoard: async ({ board }) => testResult(await (pool.get(board) as Board).info()),
 
     removeBoard: async ({ board }) => {
-      if (board === LOCAL_BOARD_ID) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'board', message: 'This computer is always a board; it cannot be removed.' })
+      if (board === LOCAL_BOARD_ID)
+        throw new BenchsideError({ code: 'INVALID_ARGS', field: 'board', message: 'This computer is always a board; it cannot be removed.' })
       const removed = store.boards.remove(board)
       await pool.unregister(board)
-      if (!removed) throw new BenchsideError({ code: 'NOT_FOUND', field: 'board', message: `No board has the id '${board}'. 'benchside boards list' shows them.` })
+      if (!removed)
+        throw new BenchsideError({ code: 'NOT_FOUND', field: 'board', message: `No board has the id '${board}'. 'benchside boards list' shows them.` })
       return { removed }
     },
 

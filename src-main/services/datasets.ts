@@ -14,17 +14,15 @@ export class DatasetCatalog {
   constructor(private readonly store: Store) {}
 
   sources(): DatasetSource[] {
-    const imported = this.store.datasets.list().map(
-      (row): DatasetSource => ({
-        id: row.id,
-        name: row.name,
-        format: row.format,
-        path: row.path,
-        classNames: row.classNames,
-        origin: 'imported',
-        description: `Imported on ${new Date(row.createdAt).toISOString().slice(0, 10)}.`,
-      }),
-    )
+    const imported = this.store.datasets.list().map((row): DatasetSource => ({
+      id: row.id,
+      name: row.name,
+      format: row.format,
+      path: row.path,
+      classNames: row.classNames,
+      origin: 'imported',
+      description: `Imported on ${new Date(row.createdAt).toISOString().slice(0, 10)}.`,
+    }))
     return [...engine().registry.builtinDatasets(), ...imported]
   }
 
@@ -34,7 +32,9 @@ export class DatasetCatalog {
       throw new BenchsideError({
         code: 'NOT_FOUND',
         field: 'dataset',
-        message: `No dataset '${id}'. Known: ${this.sources().map((s) => s.id).join(', ')}. Import one with 'benchside data import'.`,
+        message: `No dataset '${id}'. Known: ${this.sources()
+          .map((s) => s.id)
+          .join(', ')}. Import one with 'benchside data import'.`,
       })
     }
     return source
@@ -105,7 +105,13 @@ export function datasetHandlers(store: Store, catalog: DatasetCatalog): Handlers
       const isFolder = statSync(path).isDirectory()
       const hasIdx = isFolder && IDX_FILES.every((stem) => [`${stem}.gz`, stem].some((n) => existsSync(join(path, n))))
       const format = !isFolder ? 'npz' : hasIdx ? 'idx' : 'wav-folder'
-      const id = `${basename(path).replace(/\.npz$/i, '').toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '') || 'dataset'}-${randomBytes(3).toString('hex')}`
+      const id = `${
+        basename(path)
+          .replace(/\.npz$/i, '')
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '-')
+          .replace(/^-|-$/g, '') || 'dataset'
+      }-${randomBytes(3).toString('hex')}`
       const title = name ?? basename(path)
       // Validate the original fully first; then copy into a temporary folder and rename it into place.
       const dataset = loadFriendly({ id: `check-${id}`, name: title, format, path, origin: 'imported', description: '' })

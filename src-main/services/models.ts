@@ -148,13 +148,20 @@ export function modelHandlers(store: Store, datasets: DatasetCatalog, models: Mo
     },
 
     importModel: async ({ path, architecture: architectureId, dataset, name }) => {
-      const { modelFiles: { importLayersModel, importWeightsNpz, layersModelFiles }, network: { Network } } = await loadEngine()
+      const {
+        modelFiles: { importLayersModel, importWeightsNpz, layersModelFiles },
+        network: { Network },
+      } = await loadEngine()
       if (!existsSync(path)) throw new BenchsideError({ code: 'NOT_FOUND', field: 'path', message: `There is no file at ${path}.` })
       const fallback = architectureId && dataset ? metadataFor(architectureId, dataset) : undefined
       let loaded: { net: Network; metadata: ModelMetadata }
       if (path.toLowerCase().endsWith('.npz')) {
         if (!fallback) {
-          throw new BenchsideError({ code: 'INVALID_ARGS', field: 'architecture', message: 'NPZ weights need --architecture and --dataset: the file holds only weights.' })
+          throw new BenchsideError({
+            code: 'INVALID_ARGS',
+            field: 'architecture',
+            message: 'NPZ weights need --architecture and --dataset: the file holds only weights.',
+          })
         }
         const net = new Network(fallback.spec)
         fileError(() => importWeightsNpz(net, path))
@@ -207,7 +214,11 @@ function inputsOf(spec: JobSpec, datasets: DatasetCatalog, models: ModelCatalog,
       if (device === undefined) return { dataset: datasets.resolve(spec.params.dataset) }
       const calibration = calibrationOf(device)
       if (!calibration)
-        throw new BenchsideError({ code: 'INVALID_ARGS', field: 'params.analog.device', message: `Board '${device}' has no calibration yet. Calibrate it first (benchside analog calibrate), or leave the device out to train with the nominal model.` })
+        throw new BenchsideError({
+          code: 'INVALID_ARGS',
+          field: 'params.analog.device',
+          message: `Board '${device}' has no calibration yet. Calibrate it first (benchside analog calibrate), or leave the device out to train with the nominal model.`,
+        })
       return { dataset: datasets.resolve(spec.params.dataset), analogDevice: calibration.model }
     }
     case 'robustness-study':
@@ -240,7 +251,11 @@ function boardLayersOf(metadata: ModelMetadata): { layers: LayerShape[]; skipped
     if (node.op === 'dense') layers.push({ id: node.id, op: 'dense', fields: { in: input.reduce((a, b) => a * b, 1), out: node.units } })
     else if (node.op === 'conv2d') {
       const pad = (node.padding ?? 'same') === 'same' ? Math.floor(node.kernel / 2) : 0
-      layers.push({ id: node.id, op: 'conv2d', fields: { cin: input[2]!, cout: node.filters, h: input[0]!, w: input[1]!, k: node.kernel, stride: node.stride ?? 1, pad } })
+      layers.push({
+        id: node.id,
+        op: 'conv2d',
+        fields: { cin: input[2]!, cout: node.filters, h: input[0]!, w: input[1]!, k: node.kernel, stride: node.stride ?? 1, pad },
+      })
     } else if (node.op === 'depthwiseConv2d') skipped.push(node.id)
   }
   net.dispose()

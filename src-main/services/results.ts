@@ -20,7 +20,12 @@ export function readResult<K extends JobKind>(store: Store, runUuid: string, kin
 }
 
 /** The result of a run of the given kinds; a clear error when the run is of another kind. */
-export function resultOf<K extends JobKind>(store: Store, run: string, kinds: readonly K[], what: string): { uuid: string; kind: K; result: JobResult<K> | null } {
+export function resultOf<K extends JobKind>(
+  store: Store,
+  run: string,
+  kinds: readonly K[],
+  what: string,
+): { uuid: string; kind: K; result: JobResult<K> | null } {
   const uuid = store.runs.resolve(run)
   const kind = store.runs.summary(uuid).kind as K
   if (!kinds.includes(kind)) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'run', message: `Run ${run} is a ${kind} run, not ${what}.` })
@@ -40,7 +45,15 @@ function legacyResult(store: Store, uuid: string, kind: JobKind): unknown {
       return file('summary.json')
     case 'train': {
       const matrix = confusion()
-      return matrix && { testAccuracy: metric('test_accuracy'), testLoss: metric('test_loss'), testAccuracyFloat: metric('test_accuracy_float'), confusion: matrix, weightStats: file('weight-stats.json') ?? [] }
+      return (
+        matrix && {
+          testAccuracy: metric('test_accuracy'),
+          testLoss: metric('test_loss'),
+          testAccuracyFloat: metric('test_accuracy_float'),
+          confusion: matrix,
+          weightStats: file('weight-stats.json') ?? [],
+        }
+      )
     }
     case 'evaluate': {
       const matrix = confusion()
@@ -74,7 +87,8 @@ export function resultHandlers(store: Store): HandlersFor<ResultMethod> {
       const uuid = runs.resolve(run)
       const summary = runs.summary(uuid)
       const kind = summary.kind
-      if (!Object.hasOwn(jobResults, kind)) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'run', message: `Run ${run} is a ${kind} run, which is not a job and has no result.` })
+      if (!Object.hasOwn(jobResults, kind))
+        throw new BenchsideError({ code: 'INVALID_ARGS', field: 'run', message: `Run ${run} is a ${kind} run, which is not a job and has no result.` })
       return { kind, run: uuid, status: summary.status, result: readResult(store, uuid, kind as JobKind) } as RunResult
     },
 
@@ -85,7 +99,15 @@ export function resultHandlers(store: Store): HandlersFor<ResultMethod> {
         const result = readResult(store, evaluation.uuid, 'evaluate')
         if (!result) continue
         const p = runs.params(evaluation.uuid)
-        return evaluationOf(evaluation, 'evaluation', p['dataset'] ?? params['dataset'] ?? 'unknown', result.split, result.accuracy, p['backend'], result.confusion)
+        return evaluationOf(
+          evaluation,
+          'evaluation',
+          p['dataset'] ?? params['dataset'] ?? 'unknown',
+          result.split,
+          result.accuracy,
+          p['backend'],
+          result.confusion,
+        )
       }
       const own = runs.summary(uuid)
       if (own.kind !== 'train' || own.status !== 'FINISHED') return null
@@ -112,5 +134,16 @@ function evaluationOf(
   backend: string | undefined,
   confusion: ModelEvaluation['confusion'],
 ): ModelEvaluation {
-  return { run: run.uuid, name: run.name, source, dataset, split, accuracy, backend: backend ?? null, time: run.endTime, confusion, perClass: perClassScores(confusion) }
+  return {
+    run: run.uuid,
+    name: run.name,
+    source,
+    dataset,
+    split,
+    accuracy,
+    backend: backend ?? null,
+    time: run.endTime,
+    confusion,
+    perClass: perClassScores(confusion),
+  }
 }

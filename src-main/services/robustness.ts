@@ -13,7 +13,8 @@ export function robustnessHandlers(store: Store, models: ModelCatalog): Handlers
     getSweep: async ({ run }) => {
       const uuid = store.runs.resolve(run)
       const summary = store.runs.summary(uuid)
-      if (summary.kind !== 'sweep') throw new BenchsideError({ code: 'INVALID_ARGS', field: 'run', message: `Run ${run} is a ${summary.kind} run, not a sweep.` })
+      if (summary.kind !== 'sweep')
+        throw new BenchsideError({ code: 'INVALID_ARGS', field: 'run', message: `Run ${run} is a ${summary.kind} run, not a sweep.` })
       const model = store.runs.params(uuid)['model']
       if (!model) throw new BenchsideError({ code: 'CONFLICT', field: 'run', message: `Sweep ${run} does not say which model it swept.` })
       await loadEngine()

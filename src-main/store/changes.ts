@@ -25,8 +25,7 @@ export class ChangesRepository {
 
   /** The present: a new reader starts here. */
   cursor(): FeedCursor {
-    const max = (table: string, column: string) =>
-      (this.db.prepare(`SELECT coalesce(max(${column}), 0) AS n FROM ${table}`).get() as { n: number }).n
+    const max = (table: string, column: string) => (this.db.prepare(`SELECT coalesce(max(${column}), 0) AS n FROM ${table}`).get() as { n: number }).n
     return { changes: max('run_changes', 'seq'), metrics: max('metrics', 'rowid'), cells: max('sweep_cells', 'rowid') }
   }
 

@@ -1,7 +1,7 @@
 // The latency look-up table: one measured timing per (board, agent version, operation, shape, dtype, layout),
 // measured once and reused by compression searches; exported and imported as CSV (import is all-or-nothing).
 import type { Database } from 'better-sqlite3'
-import { BenchsideError } from '../contract/index.ts'
+import { BenchsideError, parseCsv, toCsv } from '../contract/index.ts'
 
 export interface LatencyKey {
   boardId: string
@@ -92,50 +92,6 @@ function checkMeasurement(m: { medianS: number; minS: number; maxS: number }, wh
   }
 }
 
-function csvField(value: string): string {
-  return /[",\n\r]/.test(value) ? `"${value.replace(/"/g, '""')}"` : value
-}
-
-/** RFC 4180 rows: quoted fields may hold commas, quotes ("") and line breaks. */
-export function parseCsv(text: string): string[][] {
-  const rows: string[][] = []
-  let row: string[] = []
-  let field = ''
-  let quoted = false
-  let i = 0
-  const endRow = () => {
-    row.push(field)
-    rows.push(row)
-    row = []
-    field = ''
-  }
-  while (i < text.length) {
-    const c = text[i]!
-    const next = text[i + 1]
-    // Two characters are consumed by an escaped quote ("") and by CRLF, one by everything else.
-    let step = 1
-    if (quoted) {
-      if (c === '"' && next === '"') {
-        field += '"'
-        step = 2
-      } else if (c === '"') quoted = false
-      else field += c
-    } else if (c === '"' && field === '') quoted = true
-    else if (c === ',') {
-      row.push(field)
-      field = ''
-    } else if (c === '\r' && next === '\n') {
-      endRow()
-      step = 2
-    } else if (c === '\n') endRow()
-    else field += c
-    i += step
-  }
-  if (quoted) throw invalid('The CSV ends inside a quoted field; the file is cut off or a quote is not closed.')
-  if (field !== '' || row.length > 0) endRow()
-  return rows
-}
-
 export class LatencyTable {
   private readonly inFlight = new Map<string, Promise<LatencyEntry>>()
 
@@ -207,27 +163,20 @@ export class LatencyTable {
   }
 
   exportCsv(filter: { boardId?: string; operation?: string } = {}): string {
-    const lines = [LATENCY_CSV_COLUMNS.join(',')]
-    for (const e of this.list(filter)) {
-      lines.push(
-        [
-          e.boardId,
-          e.agentVersion,
-          e.operation,
-          e.shape,
-          e.dtype,
-          e.layout,
-          String(e.medianS),
-          String(e.minS),
-          String(e.maxS),
-          String(e.measuredAt),
-          JSON.stringify(e.raw),
-        ]
-          .map(csvField)
-          .join(','),
-      )
-    }
-    return lines.join('\n') + '\n'
+    const rows = this.list(filter).map((e) => [
+      e.boardId,
+      e.agentVersion,
+      e.operation,
+      e.shape,
+      e.dtype,
+      e.layout,
+      e.medianS,
+      e.minS,
+      e.maxS,
+      e.measuredAt,
+      JSON.stringify(e.raw),
+    ])
+    return toCsv([LATENCY_CSV_COLUMNS, ...rows])
   }
 
   /** Validates every row first, then writes all of them in one transaction: a bad row imports nothing. */

@@ -2,15 +2,7 @@
 import type { Database } from 'better-sqlite3'
 import { randomUUID } from 'node:crypto'
 import { join, normalize, sep } from 'node:path'
-import {
-  BenchsideError,
-  type Artifact,
-  type MetricPoint,
-  type Note,
-  type RunDetail,
-  type RunStatus,
-  type RunSummary,
-} from '../contract/index.ts'
+import { BenchsideError, type Artifact, type MetricPoint, type Note, type RunDetail, type RunStatus, type RunSummary } from '../contract/index.ts'
 import { RunFilter } from '../contract/index.ts'
 import { pathInside, writeFileAtomic } from './files.ts'
 
@@ -123,9 +115,13 @@ export class RunsRepository {
     const where: string[] = []
     const args: unknown[] = []
     if (!f.includeDeleted) where.push('r.deleted_at IS NULL')
-    if (f.kind) (where.push('r.kind = ?'), args.push(f.kind))
-    if (f.status) (where.push('r.status = ?'), args.push(f.status))
-    if (f.tag) (where.push('EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.uuid AND t.tag = ?)'), args.push(f.tag))
+    const filterBy = (clause: string, value: unknown): void => {
+      where.push(clause)
+      args.push(value)
+    }
+    if (f.kind) filterBy('r.kind = ?', f.kind)
+    if (f.status) filterBy('r.status = ?', f.status)
+    if (f.tag) filterBy('EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.uuid AND t.tag = ?)', f.tag)
     if (f.text) {
       const like = `%${f.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`
       where.push(
@@ -143,9 +139,10 @@ export class RunsRepository {
   detail(uuid: string, since?: { metrics: number }): RunDetail {
     const summary = this.summary(uuid)
     const params = Object.fromEntries(
-      (this.db.prepare(`SELECT key, value FROM params WHERE run_uuid = ? ORDER BY key`).all(uuid) as { key: string; value: string }[]).map(
-        (p) => [p.key, p.value],
-      ),
+      (this.db.prepare(`SELECT key, value FROM params WHERE run_uuid = ? ORDER BY key`).all(uuid) as { key: string; value: string }[]).map((p) => [
+        p.key,
+        p.value,
+      ]),
     )
     const rows = (
       since
@@ -158,9 +155,7 @@ export class RunsRepository {
       return point
     })
     const notes = this.db.prepare(`SELECT id, text, time FROM notes WHERE run_uuid = ? ORDER BY id`).all(uuid) as Note[]
-    const artifacts = this.db
-      .prepare(`SELECT path, sha256, size, time FROM artifacts WHERE run_uuid = ? ORDER BY path`)
-      .all(uuid) as Artifact[]
+    const artifacts = this.db.prepare(`SELECT path, sha256, size, time FROM artifacts WHERE run_uuid = ? ORDER BY path`).all(uuid) as Artifact[]
     return { ...summary, params, metrics, notes, artifacts, cursor: { metrics: cursor } }
   }
 
@@ -189,8 +184,7 @@ export class RunsRepository {
   /** The last value of one metric, or null. */
   lastMetric(uuid: string, key: string): number | null {
     const row = this.db.prepare(`SELECT value FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step DESC, rowid DESC LIMIT 1`).get(uuid, key) as
-      | { value: number }
-      | undefined
+      { value: number } | undefined
     return row?.value ?? null
   }
 
@@ -227,9 +221,11 @@ export class RunsRepository {
 
   /** Runs left RUNNING or SCHEDULED by a process that no longer exists become INTERRUPTED. */
   interruptOrphans(host: string, isAlive: (pid: number) => boolean): string[] {
-    const rows = this.db
-      .prepare(`SELECT uuid, owner_pid, owner_host FROM runs WHERE status IN ('RUNNING','SCHEDULED')`)
-      .all() as { uuid: string; owner_pid: number | null; owner_host: string | null }[]
+    const rows = this.db.prepare(`SELECT uuid, owner_pid, owner_host FROM runs WHERE status IN ('RUNNING','SCHEDULED')`).all() as {
+      uuid: string
+      owner_pid: number | null
+      owner_host: string | null
+    }[]
     const orphans = rows.filter((r) => r.owner_pid === null || (r.owner_host === host && !isAlive(r.owner_pid)))
     const mark = this.db.prepare(
       `UPDATE runs SET status = 'INTERRUPTED', end_time = ?, owner_pid = NULL,
@@ -241,9 +237,7 @@ export class RunsRepository {
 
   /** Params are written once: the same value again is fine, a different one is refused. */
   logParam(uuid: string, key: string, value: string): void {
-    const existing = this.db.prepare(`SELECT value FROM params WHERE run_uuid = ? AND key = ?`).get(uuid, key) as
-      | { value: string }
-      | undefined
+    const existing = this.db.prepare(`SELECT value FROM params WHERE run_uuid = ? AND key = ?`).get(uuid, key) as { value: string } | undefined
     if (existing) {
       if (existing.value === value) return
       throw new BenchsideError({

@@ -14,9 +14,7 @@ export class SweepsRepository {
   constructor(private readonly db: Database) {}
 
   addCells(runUuid: string, cells: readonly SweepCell[]): void {
-    const insert = this.db.prepare(
-      `INSERT OR REPLACE INTO sweep_cells (run_uuid, scope, sigma, repeat, correct, count, time) VALUES (?, ?, ?, ?, ?, ?, ?)`,
-    )
+    const insert = this.db.prepare(`INSERT OR REPLACE INTO sweep_cells (run_uuid, scope, sigma, repeat, correct, count, time) VALUES (?, ?, ?, ?, ?, ?, ?)`)
     const now = Date.now()
     this.db.transaction(() => cells.forEach((c) => insert.run(runUuid, c.scope, c.sigma, c.repeat, c.correct, c.count, now)))()
   }

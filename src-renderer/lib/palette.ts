@@ -16,8 +16,8 @@ export const palette = {
   deep: '#132b45',
 } as const
 
-/** Series colours in order: for groups, runs or variants that need telling apart. */
-export const seriesColors = ['#f0883e', '#58a6ff', '#3fb950', '#d2a8ff', '#ff7b72', '#e3b341', '#39c5cf', '#db61a2', '#a5d6ff'] as const
+/** Series colours in order: for groups, runs or variants that need telling apart (every plot's default colourway). */
+export const seriesColors: readonly string[] = [palette.orange, palette.accent, palette.good, '#d2a8ff', '#ff7b72', '#e3b341', '#39c5cf', '#db61a2', '#a5d6ff']
 
 /** A #rrggbb colour with an alpha, for interval bands. */
 export function translucent(hex: string, alpha: number): string {

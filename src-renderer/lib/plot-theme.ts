@@ -1,6 +1,6 @@
-// The dark plotly look every plot shares (Plot.svelte applies it): transparent paper, the palette's text, grid lines on
-// every axis unless a plot says otherwise.
-import { palette } from './palette.ts'
+// The dark plotly look every plot shares (Plot.svelte applies it): transparent paper, the palette's text and series
+// colours, grid lines on every axis unless a plot says otherwise.
+import { palette, seriesColors } from './palette.ts'
 
 const AXIS = /^[xy]axis\d*$/
 
@@ -10,6 +10,7 @@ export function plotLayout(extra: Record<string, unknown> = {}): Record<string, 
     paper_bgcolor: 'transparent',
     plot_bgcolor: 'transparent',
     font: { color: palette.text, size: 11 },
+    colorway: seriesColors,
     xaxis: {},
     yaxis: {},
     ...extra,

@@ -52,7 +52,8 @@ class AnalogBoardsState {
   async refresh(): Promise<void> {
     await this.listing.reload()
     const boards = this.list
-    if (!this.selected || !boards.some((b) => b.port === this.selected)) this.selected = (boards.find((b) => b.state === 'connected') ?? boards[0])?.port ?? null
+    if (!this.selected || !boards.some((b) => b.port === this.selected))
+      this.selected = (boards.find((b) => b.state === 'connected') ?? boards[0])?.port ?? null
     if (this.selected) await this.loadCalibration(this.selected)
   }
 
@@ -151,12 +152,21 @@ const FIELD_LABELS: Record<string, string> = {
 
 function defaultForm(): HilForm {
   const d = HilFinetuneParams.parse({ model: 'x' })
-  return { model: '', board: d.board, layers: 'dense', limit: 1000, seed: d.seed, epochs: d.epochs, trainLimit: d.trainLimit, batchSize: d.batchSize, learningRate: d.learningRate }
+  return {
+    model: '',
+    board: d.board,
+    layers: 'dense',
+    limit: 1000,
+    seed: d.seed,
+    epochs: d.epochs,
+    trainLimit: d.trainLimit,
+    batchSize: d.batchSize,
+    learningRate: d.learningRate,
+  }
 }
 
 export type HilSpec =
-  | { kind: 'hil-evaluate'; params: z.output<typeof HilEvaluateParams> }
-  | { kind: 'hil-finetune'; params: z.output<typeof HilFinetuneParams> }
+  { kind: 'hil-evaluate'; params: z.output<typeof HilEvaluateParams> } | { kind: 'hil-finetune'; params: z.output<typeof HilFinetuneParams> }
 
 /** The job from the form, or an error that names the field as the form does. */
 export function hilSpec(form: HilForm, kind: HilKind): HilSpec {
@@ -178,10 +188,17 @@ const HISTORY_RESULTS = 40
 class HilState {
   /** Whether the room is on screen; change events refresh it only then. */
   visible = false
-  listing = new Resource(async () => {
-    const [evaluations, finetunes, models] = await Promise.all([api.listRuns({ kind: 'hil-evaluate' }), api.listRuns({ kind: 'hil-finetune' }), api.listModels({})])
-    return { runs: [...evaluations, ...finetunes].sort((a, b) => b.createdAt - a.createdAt), models }
-  }, { runs: [] as RunSummary[], models: [] as ModelInfo[] })
+  listing = new Resource(
+    async () => {
+      const [evaluations, finetunes, models] = await Promise.all([
+        api.listRuns({ kind: 'hil-evaluate' }),
+        api.listRuns({ kind: 'hil-finetune' }),
+        api.listModels({}),
+      ])
+      return { runs: [...evaluations, ...finetunes].sort((a, b) => b.createdAt - a.createdAt), models }
+    },
+    { runs: [] as RunSummary[], models: [] as ModelInfo[] },
+  )
   runs = $derived(this.listing.value.runs)
   models = $derived(this.listing.value.models)
   loaded = $derived(this.listing.loaded)

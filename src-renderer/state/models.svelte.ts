@@ -50,7 +50,10 @@ class ModelsState {
 
   datasets = new Resource(() => api.listDatasets({}), [] as DatasetInfo[])
   selectedDataset = $state<string | null>(null)
-  dataset = new Resource<DatasetDetail | null>(() => (this.selectedDataset ? api.getDataset({ id: this.selectedDataset, samplesPerClass: 3 }) : Promise.resolve(null)), null)
+  dataset = new Resource<DatasetDetail | null>(
+    () => (this.selectedDataset ? api.getDataset({ id: this.selectedDataset, samplesPerClass: 3 }) : Promise.resolve(null)),
+    null,
+  )
 
   architectures = new Resource(() => api.listArchitectures({}), [] as Architecture[])
 
@@ -65,7 +68,10 @@ class ModelsState {
     return { detail, run }
   }, null)
   /** The selected model's newest evaluation (a later evaluate run, else its training's test split). */
-  evaluation = new Resource<ModelEvaluation | null>(() => (this.selectedModel ? api.getModelEvaluation({ model: this.selectedModel }) : Promise.resolve(null)), null)
+  evaluation = new Resource<ModelEvaluation | null>(
+    () => (this.selectedModel ? api.getModelEvaluation({ model: this.selectedModel }) : Promise.resolve(null)),
+    null,
+  )
   /** The evaluate run started from this view for the selected model, until it ends. */
   evaluating = $state<{ model: string; run: string } | null>(null)
   evaluationError = $state<string | null>(null)
@@ -196,5 +202,6 @@ api.on('jobProgress', (progress) => {
   models.evaluating = null
   if (evaluating.model !== models.selectedModel) return
   // A finished evaluation shows through the change feed (above); an ended one says why here.
-  if (progress.state !== 'finished') models.evaluationError = `The evaluation ${progress.state === 'killed' ? 'was cancelled' : `failed: ${progress.message.replace(/\.$/, '') || 'see its run in Runs'}`}.`
+  if (progress.state !== 'finished')
+    models.evaluationError = `The evaluation ${progress.state === 'killed' ? 'was cancelled' : `failed: ${progress.message.replace(/\.$/, '') || 'see its run in Runs'}`}.`
 })

@@ -1,5 +1,13 @@
 // Quantization room state: the study set-up form, the robustness-study runs, and the selected study's results.
-import { StudyParams, studyVariants, type ArchitectureInfo, type DatasetInfo, type InjectionPointInfo, type RunSummary, type StudyResult } from '../../src-main/contract/index.ts'
+import {
+  StudyParams,
+  studyVariants,
+  type ArchitectureInfo,
+  type DatasetInfo,
+  type InjectionPointInfo,
+  type RunSummary,
+  type StudyResult,
+} from '../../src-main/contract/index.ts'
 import type { z } from 'zod'
 import { api, errorText, onReconnect } from '../lib/api.svelte.ts'
 import { coalesce } from '../lib/coalesce.ts'
@@ -132,10 +140,13 @@ class QuantizationState {
   visible = false
 
   form = $state<StudyForm>(defaultForm())
-  catalogs = new Resource(async () => {
-    const [datasets, architectures] = await Promise.all([api.listDatasets({}), api.listArchitectures({})])
-    return { datasets, architectures }
-  }, { datasets: [] as DatasetInfo[], architectures: [] as Architecture[] })
+  catalogs = new Resource(
+    async () => {
+      const [datasets, architectures] = await Promise.all([api.listDatasets({}), api.listArchitectures({})])
+      return { datasets, architectures }
+    },
+    { datasets: [] as DatasetInfo[], architectures: [] as Architecture[] },
+  )
   datasets = $derived(this.catalogs.value.datasets)
   architectures = $derived(this.catalogs.value.architectures)
   catalogError = $derived(this.catalogs.error && `The dataset and architecture lists did not load: ${this.catalogs.error}`)

@@ -9,10 +9,13 @@ import { grewOrMoved, onRunChanged } from '../lib/run-feed.svelte.ts'
 class RobustnessState {
   /** Whether the room is on screen; change events refresh it only then. */
   visible = false
-  listing = new Resource(async () => {
-    const [runs, models] = await Promise.all([api.listRuns({ kind: 'sweep' }), api.listModels({})])
-    return { runs, models }
-  }, { runs: [] as RunSummary[], models: [] as ModelInfo[] })
+  listing = new Resource(
+    async () => {
+      const [runs, models] = await Promise.all([api.listRuns({ kind: 'sweep' }), api.listModels({})])
+      return { runs, models }
+    },
+    { runs: [] as RunSummary[], models: [] as ModelInfo[] },
+  )
   runs = $derived(this.listing.value.runs)
   models = $derived(this.listing.value.models)
   chosen = $state<string[]>([])

@@ -12,14 +12,23 @@ class RunsState {
   filter = $state({ text: '', kind: '', status: '' as RunStatus | '', tag: '', includeDeleted: false })
   sort = $state<{ column: SortColumn; descending: boolean }>({ column: 'started', descending: true })
   /** The filtered runs, and every run (deleted ones too) for the counts and the filter menus. */
-  private listing = new Resource(async () => {
-    const f = this.filter
-    const [filtered, everything] = await Promise.all([
-      api.listRuns({ text: f.text || undefined, kind: f.kind || undefined, status: f.status || undefined, tag: f.tag || undefined, includeDeleted: f.includeDeleted }),
-      api.listRuns({ includeDeleted: true }),
-    ])
-    return { filtered, everything }
-  }, { filtered: [] as RunSummary[], everything: [] as RunSummary[] })
+  private listing = new Resource(
+    async () => {
+      const f = this.filter
+      const [filtered, everything] = await Promise.all([
+        api.listRuns({
+          text: f.text || undefined,
+          kind: f.kind || undefined,
+          status: f.status || undefined,
+          tag: f.tag || undefined,
+          includeDeleted: f.includeDeleted,
+        }),
+        api.listRuns({ includeDeleted: true }),
+      ])
+      return { filtered, everything }
+    },
+    { filtered: [] as RunSummary[], everything: [] as RunSummary[] },
+  )
   list = $derived(this.listing.value.filtered)
   total = $derived(this.listing.value.everything.filter((r) => !r.deleted).length)
   /** Every kind and tag in the history, whatever the filter, so the filter menus never empty themselves. */
@@ -31,9 +40,7 @@ class RunsState {
 
   sorted = $derived.by(() => {
     const key = (r: RunSummary): string | number =>
-      ({ name: r.name.toLowerCase(), kind: r.kind, status: r.status, started: r.startTime ?? r.createdAt, duration: runDuration(r) ?? -1 })[
-        this.sort.column
-      ]
+      ({ name: r.name.toLowerCase(), kind: r.kind, status: r.status, started: r.startTime ?? r.createdAt, duration: runDuration(r) ?? -1 })[this.sort.column]
     const direction = this.sort.descending ? -1 : 1
     return [...this.list].sort((a, b) => (key(a) < key(b) ? -direction : key(a) > key(b) ? direction : 0))
   })

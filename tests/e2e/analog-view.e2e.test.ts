@@ -52,7 +52,16 @@ describe('Analog boards and hardware in the loop in web mode (Chromium)', requir
     // A port that is not there: the driver's sentence, and nothing listed.
     await page.getByLabel('Serial port path').fill('/dev/ttyBENCHSIDE-MISSING')
     await page.getByTestId('connect-port').click()
-    await expect.poll(() => page.getByTestId('connect-error').textContent().catch(() => ''), { timeout: 10_000 }).toContain('There is no serial port at /dev/ttyBENCHSIDE-MISSING')
+    await expect
+      .poll(
+        () =>
+          page
+            .getByTestId('connect-error')
+            .textContent()
+            .catch(() => ''),
+        { timeout: 10_000 },
+      )
+      .toContain('There is no serial port at /dev/ttyBENCHSIDE-MISSING')
 
     await demo.getByTestId('connect').click()
     await expect.poll(() => demo.getAttribute('data-state'), { timeout: 20_000 }).toBe('connected')
@@ -161,7 +170,15 @@ describe('Analog boards and hardware in the loop in web mode (Chromium)', requir
     await page.getByLabel('Device model').selectOption({ label: 'calibrated EMU-00000007' })
     await page.getByTestId('start-analog-training').click()
     await expect.poll(() => page.getByTestId('analog-train').innerText(), { timeout: 90_000 }).toContain('the model is chosen above')
-    const chosen = await waitFor(() => page.getByLabel('Model', { exact: true }).inputValue().then((v) => v !== '' && v), 10_000, 'the trained model to be chosen')
+    const chosen = await waitFor(
+      () =>
+        page
+          .getByLabel('Model', { exact: true })
+          .inputValue()
+          .then((v) => v !== '' && v),
+      10_000,
+      'the trained model to be chosen',
+    )
     const run = await app.call<RunDetail>('getRun', { run: chosen })
     expect(run.name).toBe('mlp-tfc through the ordered analog model of EMU-00000007')
     await shoot('analog-training.png')

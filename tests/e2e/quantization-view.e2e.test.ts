@@ -83,7 +83,9 @@ describe('Quantization view in web mode (Chromium)', requires('chromium'), () =>
     const [download] = await Promise.all([page.waitForEvent('download'), page.getByTestId('export-csv').click()])
     const csv = readFileSync((await download.path())!, 'utf8')
     const lines = csv.trim().split('\n')
-    expect(lines[0]).toBe('method,label,bits,scale,sigma,trainings,clean_accuracy,global_midpoint,ci_low,ci_high,vs_float_paired,vs_float_ci_low,vs_float_ci_high')
+    expect(lines[0]).toBe(
+      'method,label,bits,scale,sigma,trainings,clean_accuracy,global_midpoint,ci_low,ci_high,vs_float_paired,vs_float_ci_low,vs_float_ci_high',
+    )
     expect(lines.slice(1).map((l) => l.split(',')[0])).toEqual(['float', 'noisy', 'qat'])
     expect(csv).toBe(studyCsv(study))
 

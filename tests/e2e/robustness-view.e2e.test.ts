@@ -16,7 +16,11 @@ describe('Robustness view in web mode (Chromium)', requires('chromium'), () => {
   beforeAll(async () => {
     app = await openAppSession()
     ;({ web, page, pageErrors } = app)
-    const run = await app.call<{ uuid: string }>('startJob', { kind: 'train', name: 'tiny mlp', params: { architecture: 'mlp-tfc', epochs: 1, validationFraction: 0 } })
+    const run = await app.call<{ uuid: string }>('startJob', {
+      kind: 'train',
+      name: 'tiny mlp',
+      params: { architecture: 'mlp-tfc', epochs: 1, validationFraction: 0 },
+    })
     await waitFor(async () => (await app.call<{ status: string }>('getRun', { run: run.uuid })).status === 'FINISHED', 90_000, 'training')
   }, 120_000)
 

@@ -24,6 +24,9 @@ describe('Runs view in web mode (Chromium)', requires('chromium'), () => {
     await page.getByTestId('runs-empty').waitFor()
     expect(await page.getByTestId('runs-empty').textContent()).toMatch(/No runs yet/)
 
+    // The selftest is a developer tool: not in the always-visible tray, but folded under Developer in the Runs room.
+    expect(await page.getByTestId('jobs-tray').getByTestId('start-selftest').count()).toBe(0)
+    await page.getByTestId('developer-tools').locator('summary').click()
     await page.getByLabel('Selftest seconds').fill('4')
     await page.getByTestId('start-selftest').click()
     await page.getByTestId('start-selftest').click()

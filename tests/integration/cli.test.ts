@@ -129,11 +129,7 @@ describe('benchside CLI', () => {
     })
     const store = new Store({ dataDir: home.dir })
     try {
-      await waitFor(
-        () => (store.db.prepare(`SELECT count(*) AS n FROM metrics`).get() as { n: number }).n >= 20,
-        20_000,
-        'metrics from the CLI job',
-      )
+      await waitFor(() => (store.db.prepare(`SELECT count(*) AS n FROM metrics`).get() as { n: number }).n >= 20, 20_000, 'metrics from the CLI job')
       child.kill('SIGKILL')
       await new Promise((resolve) => child.once('exit', resolve))
       const [runAfter] = JSON.parse((await cli('runs', 'list', '--json')).stdout)

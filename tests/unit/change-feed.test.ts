@@ -62,7 +62,10 @@ describe('change feed', () => {
     const run = cli.runs.create({ name: 'sweep', kind: 'sweep' })
     await waitFor(() => updates(run.uuid).length > 0, 2000, 'the new run')
     events.length = 0
-    cli.sweeps.addCells(run.uuid, Array.from({ length: 50 }, (_, i) => ({ scope: 'global', sigma: i, repeat: 0, correct: 1, count: 2 })))
+    cli.sweeps.addCells(
+      run.uuid,
+      Array.from({ length: 50 }, (_, i) => ({ scope: 'global', sigma: i, repeat: 0, correct: 1, count: 2 })),
+    )
     const cells = await waitFor(() => updates(run.uuid).find((e) => e.event === 'runUpdated' && e.payload.cellsSince !== null), 2000, 'cells')
     expect(updates(run.uuid)).toHaveLength(1)
     expect(cells.event === 'runUpdated' && cells.payload.metricsSince).toBeNull()

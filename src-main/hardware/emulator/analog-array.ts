@@ -108,11 +108,12 @@ export interface ProgrammedMatrix {
 
 /** Programs a row-major rows × cols matrix of weight codes (already range-checked). */
 export function programMatrix(rows: number, cols: number, weights: Int8Array): ProgrammedMatrix {
+  if (weights.length !== rows * cols) throw new Error(`A ${rows} × ${cols} matrix needs ${rows * cols} weight codes, got ${weights.length}.`)
   const positive = new Int8Array(rows * cols)
   const negative = new Int8Array(rows * cols)
   for (let i = 0; i < rows; i++)
     for (let j = 0; j < cols; j++) {
-      const w = weights[i * cols + j]
+      const w = weights[i * cols + j]!
       if (w > 0) positive[j * rows + i] = w
       else negative[j * rows + i] = w
     }
@@ -140,8 +141,11 @@ export class AnalogArray {
     const { columnGain, columnOffset, saturation, orderBlockRows } = this.hidden
     const scale = gain * this.hidden.globalGain * NOMINAL_SCALE
     const values = this.values
+    // The reads below stay in range by these sizes and the loop bounds; checked once here, not per element.
+    if (cols > values.length || positive.length !== rows * cols || negative.length !== rows * cols || inputs.length < at + rows)
+      throw new Error(`A ${rows} × ${cols} matrix with inputs from ${at} of ${inputs.length} does not fit the ${ARRAY_ROWS} × ${ARRAY_COLS} array.`)
     for (let j = 0; j < cols; j++) {
-      const k = scale * columnGain[j]
+      const k = scale * columnGain[j]!
       const base = j * rows
       let v = 0
       for (let start = 0; start < rows; start += orderBlockRows) {
@@ -149,9 +153,9 @@ export class AnalogArray {
         let up = 0
         let down = 0
         for (let i = start; i < end; i++) {
-          const x = inputs[at + i]
-          up += x * positive[base + i]
-          down += x * negative[base + i]
+          const x = inputs[at + i]!
+          up += x * positive[base + i]!
+          down += x * negative[base + i]!
         }
         // Within one phase the integrator moves one way only, so clipping at its end equals clipping throughout.
         v += k * up
@@ -159,7 +163,7 @@ export class AnalogArray {
         v += k * down
         if (v < -saturation) v = -saturation
       }
-      values[j] = v + columnOffset[j]
+      values[j] = v + columnOffset[j]!
     }
     return values
   }
@@ -177,7 +181,8 @@ export class AnalogArray {
       const values = this.integrate(matrix, inputs, v * matrix.rows, gain)
       for (let r = 0; r < repeats; r++) {
         const base = (v * repeats + r) * cols
-        for (let j = 0; j < cols; j++) codes[base + j] = this.digitize(values[j])
+        // integrate() checked cols ≤ values.length.
+        for (let j = 0; j < cols; j++) codes[base + j] = this.digitize(values[j]!)
       }
     }
     return codes
@@ -189,18 +194,19 @@ export class AnalogArray {
     const values = this.integrate(matrix, inputs, 0, gain)
     const sum = new Float64Array(cols)
     const squares = new Float64Array(cols)
+    // integrate() checked cols ≤ values.length; sum and squares have cols elements.
     for (let r = 0; r < repeats; r++)
       for (let j = 0; j < cols; j++) {
-        const code = this.digitize(values[j])
-        sum[j] += code
-        squares[j] += code * code
+        const code = this.digitize(values[j]!)
+        sum[j]! += code
+        squares[j]! += code * code
       }
     const mean = new Float32Array(cols)
     const std = new Float32Array(cols)
     for (let j = 0; j < cols; j++) {
-      const m = sum[j] / repeats
+      const m = sum[j]! / repeats
       mean[j] = m
-      std[j] = Math.sqrt(Math.max(0, squares[j] / repeats - m * m))
+      std[j] = Math.sqrt(Math.max(0, squares[j]! / repeats - m * m))
     }
     return { mean, std }
   }

@@ -10,7 +10,19 @@ import {
   type Frame,
   type Message,
 } from '../analog-protocol/index.ts'
-import { ADC_BITS, ARRAY_COLS, ARRAY_ROWS, AnalogArray, INPUT_BITS, MAX_INPUT, MAX_WEIGHT, WEIGHT_BITS, probePattern, programMatrix, type ProgrammedMatrix } from './analog-array.ts'
+import {
+  ADC_BITS,
+  ARRAY_COLS,
+  ARRAY_ROWS,
+  AnalogArray,
+  INPUT_BITS,
+  MAX_INPUT,
+  MAX_WEIGHT,
+  WEIGHT_BITS,
+  probePattern,
+  programMatrix,
+  type ProgrammedMatrix,
+} from './analog-array.ts'
 
 export const EMULATOR_FIRMWARE = 'emulator-1.0'
 const SLOTS = 64
@@ -145,15 +157,19 @@ export class EmulatedDevice {
     this.slotIndex(slot)
     if (rows < 1 || rows > ARRAY_ROWS || cols < 1 || cols > ARRAY_COLS)
       refuse('BAD_SHAPE', `A ${rows} × ${cols} matrix does not fit the ${ARRAY_ROWS} × ${ARRAY_COLS} array.`)
-    if (offset + weights.length > rows * cols) refuse('BAD_SHAPE', `Elements ${offset} to ${offset + weights.length - 1} are past the end of a ${rows} × ${cols} matrix.`)
+    if (offset + weights.length > rows * cols)
+      refuse('BAD_SHAPE', `Elements ${offset} to ${offset + weights.length - 1} are past the end of a ${rows} × ${cols} matrix.`)
     const current = this.slots[slot]
     if (offset !== 0) {
       if (!current || current.received === 0) refuse('OUT_OF_RANGE', `Slot ${slot} has no matrix being loaded; start with offset 0.`)
-      if (current.rows !== rows || current.cols !== cols) refuse('BAD_SHAPE', `Slot ${slot} is loading a ${current.rows} × ${current.cols} matrix, not ${rows} × ${cols}.`)
+      if (current.rows !== rows || current.cols !== cols)
+        refuse('BAD_SHAPE', `Slot ${slot} is loading a ${current.rows} × ${current.cols} matrix, not ${rows} × ${cols}.`)
       if (offset !== current.received) refuse('OUT_OF_RANGE', `Slot ${slot} expects offset ${current.received}, got ${offset}.`)
     }
-    for (let i = 0; i < weights.length; i++)
-      if (weights[i] > MAX_WEIGHT || weights[i] < -MAX_WEIGHT) refuse('OUT_OF_RANGE', `Weight code ${weights[i]} at element ${offset + i} is outside ±${MAX_WEIGHT}.`)
+    for (let i = 0; i < weights.length; i++) {
+      const weight = weights[i]!
+      if (weight > MAX_WEIGHT || weight < -MAX_WEIGHT) refuse('OUT_OF_RANGE', `Weight code ${weight} at element ${offset + i} is outside ±${MAX_WEIGHT}.`)
+    }
     const target = offset === 0 ? { rows, cols, weights: new Int8Array(rows * cols), received: 0, programmed: null } : (current as Slot)
     target.weights.set(weights, offset)
     target.received = offset + weights.length
@@ -173,8 +189,10 @@ export class EmulatedDevice {
     const repeats = message.repeats === 0 ? this.defaultRepeats : message.repeats
     const answerBytes = 6 + count * repeats * matrix.cols
     if (answerBytes > this.info.maxPayload) refuse('TOO_LARGE', `The result would be ${answerBytes} bytes; maxPayload is ${this.info.maxPayload}.`)
-    for (let i = 0; i < inputs.length; i++)
-      if (inputs[i] > MAX_INPUT) refuse('OUT_OF_RANGE', `Input code ${inputs[i]} at vector ${Math.floor(i / rows)}, row ${i % rows} is above ${MAX_INPUT}.`)
+    for (let i = 0; i < inputs.length; i++) {
+      const code = inputs[i]!
+      if (code > MAX_INPUT) refuse('OUT_OF_RANGE', `Input code ${code} at vector ${Math.floor(i / rows)}, row ${i % rows} is above ${MAX_INPUT}.`)
+    }
     const codes = this.array.run(matrix, inputs, count, repeats, this.gain)
     return { type: 'result', slot, count, repeats, cols: matrix.cols, codes }
   }

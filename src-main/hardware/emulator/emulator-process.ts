@@ -34,7 +34,7 @@ const uart = new Uart({
   baud,
   answer: (decoded) => device.handle(decoded),
   write: async (bytes) => {
-    for (let at = 0; at < bytes.length; ) at += (await writeFd(writeFdNumber, bytes, at, bytes.length - at)).bytesWritten
+    for (let at = 0; at < bytes.length;) at += (await writeFd(writeFdNumber, bytes, at, bytes.length - at)).bytesWritten
   },
   fail: (error) => fail(`could not answer: ${String(error)}`),
 })

@@ -83,7 +83,11 @@ function startEmulatorProcess(device: string, seed: number, baud: number | undef
   const child = spawn(process.execPath, args, { stdio: ['pipe', 'pipe', 'pipe'], env })
   track(child)
   const log = tail(child.stderr)
-  const ready = waitForLine(child, child.stdout as NodeJS.ReadableStream, /^READY (\S+)$/m, 'board emulator', log).then((match) => match[1])
+  const ready = waitForLine(child, child.stdout as NodeJS.ReadableStream, /^READY (\S+)$/m, 'board emulator', log).then((match) => {
+    const deviceId = match[1]
+    if (deviceId === undefined) throw new Error('The board emulator said READY without its device id.')
+    return deviceId
+  })
   return { child, ready }
 }
 

@@ -61,8 +61,9 @@ export class Uart {
     if (this.receiving) return
     this.receiving = true
     try {
-      while (this.inbox.length > 0 && !this.stopped) {
+      while (!this.stopped) {
         const chunk = this.inbox[0]
+        if (chunk === undefined) break
         const size = this.receivePacer ? Math.min(chunk.length, this.receivePacer.slice) : chunk.length
         const slice = chunk.subarray(0, size)
         if (size === chunk.length) this.inbox.shift()
@@ -88,8 +89,9 @@ export class Uart {
     if (this.sending) return
     this.sending = true
     try {
-      while (this.outbox.length > 0 && !this.stopped) {
+      while (!this.stopped) {
         const bytes = this.outbox[0]
+        if (bytes === undefined) break
         const slice = this.transmitPacer ? this.transmitPacer.slice : bytes.length
         for (let at = 0; at < bytes.length; at += slice) {
           const end = Math.min(bytes.length, at + slice)

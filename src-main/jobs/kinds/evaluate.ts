@@ -27,7 +27,12 @@ export default async function evaluateJob(context: JobContext<'evaluate'>): Prom
   const result = await evaluate(net, evaluated, split, { hooks })
   context.metric('accuracy', result.accuracy, 0)
   context.metric('loss', result.loss, 0)
-  context.result({ split: context.params.split, accuracy: result.accuracy, loss: result.loss, confusion: { classNames: dataset.classNames, matrix: result.confusion } })
+  context.result({
+    split: context.params.split,
+    accuracy: result.accuracy,
+    loss: result.loss,
+    confusion: { classNames: dataset.classNames, matrix: result.confusion },
+  })
   context.progress(1, 'done', `accuracy ${(result.accuracy * 100).toFixed(1)}%`)
   net.dispose()
 }

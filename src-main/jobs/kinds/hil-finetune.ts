@@ -51,7 +51,10 @@ const hilFinetune: JobFunction<'hil-finetune'> = (context: JobContext<'hil-finet
           const sim = planHooks(net, plan, device, 'ordered', p.seed * 7919 + step)
           // Forward: the board's outputs. Backward: the calibrated ordered model's gradient at the same inputs.
           const compute = new Map<string, ComputeOverride>(
-            layers.layerIds.map((id) => [id, (input, weights, node, training) => measuredWithModelGradient(sim.compute!.get(id)!(input, weights, node, training), staged.outputs.get(id)!)]),
+            layers.layerIds.map((id) => [
+              id,
+              (input, weights, node, training) => measuredWithModelGradient(sim.compute!.get(id)!(input, weights, node, training), staged.outputs.get(id)!),
+            ]),
           )
           const loss = optimizer.minimize(
             // BN and the like in inference mode: the board saw the layer inputs that mode gives.
@@ -62,7 +65,11 @@ const hilFinetune: JobFunction<'hil-finetune'> = (context: JobContext<'hil-finet
           lossSum += (await loss.data())[0]! * order.slice(start, start + p.batchSize).length
           tf.dispose([x, y, loss, staged.logits, ...staged.inputs.values(), ...staged.outputs.values()])
           step++
-          context.progress((epoch + 0.7 * Math.min(1, (start + p.batchSize) / order.length)) * unit, 'fine-tuning', `epoch ${epoch} of ${p.epochs} · step ${step} of ${steps}`)
+          context.progress(
+            (epoch + 0.7 * Math.min(1, (start + p.batchSize) / order.length)) * unit,
+            'fine-tuning',
+            `epoch ${epoch} of ${p.epochs} · step ${step} of ${steps}`,
+          )
         }
         context.metric('train_loss', lossSum / order.length, epoch)
         await measure(epoch, lossSum / order.length)

@@ -34,7 +34,7 @@ export const jobKinds: { [K in JobKind]: JobKindEntry<K> } = {
     load: () => import('./robustness-study.ts'),
   },
   'analog-calibrate': {
-    summary: "Calibrates the analog model against a board: per-column gain and offset, noise, saturation, operand ordering.",
+    summary: 'Calibrates the analog model against a board: per-column gain and offset, noise, saturation, operand ordering.',
     load: () => import('./analog-calibrate.ts'),
   },
   'hil-evaluate': {

@@ -81,7 +81,16 @@ async function trainedVariant(
   await train(
     net,
     dataset,
-    { epochs: p.epochs, batchSize: p.batchSize, optimizer: 'adam', learningRate: p.learningRate, schedule: 'cosine', seed: variant.seed, patience: 0, hooksForEpoch: hooks.hooksForEpoch },
+    {
+      epochs: p.epochs,
+      batchSize: p.batchSize,
+      optimizer: 'adam',
+      learningRate: p.learningRate,
+      schedule: 'cosine',
+      seed: variant.seed,
+      patience: 0,
+      hooksForEpoch: hooks.hooksForEpoch,
+    },
     {
       signal: context.signal,
       onBatch: (fraction, epoch, loss) => progress(fraction, `epoch ${epoch + 1} of ${p.epochs} · loss ${loss.toFixed(3)}`),

@@ -42,20 +42,25 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
 
   const hooks = await trainingHooks(net, dataset, p, context.inputs.analogDevice)
 
-  await train(net, dataset, { ...p, hooks: undefined, hooksForEpoch: hooks.hooksForEpoch }, {
-    signal: context.signal,
-    startEpoch,
-    onBatch: (fraction, epoch, loss) => context.progress(fraction * 0.97, 'training', `epoch ${epoch + 1} of ${p.epochs} · loss ${loss.toFixed(3)}`),
-    onEpoch: async (r) => {
-      context.metric('train_loss', r.trainLoss, r.epoch)
-      context.metric('train_accuracy', r.trainAccuracy, r.epoch)
-      if (r.validationLoss !== null) context.metric('val_loss', r.validationLoss, r.epoch)
-      if (r.validationAccuracy !== null) context.metric('val_accuracy', r.validationAccuracy, r.epoch)
-      context.metric('learning_rate', r.learningRate, r.epoch)
-      context.metric('epoch_seconds', r.seconds, r.epoch)
-      await saveModel('checkpoint')
+  await train(
+    net,
+    dataset,
+    { ...p, hooks: undefined, hooksForEpoch: hooks.hooksForEpoch },
+    {
+      signal: context.signal,
+      startEpoch,
+      onBatch: (fraction, epoch, loss) => context.progress(fraction * 0.97, 'training', `epoch ${epoch + 1} of ${p.epochs} · loss ${loss.toFixed(3)}`),
+      onEpoch: async (r) => {
+        context.metric('train_loss', r.trainLoss, r.epoch)
+        context.metric('train_accuracy', r.trainAccuracy, r.epoch)
+        if (r.validationLoss !== null) context.metric('val_loss', r.validationLoss, r.epoch)
+        if (r.validationAccuracy !== null) context.metric('val_accuracy', r.validationAccuracy, r.epoch)
+        context.metric('learning_rate', r.learningRate, r.epoch)
+        context.metric('epoch_seconds', r.seconds, r.epoch)
+        await saveModel('checkpoint')
+      },
     },
-  })
+  )
 
   context.progress(0.97, 'evaluating', 'test split')
   const stored = hooks.finish()

@@ -37,8 +37,31 @@ export function accuracyCsv(r: HilResult): string {
 
 /** The per-layer comparison of simulated against measured outputs. */
 export function layersCsv(r: HilResult): string {
-  const head = ['layer', 'label', 'outputs', 'measured_mean', 'measured_std', 'ordered_rms', 'ordered_correlation', 'associative_rms', 'associative_correlation']
-  return toCsv([head, ...r.perLayer.map((l) => [l.layer, l.label, l.outputs, l.measured.mean, l.measured.std, l.ordered.rms, l.ordered.correlation, l.associative.rms, l.associative.correlation])])
+  const head = [
+    'layer',
+    'label',
+    'outputs',
+    'measured_mean',
+    'measured_std',
+    'ordered_rms',
+    'ordered_correlation',
+    'associative_rms',
+    'associative_correlation',
+  ]
+  return toCsv([
+    head,
+    ...r.perLayer.map((l) => [
+      l.layer,
+      l.label,
+      l.outputs,
+      l.measured.mean,
+      l.measured.std,
+      l.ordered.rms,
+      l.ordered.correlation,
+      l.associative.rms,
+      l.associative.correlation,
+    ]),
+  ])
 }
 
 /** A y = x reference line across the range of the points (x measured, y simulated). */

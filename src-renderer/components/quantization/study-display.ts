@@ -10,7 +10,8 @@ export function studyColors(study: StudyResult): Map<string, string> {
   const colors = new Map<string, string>()
   for (const v of study.variants) {
     const label = groupLabel(v)
-    if (!colors.has(label)) colors.set(label, v.method === 'float' ? palette.text : seriesColors[[...colors.keys()].filter((l) => l !== 'float').length % seriesColors.length]!)
+    if (!colors.has(label))
+      colors.set(label, v.method === 'float' ? palette.text : seriesColors[[...colors.keys()].filter((l) => l !== 'float').length % seriesColors.length]!)
   }
   return colors
 }

@@ -94,8 +94,15 @@ async function run(host: TestHost, slot: number, rows: number, inputs: Uint8Arra
 
 function mean(values: ArrayLike<number>): number {
   let sum = 0
-  for (let i = 0; i < values.length; i++) sum += values[i]
+  for (const value of Array.from(values)) sum += value
   return sum / values.length
+}
+
+/** The i-th element, or a failure saying how many there were. */
+function element<T>(items: ArrayLike<T>, i: number): T {
+  const item = items[i]
+  if (item === undefined) throw new Error(`Expected an element ${i}; there are ${items.length}.`)
+  return item
 }
 
 /** A deterministic pseudo-random integer stream for test patterns. */
@@ -159,19 +166,20 @@ describe('analog board emulator', requires('pty'), () => {
     for (let v = 0; v < count; v++)
       for (let j = 0; j < cols; j++) {
         let sum = 0
-        for (let i = 0; i < rows; i++) sum += inputs[v * rows + i] * weights[i * cols + j]
+        for (let i = 0; i < rows; i++) sum += element(inputs, v * rows + i) * element(weights, i * cols + j)
         nominal.push((4 * sum) / 1024)
-        measured.push(result.codes[v * cols + j])
+        measured.push(element(result.codes, v * cols + j))
       }
     const mn = mean(nominal)
     const mm = mean(measured)
     let cov = 0
     let vn = 0
     let vm = 0
-    for (let k = 0; k < nominal.length; k++) {
-      cov += (nominal[k] - mn) * (measured[k] - mm)
-      vn += (nominal[k] - mn) ** 2
-      vm += (measured[k] - mm) ** 2
+    for (const [k, n] of nominal.entries()) {
+      const m = element(measured, k)
+      cov += (n - mn) * (m - mm)
+      vn += (n - mn) ** 2
+      vm += (m - mm) ** 2
     }
     expect(cov / Math.sqrt(vn * vm)).toBeGreaterThan(0.95)
     const slope = cov / vn
@@ -186,7 +194,7 @@ describe('analog board emulator', requires('pty'), () => {
     expect(result.repeats).toBe(50)
     expect(result.codes).toHaveLength(50 * 8)
     for (let j = 0; j < 8; j++) {
-      const column = Array.from({ length: 50 }, (_, r) => result.codes[r * 8 + j])
+      const column = Array.from({ length: 50 }, (_, r) => element(result.codes, r * 8 + j))
       const m = mean(column)
       const std = Math.sqrt(mean(column.map((c) => (c - m) ** 2)))
       expect(new Set(column).size).toBeGreaterThan(1)
@@ -243,7 +251,8 @@ describe('analog board emulator', requires('pty'), () => {
     const seq = host.seq()
     const bytes = encodeFrame({ seq, message: { type: 'hello' } })
     const raw = cobsDecode(bytes.subarray(0, bytes.length - 1))
-    raw[raw.length - 1] ^= 0x40
+    const last = raw.length - 1
+    raw[last] = element(raw, last) ^ 0x40
     const answer = host.answer(seq)
     await host.sendRaw(new Uint8Array([...cobsEncode(raw), 0]))
     const entry = await answer
@@ -312,7 +321,13 @@ describe('analog board emulator', requires('pty'), () => {
     expect(await codeOf({ type: 'loadWeights', slot: 2, rows: 4, cols: 4, offset: 0, weights: new Int8Array(4) })).toBe('loaded')
     expect(await codeOf({ type: 'loadWeights', slot: 2, rows: 4, cols: 4, offset: 8, weights: new Int8Array(4) })).toBe('OUT_OF_RANGE')
     expect(await codeOf({ type: 'loadWeights', slot: 2, rows: 2, cols: 8, offset: 4, weights: new Int8Array(4) })).toBe('BAD_SHAPE')
-    expect(await codeOf({ type: 'info', ...{ protocolVersion: 1, deviceId: '', firmware: '', rows: 0, cols: 0, inputBits: 0, weightBits: 0, adcBits: 0, maxBatch: 0, slots: 0, maxPayload: 0 }, features: { ordering: false, repeats: false, calibration: false } })).toBe('UNKNOWN_TYPE')
+    expect(
+      await codeOf({
+        type: 'info',
+        ...{ protocolVersion: 1, deviceId: '', firmware: '', rows: 0, cols: 0, inputBits: 0, weightBits: 0, adcBits: 0, maxBatch: 0, slots: 0, maxPayload: 0 },
+        features: { ordering: false, repeats: false, calibration: false },
+      }),
+    ).toBe('UNKNOWN_TYPE')
 
     expect(await reframed((raw) => (raw[0] = 2))).toBe('UNSUPPORTED_VERSION')
     expect(await reframed((raw) => (raw[1] = 0x42))).toBe('UNKNOWN_TYPE')
@@ -323,7 +338,10 @@ describe('analog board emulator', requires('pty'), () => {
     expect(await host.request({ type: 'set', key: 'repeats', value: 4 })).toEqual({ type: 'setDone', key: 'repeats', value: 4 })
     expect(await run(host, 11, 2, Uint8Array.of(1, 2), 0)).toMatchObject({ repeats: 4, cols: 3 })
     expect(await host.request({ type: 'reset' })).toEqual({ type: 'resetDone' })
-    expect(await host.request({ type: 'run', slot: 11, count: 1, rows: 2, repeats: 0, inputs: Uint8Array.of(1, 2) })).toMatchObject({ type: 'error', code: 'NOT_LOADED' })
+    expect(await host.request({ type: 'run', slot: 11, count: 1, rows: 2, repeats: 0, inputs: Uint8Array.of(1, 2) })).toMatchObject({
+      type: 'error',
+      code: 'NOT_LOADED',
+    })
     await load(host, 11, 2, 3, new Int8Array(6).fill(5))
     expect(await run(host, 11, 2, Uint8Array.of(1, 2), 0)).toMatchObject({ repeats: 1 })
   })
@@ -336,7 +354,7 @@ describe('analog board emulator', requires('pty'), () => {
       const probe: Message = { type: 'calibrate', probe: 'offset', repeats: 400 }
       const mine = expectType(await host.request(probe), 'calibration')
       const theirs = expectType(await otherHost.request(probe), 'calibration')
-      const differences = Array.from(mine.mean, (m, j) => Math.abs(m - theirs.mean[j]))
+      const differences = Array.from(mine.mean, (m, j) => Math.abs(m - element(theirs.mean, j)))
       expect(mean(differences)).toBeGreaterThan(0.5)
     } finally {
       await otherHost.close()
@@ -352,7 +370,10 @@ describe('analog board emulator', requires('pty'), () => {
     await host.sendRaw(new Uint8Array([0]))
     expect(expectType(await host.request({ type: 'hello' }), 'info').deviceId).toBe('EMU-00000001')
     // A reboot loses the slots.
-    expect(await host.request({ type: 'run', slot: 12, count: 1, rows: 2, repeats: 1, inputs: Uint8Array.of(1, 1) })).toMatchObject({ type: 'error', code: 'NOT_LOADED' })
+    expect(await host.request({ type: 'run', slot: 12, count: 1, rows: 2, repeats: 1, inputs: Uint8Array.of(1, 1) })).toMatchObject({
+      type: 'error',
+      code: 'NOT_LOADED',
+    })
   })
 })
 

@@ -35,10 +35,17 @@ function meanCodes(codes: Int8Array, vectors: number, cols: number): number[] {
   const means: number[] = []
   for (let v = 0; v < vectors; v++) {
     let sum = 0
-    for (let j = 0; j < cols; j++) sum += codes[v * cols + j]
+    for (let j = 0; j < cols; j++) sum += element(codes, v * cols + j)
     means.push(sum / cols)
   }
   return means
+}
+
+/** The i-th element, or a failure saying how many there were. */
+function element<T>(items: ArrayLike<T>, i: number): T {
+  const item = items[i]
+  if (item === undefined) throw new Error(`Expected an element ${i}; there are ${items.length}.`)
+  return item
 }
 
 function correlation(a: number[], b: number[]): number {
@@ -48,10 +55,11 @@ function correlation(a: number[], b: number[]): number {
   let ab = 0
   let aa = 0
   let bb = 0
-  for (let i = 0; i < a.length; i++) {
-    ab += (a[i] - ma) * (b[i] - mb)
-    aa += (a[i] - ma) ** 2
-    bb += (b[i] - mb) ** 2
+  for (const [i, x] of a.entries()) {
+    const y = element(b, i)
+    ab += (x - ma) * (y - mb)
+    aa += (x - ma) ** 2
+    bb += (y - mb) ** 2
   }
   return ab / Math.sqrt(aa * bb)
 }
@@ -60,10 +68,11 @@ function correlation(a: number[], b: number[]): number {
 function corruptOneByte(frame: Uint8Array): Uint8Array {
   const out = frame.slice()
   const codes = new Set<number>()
-  for (let at = 0; at < out.length - 1; at += out[at]) codes.add(at)
+  for (let at = 0; at < out.length - 1; at += element(out, at)) codes.add(at)
   let at = Math.floor((out.length - 1) / 2)
   while (codes.has(at)) at++
-  out[at] = out[at] === 0x40 ? 0x41 : out[at] ^ 0x40
+  const byte = element(out, at)
+  out[at] = byte === 0x40 ? 0x41 : byte ^ 0x40
   return out
 }
 
@@ -149,7 +158,13 @@ describe('serial analog board over a real PTY with the emulator', requires('pty'
     expect(info.rows).toBeGreaterThanOrEqual(ROWS)
     expect(info.cols).toBeGreaterThanOrEqual(COLS)
     const capabilities = await board.capabilities()
-    expect(capabilities).toMatchObject({ rows: info.rows, cols: info.cols, slots: info.slots, maxBatch: info.maxBatch, maxPayload: Math.min(8192, info.maxPayload) })
+    expect(capabilities).toMatchObject({
+      rows: info.rows,
+      cols: info.cols,
+      slots: info.slots,
+      maxBatch: info.maxBatch,
+      maxPayload: Math.min(8192, info.maxPayload),
+    })
   })
 
   it('sizes batches so that a RUN and its RESULT fit the board’s frames', () => {
@@ -187,8 +202,8 @@ describe('serial analog board over a real PTY with the emulator', requires('pty'
     // Zero weights: every product is 0, so each column reads its offset plus read noise.
     for (let j = 0; j < COLS; j++) {
       let sum = 0
-      for (let v = 0; v < count; v++) sum += codes[v * COLS + j]
-      expect(Math.abs(sum / count - offset.mean[j])).toBeLessThan(0.5)
+      for (let v = 0; v < count; v++) sum += element(codes, v * COLS + j)
+      expect(Math.abs(sum / count - element(offset.mean, j))).toBeLessThan(0.5)
     }
   })
 
@@ -201,7 +216,7 @@ describe('serial analog board over a real PTY with the emulator', requires('pty'
     const means = meanCodes(codes, count, COLS)
     const levels = Array.from({ length: count }, (_, v) => level(v))
     expect(correlation(means, levels)).toBeGreaterThan(0.99)
-    for (let v = 0; v < count; v++) expect(Math.abs(means[v] - 0.9 * levels[v])).toBeLessThan(5)
+    for (const [v, m] of means.entries()) expect(Math.abs(m - 0.9 * element(levels, v))).toBeLessThan(5)
   })
 
   it('answers count × repeats × cols codes for repeats, each repeat a fresh conversion', async () => {
@@ -215,8 +230,10 @@ describe('serial analog board over a real PTY with the emulator', requires('pty'
       const last = codes.subarray((v * repeats + repeats - 1) * COLS, (v * repeats + repeats) * COLS)
       let diff = 0
       for (let j = 0; j < COLS; j++) {
-        diff += Math.abs(first[j] - last[j])
-        if (first[j] !== last[j]) differing++
+        const a = element(first, j)
+        const b = element(last, j)
+        diff += Math.abs(a - b)
+        if (a !== b) differing++
       }
       // Same inputs: repeats differ by read noise only.
       expect(diff / COLS).toBeLessThan(3)
@@ -295,11 +312,14 @@ describe('serial analog board through a relay that corrupts or rewrites frames',
     try {
       const codes = await relayed.run(1, levelInputs(10, ROWS), ROWS)
       const runs = tap.sent.filter((f) => f.message.type === 'run')
-      expect(runs.map((f) => f.seq)).toEqual([runs[0].seq, runs[0].seq])
+      const seq = element(runs, 0).seq
+      expect(runs.map((f) => f.seq)).toEqual([seq, seq])
       const results = tap.received.filter((f) => f.message.type === 'result')
-      expect(results.map((f) => f.seq)).toEqual([runs[0].seq, runs[0].seq])
+      expect(results.map((f) => f.seq)).toEqual([seq, seq])
       // Byte-identical codes: a second execution would have drawn new read noise.
-      const [first, second] = results.map((f) => (f.message as Extract<Message, { type: 'result' }>).codes)
+      const codesOf = (f: Frame) => (f.message as Extract<Message, { type: 'result' }>).codes
+      const first = codesOf(element(results, 0))
+      const second = codesOf(element(results, 1))
       expect(Array.from(second)).toEqual(Array.from(first))
       expect(Array.from(codes)).toEqual(Array.from(first))
     } finally {
@@ -314,9 +334,10 @@ describe('serial analog board through a relay that corrupts or rewrites frames',
       const codes = await relayed.run(1, levelInputs(10, ROWS), ROWS)
       expect(codes.length).toBe(10 * COLS)
       const runs = tap.sent.filter((f) => f.message.type === 'run')
-      expect(runs.map((f) => f.seq)).toEqual([runs[0].seq, runs[0].seq])
+      const seq = element(runs, 0).seq
+      expect(runs.map((f) => f.seq)).toEqual([seq, seq])
       expect(tap.received.some((f) => f.message.type === 'error' && f.message.code === 'BAD_CRC')).toBe(true)
-      expect(tap.received.filter((f) => f.message.type === 'result').map((f) => f.seq)).toEqual([runs[0].seq])
+      expect(tap.received.filter((f) => f.message.type === 'result').map((f) => f.seq)).toEqual([seq])
     } finally {
       await relayed.close()
     }
@@ -346,7 +367,8 @@ describe('serial analog board when the port closes mid-run', requires('pty'), ()
         onData: (listener) =>
           inner.onData((chunk) => {
             listener(chunk)
-            for (const decoded of incoming.push(chunk)) if (decoded.ok && decoded.frame.message.type === 'result' && ++results === 2) setImmediate(() => hangUp(new Error('device disconnected')))
+            for (const decoded of incoming.push(chunk))
+              if (decoded.ok && decoded.frame.message.type === 'result' && ++results === 2) setImmediate(() => hangUp(new Error('device disconnected')))
           }),
         onClose: (listener) => (hangUp = listener),
         close: () => inner.close(),
@@ -411,7 +433,11 @@ describe('serial analog board when the board dies mid-run', requires('pty'), () 
     expect(error.completedVectors).toBeLessThan(total)
     expect(error.totalVectors).toBe(total)
     expect(error.partial.length).toBe(error.completedVectors * COLS)
-    expect(error.message).toMatch(new RegExp(`after ${error.completedVectors} of ${total} vectors \\(port ${emulator.path}\\); the results so far are kept\\. Check the cable and reconnect\\.`))
+    expect(error.message).toMatch(
+      new RegExp(
+        `after ${error.completedVectors} of ${total} vectors \\(port ${emulator.path}\\); the results so far are kept\\. Check the cable and reconnect\\.`,
+      ),
+    )
     // The kept vectors are real results, in order.
     const levels = Array.from({ length: error.completedVectors }, (_, v) => level(v))
     expect(correlation(meanCodes(error.partial, error.completedVectors, COLS), levels)).toBeGreaterThan(0.99)
@@ -435,7 +461,12 @@ describe('serial analog board when the board dies mid-run', requires('pty'), () 
     await board.loadWeights(0, weights, ROWS, COLS)
     const codes = await board.run(0, inputs.subarray(0, 500 * ROWS), ROWS)
     expect(codes.length).toBe(500 * COLS)
-    expect(correlation(meanCodes(codes, 500, COLS), Array.from({ length: 500 }, (_, v) => level(v)))).toBeGreaterThan(0.99)
+    expect(
+      correlation(
+        meanCodes(codes, 500, COLS),
+        Array.from({ length: 500 }, (_, v) => level(v)),
+      ),
+    ).toBeGreaterThan(0.99)
   })
 
   it('gives up reconnecting after the timeout when nothing answers, and can be closed', async () => {

@@ -25,13 +25,17 @@ function percentile(values: number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0
 }
 
+const RESOLUTION_MS = 10
+
 /**
- * Watches this process's event loop: how late a 10 ms timer fires (perf_hooks' event-loop delay: the recorded interval,
- * resolution included), and how much CPU the process used between two ticks. The second tells the host's own work
- * from a machine too busy to schedule it: a stall with little CPU spent was waiting for a core.
+ * Watches this process's event loop: how late a 10 ms timer fires (perf_hooks records the whole interval between
+ * ticks, so the delay is that minus the resolution; both are reported), and how much CPU the process used between two
+ * ticks, which tells the host's own work from a machine too busy to schedule it.
  */
-function watchEventLoop(): { stop(): { samples: number; p50Ms: number; p99Ms: number; maxMs: number; ownWorkP99Ms: number; ownWorkMaxMs: number } } {
-  const delay = monitorEventLoopDelay({ resolution: 10 })
+function watchEventLoop(): {
+  stop(): { samples: number; intervalP99Ms: number; delayP50Ms: number; delayP99Ms: number; delayMaxMs: number; ownWorkP99Ms: number; ownWorkMaxMs: number }
+} {
+  const delay = monitorEventLoopDelay({ resolution: RESOLUTION_MS })
   delay.enable()
   const ownWork: number[] = []
   let last = { wall: performance.now(), cpu: process.cpuUsage() }
@@ -40,17 +44,19 @@ function watchEventLoop(): { stop(): { samples: number; p50Ms: number; p99Ms: nu
     const cpuMs = (now.cpu.user - last.cpu.user + now.cpu.system - last.cpu.system) / 1000
     ownWork.push(Math.min(now.wall - last.wall, cpuMs))
     last = now
-  }, 10)
+  }, RESOLUTION_MS)
   return {
     stop() {
       clearInterval(timer)
       delay.disable()
       const ms = (ns: number) => Math.round(ns / 1e4) / 100
+      const late = (ns: number) => Math.max(0, ms(ns - RESOLUTION_MS * 1e6))
       return {
         samples: delay.count,
-        p50Ms: ms(delay.percentile(50)),
-        p99Ms: ms(delay.percentile(99)),
-        maxMs: ms(delay.max),
+        intervalP99Ms: ms(delay.percentile(99)),
+        delayP50Ms: late(delay.percentile(50)),
+        delayP99Ms: late(delay.percentile(99)),
+        delayMaxMs: late(delay.max),
         ownWorkP99Ms: Math.round(percentile(ownWork, 99) * 100) / 100,
         ownWorkMaxMs: Math.round(Math.max(...ownWork) * 100) / 100,
       }
@@ -110,7 +116,7 @@ describe('HIL jobs run in job processes', () => {
 
     expect(figures.samples).toBeGreaterThan(100)
     expect(figures.ownWorkP99Ms).toBeLessThan(50)
-    expect(figures.p99Ms).toBeLessThan(50)
+    expect(figures.delayP99Ms).toBeLessThan(50)
   }, 660_000)
 
   it('a cancelled HIL job lets go of the board at once, and the board still answers', async () => {
@@ -200,7 +206,10 @@ describe('the board RPC', () => {
     home.remove()
   })
 
-  const call = (n: number, method: unknown, args: unknown, session: unknown = '$session'): Step => ({ request: { type: 'board-call', call: n, session, method, args }, wait: true })
+  const call = (n: number, method: unknown, args: unknown, session: unknown = '$session'): Step => ({
+    request: { type: 'board-call', call: n, session, method, args },
+    wait: true,
+  })
 
   it('answers bad requests with errors, keeps serving, and refuses calls after the session closed', async () => {
     job = rpcJob(registry, store, [
@@ -260,7 +269,10 @@ describe('the board RPC', () => {
     const vectors = 20_000
     job = rpcJob(registry, store, [
       { request: { type: 'board-open', call: 1, port: 'demo' }, wait: true },
-      { request: { type: 'board-call', call: 2, session: '$session', method: 'loadWeights', args: [0, new Int8Array(ROWS * COLS).fill(3), ROWS, COLS, {}] }, wait: true },
+      {
+        request: { type: 'board-call', call: 2, session: '$session', method: 'loadWeights', args: [0, new Int8Array(ROWS * COLS).fill(3), ROWS, COLS, {}] },
+        wait: true,
+      },
       { request: { type: 'board-call', call: 3, session: '$session', method: 'run', args: [0, new Uint8Array(ROWS * vectors).fill(1), ROWS, {}] } },
       { request: { type: 'board-abort', call: 3 }, wait: true, delayMs: 500 },
       call(4, 'info', []),
@@ -279,7 +291,10 @@ describe('the board RPC', () => {
   it('a job killed during a long board call frees the board at once', async () => {
     job = rpcJob(registry, store, [
       { request: { type: 'board-open', call: 1, port: 'demo' }, wait: true },
-      { request: { type: 'board-call', call: 2, session: '$session', method: 'loadWeights', args: [0, new Int8Array(ROWS * COLS).fill(3), ROWS, COLS, {}] }, wait: true },
+      {
+        request: { type: 'board-call', call: 2, session: '$session', method: 'loadWeights', args: [0, new Int8Array(ROWS * COLS).fill(3), ROWS, COLS, {}] },
+        wait: true,
+      },
       // About 80 s of vectors at the link's speed: only a cancel ends it early.
       { request: { type: 'board-call', call: 3, session: '$session', method: 'run', args: [0, new Uint8Array(ROWS * 20_000).fill(1), ROWS, {}] } },
     ])

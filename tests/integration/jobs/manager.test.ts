@@ -33,8 +33,7 @@ describe('job manager', () => {
 
   const finalState = (uuid: string) =>
     waitFor(() => progress.find((p) => p.runUuid === uuid && ['finished', 'failed', 'killed'].includes(p.state)), 20_000, `end of ${uuid}`)
-  const metricCount = (uuid: string) =>
-    core.store.db.prepare(`SELECT count(*) AS n FROM metrics WHERE run_uuid = ?`).get(uuid) as { n: number }
+  const metricCount = (uuid: string) => core.store.db.prepare(`SELECT count(*) AS n FROM metrics WHERE run_uuid = ?`).get(uuid) as { n: number }
 
   beforeEach(() => {
     home = tempHome()

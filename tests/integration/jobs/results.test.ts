@@ -39,7 +39,12 @@ function scriptedLauncher(script: FromJob[]): () => JobProcess {
 async function importedModel(core: Core, folder: string): Promise<string> {
   const spec = architecture('mlp-tfc').build([28, 28, 1], 10)
   const net = new Network(spec, 3)
-  const files = await layersModelFiles(net, { spec, classNames: [...'0123456789'], normalization: { mean: 0, std: 1 }, sampleShape: [28, 28, 1] })
+  const files = await layersModelFiles(net, {
+    spec,
+    classNames: [...'0123456789'],
+    normalization: { scale: 1 / 255, mean: 0, std: 1 },
+    sampleShape: [28, 28, 1],
+  })
   net.dispose()
   mkdirSync(folder, { recursive: true })
   for (const [name, content] of Object.entries(files)) writeFileSync(join(folder, name), content)
@@ -74,10 +79,14 @@ describe('job results', () => {
   it('fails a job whose result breaks its contract, names the field, and the host goes on serving', async () => {
     const c = scriptedCore([{ type: 'result', value: { steps: 'many', resumedAt: null, finalLoss: 0 } }])
     const run = await c.api.startJob({ kind: 'selftest', params: {} })
-    const failed = await waitFor(async () => {
-      const r = await c.api.getRun({ run: run.uuid })
-      return r.status === 'FAILED' ? r : null
-    }, 10_000, 'the failure')
+    const failed = await waitFor(
+      async () => {
+        const r = await c.api.getRun({ run: run.uuid })
+        return r.status === 'FAILED' ? r : null
+      },
+      10_000,
+      'the failure',
+    )
     expect(failed.error).toMatch(/selftest job reported a result that does not match its contract at 'steps'/)
     expect((await c.api.getRunResult({ run: run.uuid })).result).toBeNull()
     expect((await c.api.appInfo({})).host).toBe('cli')
@@ -89,10 +98,14 @@ describe('job results', () => {
       { type: 'param', key: 'backend', value: 'cpu' },
     ])
     const run = await c.api.startJob({ kind: 'selftest', params: {} })
-    const failed = await waitFor(async () => {
-      const r = await c.api.getRun({ run: run.uuid })
-      return r.status === 'FAILED' ? r : null
-    }, 10_000, 'the failure')
+    const failed = await waitFor(
+      async () => {
+        const r = await c.api.getRun({ run: run.uuid })
+        return r.status === 'FAILED' ? r : null
+      },
+      10_000,
+      'the failure',
+    )
     expect(failed.error).toMatch(/could not store what the job reported: Param 'backend' .* is already 'wasm'/)
     expect((await c.api.listRuns({})).map((r) => r.uuid)).toContain(run.uuid)
   })
@@ -103,12 +116,37 @@ describe('job results', () => {
     const evaluation = c.store.runs.create({ name: 'old evaluation', kind: 'evaluate', status: 'RUNNING' })
     c.store.runs.logParam(evaluation.uuid, 'model', model)
     c.store.runs.logParam(evaluation.uuid, 'split', 'test')
-    c.store.runs.logMetrics(evaluation.uuid, [{ key: 'accuracy', value: 0.5, step: 0, time: 1 }, { key: 'loss', value: 1.2, step: 0, time: 1 }])
-    c.store.runs.writeArtifact(evaluation.uuid, 'confusion.json', JSON.stringify({ classNames: ['a', 'b'], confusion: [[3, 1], [1, 3]] }))
+    c.store.runs.logMetrics(evaluation.uuid, [
+      { key: 'accuracy', value: 0.5, step: 0, time: 1 },
+      { key: 'loss', value: 1.2, step: 0, time: 1 },
+    ])
+    c.store.runs.writeArtifact(
+      evaluation.uuid,
+      'confusion.json',
+      JSON.stringify({
+        classNames: ['a', 'b'],
+        confusion: [
+          [3, 1],
+          [1, 3],
+        ],
+      }),
+    )
     c.store.runs.finish(evaluation.uuid, 'FINISHED')
 
     const read = await c.api.getModelEvaluation({ model })
-    expect(read).toMatchObject({ run: evaluation.uuid, source: 'evaluation', split: 'test', accuracy: 0.5, confusion: { classNames: ['a', 'b'], matrix: [[3, 1], [1, 3]] } })
+    expect(read).toMatchObject({
+      run: evaluation.uuid,
+      source: 'evaluation',
+      split: 'test',
+      accuracy: 0.5,
+      confusion: {
+        classNames: ['a', 'b'],
+        matrix: [
+          [3, 1],
+          [1, 3],
+        ],
+      },
+    })
     expect(read!.perClass).toEqual([
       { className: 'a', precision: 0.75, recall: 0.75 },
       { className: 'b', precision: 0.75, recall: 0.75 },
@@ -122,7 +160,18 @@ describe('job results', () => {
   it('stores a model id typed short as the full uuid, so a later run sharing the prefix changes nothing', async () => {
     harness = jobHarness()
     const model = await importedModel(harness.core, join(harness.dataDir, 'model-files'))
-    const run = await harness.core.api.startJob({ kind: 'sweep', params: { model: model.slice(0, 6).toUpperCase(), scope: { kind: 'global' }, strategy: 'grid', limit: 100, repeats: 1, workers: 1, grid: { from: 0.1, to: 10, count: 3 } } })
+    const run = await harness.core.api.startJob({
+      kind: 'sweep',
+      params: {
+        model: model.slice(0, 6).toUpperCase(),
+        scope: { kind: 'global' },
+        strategy: 'grid',
+        limit: 100,
+        repeats: 1,
+        workers: 1,
+        grid: { from: 0.1, to: 10, count: 3 },
+      },
+    })
     expect((await harness.finish(run.uuid)).state).toBe('finished')
     expect((await harness.core.api.getRun({ run: run.uuid })).params['model']).toBe(model)
     expect(harness.core.store.runs.jobSpec(run.uuid)).toMatchObject({ params: { model } })

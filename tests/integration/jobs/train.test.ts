@@ -9,8 +9,7 @@ describe('train job', () => {
   let core: Core
   const finish = (uuid: string) => harness.finish(uuid)
   const params = { architecture: 'mlp-tfc', epochs: 3, batchSize: 128, seed: 7, validationFraction: 0.1 }
-  const losses = async (uuid: string) =>
-    (await core.api.getRun({ run: uuid })).metrics.filter((m) => m.key === 'train_loss').map((m) => [m.step, m.value])
+  const losses = async (uuid: string) => (await core.api.getRun({ run: uuid })).metrics.filter((m) => m.key === 'train_loss').map((m) => [m.step, m.value])
 
   beforeAll(() => {
     harness = jobHarness()
@@ -49,7 +48,10 @@ describe('train job', () => {
     const evaluation = await core.api.startJob({ kind: 'evaluate', params: { model: run.uuid } })
     expect((await finish(evaluation.uuid)).state).toBe('finished')
     expect((await core.api.getRun({ run: evaluation.uuid })).metrics.find((m) => m.key === 'accuracy')!.value).toBe(trained)
-    const sweep = await core.api.startJob({ kind: 'sweep', params: { model: run.uuid, strategy: 'grid', grid: { from: 1, to: 10, count: 2 }, repeats: 1, limit: 2000 } })
+    const sweep = await core.api.startJob({
+      kind: 'sweep',
+      params: { model: run.uuid, strategy: 'grid', grid: { from: 1, to: 10, count: 2 }, repeats: 1, limit: 2000 },
+    })
     expect((await finish(sweep.uuid)).state).toBe('finished')
     const clean = (await core.api.getSweep({ run: sweep.uuid })).scopes[0]!.curve.find((p) => p.sigma === 0)!.accuracy
     expect(clean).toBe(trained)
@@ -59,7 +61,7 @@ describe('train job', () => {
     const reference = (await core.api.listRuns({ kind: 'train' })).at(-1)!
     const run = await core.api.startJob({ kind: 'train', params })
     await waitFor(() => core.store.runs.lastSteps(run.uuid).train_loss === 0, 120_000, 'first epoch')
-    await waitFor(() => (core.api.getRun({ run: run.uuid }).then((r) => r.artifacts.some((a) => a.path === 'checkpoint/model.json'))), 30_000, 'checkpoint')
+    await waitFor(() => core.api.getRun({ run: run.uuid }).then((r) => r.artifacts.some((a) => a.path === 'checkpoint/model.json')), 30_000, 'checkpoint')
     process.kill(harness.launched.at(-1)!.pid!, 'SIGKILL')
     expect((await finish(run.uuid)).state).toBe('failed')
     harness.ended.delete(run.uuid)

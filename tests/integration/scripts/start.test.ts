@@ -30,7 +30,9 @@ describe.skipIf(electronPresent)('npm start without Electron', () => {
         const timer = setTimeout(() => reject(new Error(`no web address within 60 s:\n${out}`)), 60_000)
         child.stdout.on('data', () => {
           const match = /^Benchside web: (\S+)$/m.exec(out)
-          if (match) (clearTimeout(timer), resolve(match[1]!))
+          if (!match) return
+          clearTimeout(timer)
+          resolve(match[1]!)
         })
         child.once('exit', (code) => reject(new Error(`npm start exited with ${code}:\n${out}`)))
       })

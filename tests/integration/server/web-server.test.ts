@@ -23,10 +23,7 @@ interface HttpReply {
 }
 
 /** A real HTTP request; the path goes on the wire exactly as given (no URL normalisation, unlike fetch). */
-function http(
-  port: number,
-  options: { method?: string; path?: string; headers?: Record<string, string>; body?: string } = {},
-): Promise<HttpReply> {
+function http(port: number, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpReply> {
   return new Promise((resolve, reject) => {
     const req = request(
       { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers, agent: false, timeout: 10_000 },
@@ -403,7 +400,11 @@ describe('web server', () => {
       const uuid = (started.result as { uuid: string }).uuid
 
       type Progress = { runUuid: string; state: string; fraction: number }
-      const progressOf = () => c.events('jobProgress').map((m) => m.payload as Progress).filter((p) => p.runUuid === uuid)
+      const progressOf = () =>
+        c
+          .events('jobProgress')
+          .map((m) => m.payload as Progress)
+          .filter((p) => p.runUuid === uuid)
       await waitFor(() => progressOf().some((p) => p.state === 'finished' || p.state === 'failed'), 25_000, 'the job to end')
 
       const progress = progressOf()
@@ -463,10 +464,14 @@ async function startChildServer(home: string): Promise<{ port: number; token: st
   let stderr = ''
   child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
   child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const line = await waitFor(() => {
-    if (child.exitCode !== null) throw new Error(`the server process exited early: ${stderr}`)
-    return stdout.includes('\n') ? stdout.slice(0, stdout.indexOf('\n')) : null
-  }, 30_000, 'the server process to start')
+  const line = await waitFor(
+    () => {
+      if (child.exitCode !== null) throw new Error(`the server process exited early: ${stderr}`)
+      return stdout.includes('\n') ? stdout.slice(0, stdout.indexOf('\n')) : null
+    },
+    30_000,
+    'the server process to start',
+  )
   const { port, token } = JSON.parse(line) as { port: number; token: string }
   return { port, token, child, stderr: () => stderr }
 }

@@ -81,13 +81,30 @@ describe('boards and operators', requires('cc'), () => {
     expect((await finish(trained.uuid)).state).toBe('finished')
     const run = await core.api.startJob({
       kind: 'layer-latency',
-      params: { board: 'local', model: trained.uuid.slice(0, 8), policy: [{ keep: 0.5, bits: 8 }, { keep: 1, bits: 2 }, { keep: 1, bits: 1 }, { keep: 1, bits: 32 }] },
+      params: {
+        board: 'local',
+        model: trained.uuid.slice(0, 8),
+        policy: [
+          { keep: 0.5, bits: 8 },
+          { keep: 1, bits: 2 },
+          { keep: 1, bits: 1 },
+          { keep: 1, bits: 32 },
+        ],
+      },
     })
     expect((await finish(run.uuid)).state).toBe('finished')
     const result = (await core.api.getLayerLatency({ board: 'local', model: trained.uuid }))!
-    expect(result.layers.map((l) => [l.id, l.bits, l.keep])).toEqual([['fc1', 8, 0.5], ['fc2', 2, 1], ['fc3', 1, 1], ['logits', 32, 1]])
+    expect(result.layers.map((l) => [l.id, l.bits, l.keep])).toEqual([
+      ['fc1', 8, 0.5],
+      ['fc2', 2, 1],
+      ['fc3', 1, 1],
+      ['logits', 32, 1],
+    ])
     expect(result.layers.map((l) => l.kernel)).toEqual(['gemm_i8', 'gemm_bitserial', 'gemm_bitserial', 'gemm_f32'])
-    expect(result.totalS).toBeCloseTo(result.layers.reduce((s, l) => s + l.medianS, 0), 6)
+    expect(result.totalS).toBeCloseTo(
+      result.layers.reduce((s, l) => s + l.medianS, 0),
+      6,
+    )
 
     const wrong = await core.api.startJob({ kind: 'layer-latency', params: { board: 'local', model: trained.uuid, policy: [{ keep: 1, bits: 8 }] } })
     const failed = await finish(wrong.uuid)
@@ -123,9 +140,9 @@ describe('boards and operators', requires('cc'), () => {
     }
 
     it('refuses bad credentials and leaves nothing registered, not even the host key', async () => {
-      await expect(
-        core.api.addBoard({ id: 'badkey', host: '127.0.0.1', port: sshd.port, username: sshd.username, keyPath: sshd.otherKey }),
-      ).rejects.toThrow(/authentication failed/i)
+      await expect(core.api.addBoard({ id: 'badkey', host: '127.0.0.1', port: sshd.port, username: sshd.username, keyPath: sshd.otherKey })).rejects.toThrow(
+        /authentication failed/i,
+      )
       expect((await core.api.listBoards({})).map((b) => b.id)).toEqual(['local'])
       expect(knownHosts()).not.toContain(String(sshd.port))
     })
@@ -143,7 +160,9 @@ describe('boards and operators', requires('cc'), () => {
       expect(added.fingerprint).toBe(sshd.hostFingerprint())
       expect(added.test.operations).toContain('gemm_f32')
       expect((await core.api.listBoards({})).find((b) => b.id === 'loopback')).toMatchObject({ kind: 'ssh', fingerprint: sshd.hostFingerprint() })
-      await expect(core.api.addBoard({ id: 'loopback', host: '127.0.0.1', port: sshd.port, username: sshd.username, keyPath: sshd.clientKey })).rejects.toThrow(/exists already/)
+      await expect(core.api.addBoard({ id: 'loopback', host: '127.0.0.1', port: sshd.port, username: sshd.username, keyPath: sshd.clientKey })).rejects.toThrow(
+        /exists already/,
+      )
 
       const run = await core.api.startJob({ kind: 'roofline', params: { board: 'loopback', sizes: [64], bits: [], threads: 1, force: false } })
       expect((await finish(run.uuid)).state).toBe('finished')

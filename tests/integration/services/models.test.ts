@@ -59,7 +59,15 @@ describe('datasets and models', () => {
   it('refuses a malformed dataset with a sentence naming the file, keeping nothing', async () => {
     const bad = join(files, 'mismatch.npz')
     const { x, y } = tinyDataset(20)
-    writeFileSync(bad, encodeNpz({ x_train: { shape: [20, 8, 8], data: x }, y_train: { shape: [19], data: y.slice(0, 19) }, x_test: { shape: [20, 8, 8], data: x }, y_test: { shape: [20], data: y } }))
+    writeFileSync(
+      bad,
+      encodeNpz({
+        x_train: { shape: [20, 8, 8], data: x },
+        y_train: { shape: [19], data: y.slice(0, 19) },
+        x_test: { shape: [20, 8, 8], data: x },
+        y_test: { shape: [20], data: y },
+      }),
+    )
     await expect(core.api.importDataset({ path: bad })).rejects.toThrow(/mismatch\.npz: 'x_train' has 20 samples but 'y_train' has 19 labels/)
     writeFileSync(join(files, 'garbage.npz'), 'not a zip')
     await expect(core.api.importDataset({ path: join(files, 'garbage.npz') })).rejects.toThrow(/garbage\.npz: this is not a readable \.npz/)
@@ -72,7 +80,15 @@ describe('datasets and models', () => {
     const file = join(files, 'tiny.npz')
     const train = tinyDataset(200)
     const test = tinyDataset(60)
-    writeFileSync(file, encodeNpz({ x_train: { shape: [200, 8, 8], data: train.x }, y_train: { shape: [200], data: train.y }, x_test: { shape: [60, 8, 8], data: test.x }, y_test: { shape: [60], data: test.y } }))
+    writeFileSync(
+      file,
+      encodeNpz({
+        x_train: { shape: [200, 8, 8], data: train.x },
+        y_train: { shape: [200], data: train.y },
+        x_test: { shape: [60, 8, 8], data: test.x },
+        y_test: { shape: [60], data: test.y },
+      }),
+    )
     const dataset = await core.api.importDataset({ path: file, name: 'tiny' })
     expect(dataset).toMatchObject({ origin: 'imported', format: 'npz', sampleShape: [8, 8, 1], counts: { train: 200, test: 60 } })
     expect(importedFolders()).toEqual([dataset.id])
@@ -85,7 +101,10 @@ describe('datasets and models', () => {
 
     const layersDir = join(files, 'exported')
     const npzFile = join(files, 'weights.npz')
-    expect((await core.api.exportModel({ model: run.uuid, format: 'layers', path: layersDir })).files.map((f) => f.slice(layersDir.length + 1))).toEqual(['model.json', 'weights.bin'])
+    expect((await core.api.exportModel({ model: run.uuid, format: 'layers', path: layersDir })).files.map((f) => f.slice(layersDir.length + 1))).toEqual([
+      'model.json',
+      'weights.bin',
+    ])
     await core.api.exportModel({ model: run.uuid, format: 'npz', path: npzFile })
 
     const fromLayers = await core.api.importModel({ path: join(layersDir, 'model.json'), dataset: dataset.id })
@@ -108,7 +127,9 @@ describe('datasets and models', () => {
     await expect(core.api.importModel({ path: npzFile, architecture: 'mlp-sfc', dataset: 'fashion-mnist-subset' })).rejects.toThrow(
       /does not fit the architecture mlp-sfc: 'fc1\/kernel' is 64×64, the architecture needs 784×256/,
     )
-    await expect(core.api.importModel({ path: npzFile, architecture: 'no-such-net', dataset: 'fashion-mnist-subset' })).rejects.toThrow(/Unknown architecture 'no-such-net'/)
+    await expect(core.api.importModel({ path: npzFile, architecture: 'no-such-net', dataset: 'fashion-mnist-subset' })).rejects.toThrow(
+      /Unknown architecture 'no-such-net'/,
+    )
     expect((await core.api.listRuns({})).length).toBe(before)
   })
 })

@@ -45,13 +45,34 @@ describe('toCsv', () => {
   })
 
   it('reads back: a small RFC 4180 reader gets every cell as it was', () => {
-    const rows = [['label', 'value'], ['a "b", c', '1'], ['two\nlines', ''], ['plain', '2']]
+    const rows = [
+      ['label', 'value'],
+      ['a "b", c', '1'],
+      ['two\nlines', ''],
+      ['plain', '2'],
+    ]
     expect(readCsv(toCsv(rows))).toEqual(rows)
   })
 
-  it("writes the study table the CLI and the UI export, quoting group labels that hold commas", () => {
-    const group = { key: 'qat4-c0.1', label: 'QAT 4-bit, scale 0.1', method: 'qat' as const, bits: 4, scale: 0.1, sigma: null, trainings: 2, cleanAccuracy: 0.8, midpoint: 1.5, midpointCi: [1, 2] as [number, number], curve: [], layerMidpoints: {}, versusFloat: null }
-    const [head, row] = studyCsv({ groups: [group] }).trimEnd().split('\n')
+  it('writes the study table the CLI and the UI export, quoting group labels that hold commas', () => {
+    const group = {
+      key: 'qat4-c0.1',
+      label: 'QAT 4-bit, scale 0.1',
+      method: 'qat' as const,
+      bits: 4,
+      scale: 0.1,
+      sigma: null,
+      trainings: 2,
+      cleanAccuracy: 0.8,
+      midpoint: 1.5,
+      midpointCi: [1, 2] as [number, number],
+      curve: [],
+      layerMidpoints: {},
+      versusFloat: null,
+    }
+    const [head, row] = studyCsv({ groups: [group] })
+      .trimEnd()
+      .split('\n')
     expect(head).toBe('method,label,bits,scale,sigma,trainings,clean_accuracy,global_midpoint,ci_low,ci_high,vs_float_paired,vs_float_ci_low,vs_float_ci_high')
     expect(row).toBe('qat,"QAT 4-bit, scale 0.1",4,0.1,,2,0.8,1.5,1,2,,,')
   })

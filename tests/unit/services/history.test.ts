@@ -10,7 +10,13 @@ describe('readArtifact', () => {
   let home: ReturnType<typeof tempHome>
   let core: Core
   let run: string
-  const confusion = JSON.stringify({ classNames: ['a', 'b'], confusion: [[3, 1], [0, 4]] })
+  const confusion = JSON.stringify({
+    classNames: ['a', 'b'],
+    confusion: [
+      [3, 1],
+      [0, 4],
+    ],
+  })
 
   beforeEach(() => {
     home = tempHome()
@@ -27,7 +33,13 @@ describe('readArtifact', () => {
   it('returns the text of a JSON artifact, by full uuid or prefix', async () => {
     expect(await core.router.handle('readArtifact', { run, path: 'confusion.json' })).toEqual({ ok: true, result: { text: confusion } })
     const byPrefix = await core.api.readArtifact({ run: run.slice(0, 8), path: 'confusion.json' })
-    expect(JSON.parse(byPrefix.text)).toEqual({ classNames: ['a', 'b'], confusion: [[3, 1], [0, 4]] })
+    expect(JSON.parse(byPrefix.text)).toEqual({
+      classNames: ['a', 'b'],
+      confusion: [
+        [3, 1],
+        [0, 4],
+      ],
+    })
   })
 
   it.each([

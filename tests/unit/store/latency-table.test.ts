@@ -4,7 +4,8 @@ import { join } from 'node:path'
 import { Store } from '../../../src-main/store/store.ts'
 import { migrations } from '../../../src-main/store/migrations.ts'
 import { shapeKey } from '../../../src-main/hardware/roofline-study.ts'
-import { LATENCY_CSV_COLUMNS, parseCsv, type LatencyKey } from '../../../src-main/store/latency-table.ts'
+import { parseCsv } from '../../../src-main/contract/index.ts'
+import { LATENCY_CSV_COLUMNS, type LatencyKey } from '../../../src-main/store/latency-table.ts'
 import { tempHome } from '../../helpers/temp-home.ts'
 
 const key = (over: Partial<LatencyKey> = {}): LatencyKey => ({

@@ -69,7 +69,10 @@ describe('Store and migrations', () => {
     for (let i = 0; i < 50; i++) {
       const run = store.runs.create({ name: `r${i}`, kind: 'k' }).uuid
       store.runs.logParam(run, 'i', String(i))
-      store.runs.logMetrics(run, Array.from({ length: 20 }, (_, step) => ({ key: 'loss', value: 1 / (step + 1), step, time: step })))
+      store.runs.logMetrics(
+        run,
+        Array.from({ length: 20 }, (_, step) => ({ key: 'loss', value: 1 / (step + 1), step, time: step })),
+      )
       store.runs.addTag(run, `t${i % 3}`)
       store.runs.addNote(run, `note ${i}`)
       if (i % 5 === 0) store.runs.setDeleted(run, true)
@@ -81,7 +84,9 @@ describe('Store and migrations', () => {
     const store = open()
     expect(migrations.length).toBeGreaterThan(0)
     expect(store.db.pragma('user_version', { simple: true })).toBe(migrations.length)
-    const tables = schemaOf(store.db).filter((o) => o.type === 'table').map((o) => o.name)
+    const tables = schemaOf(store.db)
+      .filter((o) => o.type === 'table')
+      .map((o) => o.name)
     expect(tables).toEqual(expect.arrayContaining(TABLES))
   })
 
@@ -120,9 +125,7 @@ describe('Store and migrations', () => {
     raw.pragma(`user_version = ${future}`)
     raw.close()
 
-    expect(() => open()).toThrow(
-      new RegExp(`schema version ${future}, newer than this Benchside understands \\(${migrations.length}\\).*Update Benchside`),
-    )
+    expect(() => open()).toThrow(new RegExp(`schema version ${future}, newer than this Benchside understands \\(${migrations.length}\\).*Update Benchside`))
 
     const check = new Database(file, { readonly: true })
     try {

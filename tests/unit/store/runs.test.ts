@@ -125,7 +125,11 @@ describe('RunsRepository', () => {
       store.runs.addNote(sweep, 'Looks robust up to sigma 0.2')
       store.runs.addTag(percent, 'baseline-extra')
     })
-    const uuids = (filter: Parameters<Store['runs']['list']>[0]) => store.runs.list(filter).map((r) => r.uuid).sort()
+    const uuids = (filter: Parameters<Store['runs']['list']>[0]) =>
+      store.runs
+        .list(filter)
+        .map((r) => r.uuid)
+        .sort()
 
     it('filters by kind', () => {
       expect(uuids({ kind: 'sweep' })).toEqual([sweep, failed].sort())
@@ -372,17 +376,14 @@ describe('RunsRepository', () => {
       expect(failed.endTime).toEqual(expect.any(Number))
     })
 
-    it.each([['FINISHED'], ['FAILED'], ['KILLED'], ['INTERRUPTED']] as const)(
-      'never overrides an already final status %s',
-      (first) => {
-        const run = store.runs.create({ name: 'f', kind: 'k', status: 'RUNNING' }).uuid
-        const settled = store.runs.finish(run, first, first === 'FINISHED' ? null : 'first reason')
-        const late = store.runs.finish(run, first === 'FAILED' ? 'FINISHED' : 'FAILED', 'late crash report')
-        expect(late.status).toBe(first)
-        expect(late.error).toBe(settled.error)
-        expect(late.endTime).toBe(settled.endTime)
-      },
-    )
+    it.each([['FINISHED'], ['FAILED'], ['KILLED'], ['INTERRUPTED']] as const)('never overrides an already final status %s', (first) => {
+      const run = store.runs.create({ name: 'f', kind: 'k', status: 'RUNNING' }).uuid
+      const settled = store.runs.finish(run, first, first === 'FINISHED' ? null : 'first reason')
+      const late = store.runs.finish(run, first === 'FAILED' ? 'FINISHED' : 'FAILED', 'late crash report')
+      expect(late.status).toBe(first)
+      expect(late.error).toBe(settled.error)
+      expect(late.endTime).toBe(settled.endTime)
+    })
 
     it('KILLED stays KILLED when a late FAILED arrives', () => {
       const run = store.runs.create({ name: 'k', kind: 'k', status: 'RUNNING' }).uuid
