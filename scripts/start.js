@@ -74,11 +74,17 @@ if (!binary) {
   startWebMode(`Electron could not be downloaded: ${fetchFailure ?? 'unknown error'}`)
 } else {
   const sqlite = electronSqliteBinding()
+  // Chromium's sandbox cannot run as root; turning it off would let a compromised page reach the whole machine.
+  const asRoot = process.getuid?.() === 0
+  const unsandboxedOnPurpose = process.env.BENCHSIDE_ELECTRON_NO_SANDBOX === '1'
   if (!sqlite.binding) {
     startWebMode(`the database driver could not be built for Electron: ${sqlite.failure}`)
+  } else if (asRoot && !unsandboxedOnPurpose) {
+    startWebMode(
+      "Electron's sandbox cannot run as root. Start Benchside as a normal user for the desktop app, or set BENCHSIDE_ELECTRON_NO_SANDBOX=1 to run it without the sandbox on purpose",
+    )
   } else {
-    // Chromium refuses to run as root without this flag (containers, CI).
-    const rootFlags = process.getuid?.() === 0 ? ['--no-sandbox'] : []
+    const rootFlags = asRoot ? ['--no-sandbox'] : []
     const app = spawn(binary, [root, ...rootFlags, ...passThrough], {
       stdio: 'inherit',
       env: { ...process.env, BENCHSIDE_SQLITE_BINDING: sqlite.binding },

@@ -1,10 +1,10 @@
 // Electron entry: one secure window over the core. Everything else lives in the rooms; keep this file thin.
-import { app, BrowserWindow, dialog, session, shell } from 'electron'
+import { app, BrowserWindow, dialog, net, protocol, session, shell } from 'electron'
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createCore, type Core } from './core.ts'
 import { wireIpc } from './desktop/ipc.ts'
-import { secureWindowOptions } from './desktop/security.ts'
+import { APP_SCHEME, APP_URL, appFilePath, isAllowedExternalUrl, isAllowedNavigation, secureWindowOptions } from './desktop/security.ts'
 import { CONTENT_SECURITY_POLICY } from './security/csp.ts'
 import { utilityJobLauncher } from './desktop/utility-launcher.ts'
 import { defaultDataDir } from './store/data-dir.ts'
@@ -23,21 +23,34 @@ function openCore(): Core {
   })
 }
 
+// Before ready: app:// is a standard, secure scheme, so the page has a real origin and 'self' in the CSP means it.
+protocol.registerSchemesAsPrivileged([{ scheme: APP_SCHEME, privileges: { standard: true, secure: true, supportFetchAPI: true } }])
+
+function serveRenderer(): void {
+  const rendererDir = join(here, '../renderer')
+  protocol.handle(APP_SCHEME, (request) => {
+    const file = appFilePath(request.url, rendererDir)
+    return file ? net.fetch(pathToFileURL(file).href) : new Response('Not found', { status: 404 })
+  })
+}
+
 async function createWindow(): Promise<void> {
   const window = new BrowserWindow(secureWindowOptions(join(here, '../preload/index.cjs')))
-  const devUrl = process.env.ELECTRON_RENDERER_URL
-  const appUrl = devUrl ?? pathToFileURL(join(here, '../renderer/index.html')).href
+  const appUrl = process.env.ELECTRON_RENDERER_URL ?? APP_URL
   const stopIpc = wireIpc(core!, window, appUrl)
   window.on('closed', stopIpc)
   window.once('ready-to-show', () => window.show())
-  // No new windows, no navigation away: links to the web open in the system browser.
+  // No new windows, no navigation away: links to the documentation hosts open in the system browser, others nowhere.
   window.webContents.setWindowOpenHandler(({ url }) => {
-    if (url.startsWith('https:')) void shell.openExternal(url)
+    if (isAllowedExternalUrl(url)) void shell.openExternal(url)
     return { action: 'deny' }
   })
-  window.webContents.on('will-navigate', (event, url) => {
-    if (url !== appUrl) event.preventDefault()
-  })
+  const stayOnPage = (event: { preventDefault(): void; url: string }) => {
+    if (!isAllowedNavigation(event.url, appUrl)) event.preventDefault()
+  }
+  window.webContents.on('will-navigate', stayOnPage)
+  window.webContents.on('will-redirect', stayOnPage)
+  window.webContents.on('will-frame-navigate', stayOnPage)
   await window.loadURL(appUrl)
 }
 
@@ -58,6 +71,7 @@ app
       callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } })
     })
     session.defaultSession.setPermissionRequestHandler((_contents, _permission, callback) => callback(false))
+    serveRenderer()
     await createWindow()
     app.on('activate', () => {
       if (BrowserWindow.getAllWindows().length === 0) void createWindow()

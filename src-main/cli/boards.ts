@@ -46,8 +46,19 @@ export function registerBoardCommands(program: Command, openApi: OpenApi): void 
     })
   boards.command('remove <board>').action(async (board: string) => {
     await (await openApi()).removeBoard({ board })
-    console.log(`Removed board '${board}'.`)
+    console.log(`Removed board '${board}' and the host key trusted for it.`)
   })
+  boards
+    .command('forget-key <board>')
+    .description('forget the host key trusted for a board (after a reinstall); the next connection trusts the key it offers')
+    .action(async (board: string) => {
+      const { forgotten } = await (await openApi()).forgetHostKey({ board })
+      console.log(
+        forgotten
+          ? `Forgot host key ${forgotten} of '${board}'. The next connection trusts the key the board offers then: check its fingerprint.`
+          : `'${board}' had no trusted host key.`,
+      )
+    })
 
   const ops = program.command('ops').description('operators against the board’s hardware limits')
   ops

@@ -1,4 +1,5 @@
 // benchside data list|import|show, models list|show|export|import, train, eval
+import { resolve } from 'node:path'
 import type { Command } from 'commander'
 import { AnalogTraining, EvaluateParams, modelMethods, NoiseModel, TrainParams } from '../contract/index.ts'
 import { checked, keywordOrList, withDefault, type OpenApi } from './api.ts'
@@ -41,7 +42,7 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
     .option('--name <name>', 'a name for the dataset')
     .option('--json', 'print JSON')
     .action(async (path: string, o) => {
-      const d = await (await openApi()).importDataset({ path, name: o.name })
+      const d = await (await openApi()).importDataset({ path: resolve(path), name: o.name })
       if (o.json) return printJson(d)
       console.log(
         `Imported ${d.name} as '${d.id}': ${d.counts.train} train / ${d.counts.test} test samples of ${d.sampleShape.join('×')}, ${d.classNames.length} classes.`,
@@ -91,8 +92,9 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
     .command('export <model> <path>')
     .description('tfjs LayersModel into the folder <path>, or --npz weights into the file <path>')
     .option('--npz', 'weights-only NPZ (names in docs/model-files.md)')
+    .option('--force', 'replace files that exist already')
     .action(async (model: string, path: string, o) => {
-      const { files } = await (await openApi()).exportModel({ model, path, format: o.npz ? 'npz' : 'layers' })
+      const { files } = await (await openApi()).exportModel({ model, path: resolve(path), format: o.npz ? 'npz' : 'layers', overwrite: o.force === true })
       console.log(`Wrote ${files.join(', ')}`)
     })
   models
@@ -103,7 +105,7 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
     .option('--name <name>', 'a name for the model')
     .option('--json', 'print JSON')
     .action(async (path: string, o) => {
-      const m = await (await openApi()).importModel({ path, architecture: o.architecture, dataset: o.dataset, name: o.name })
+      const m = await (await openApi()).importModel({ path: resolve(path), architecture: o.architecture, dataset: o.dataset, name: o.name })
       if (o.json) return printJson(m)
       console.log(`Imported ${m.architecture} as model ${m.id.slice(0, 8)}.`)
     })

@@ -118,7 +118,16 @@ export const boardMethods = {
     'Connects to an SSH board (trusting its host key on first use), compiles the agent there and registers it.',
   ),
   testBoard: method(z.object({ board: BoardId }), BoardTest, 'Connects, compiles the agent if needed, and reports what the board is.'),
-  removeBoard: method(z.object({ board: BoardId }), z.object({ removed: z.boolean() }), 'Forgets an SSH board (its measurements stay in the latency table).'),
+  removeBoard: method(
+    z.object({ board: BoardId }),
+    z.object({ removed: z.boolean() }),
+    'Forgets an SSH board and the host key trusted for it (its measurements stay in the latency table).',
+  ),
+  forgetHostKey: method(
+    z.object({ board: BoardId }),
+    z.object({ forgotten: z.string().nullable() }),
+    'Forgets the host key trusted for an SSH board (after a reinstall): the next connection trusts the key offered then. Answers the fingerprint forgotten, or null.',
+  ),
   exportLatencyTable: method(z.object({ board: BoardId.optional() }), z.object({ csv: z.string(), rows: z.number() }), 'The latency table as CSV.'),
   importLatencyTable: method(
     z.object({ csv: z.string().min(1).max(50_000_000) }),

@@ -112,6 +112,21 @@ export const EvaluateParams = z.object({
   split: z.enum(['test', 'train']).default('test'),
 })
 
+/**
+ * A file or folder on the computer Benchside runs on, absolute: a relative path would be read against whatever folder
+ * the server happens to run in. The CLI makes paths absolute against the shell's folder before it calls.
+ */
+export function absolutePath(what: string) {
+  return z
+    .string()
+    .trim()
+    .min(1, `Give the path of ${what}.`)
+    .max(4096)
+    .refine((path) => path.startsWith('/') || /^[A-Za-z]:[\\/]/.test(path) || path.startsWith('\\\\'), {
+      message: `Give the full path of ${what} (starting at / or a drive letter), not a relative one.`,
+    })
+}
+
 export const modelMethods = {
   listDatasets: method(z.object({}).default({}), z.array(DatasetInfo), 'Built-in and imported datasets.'),
   getDataset: method(
@@ -121,7 +136,7 @@ export const modelMethods = {
   ),
   importDataset: method(
     z.object({
-      path: z.string().trim().min(1, 'Give the path of an IDX folder, an NPZ file or a folder of class folders of .wav files.'),
+      path: absolutePath('an IDX folder, an NPZ file or a folder of class folders of .wav files'),
       name: z.string().trim().min(1).max(200).optional(),
     }),
     DatasetInfo,
@@ -136,13 +151,19 @@ export const modelMethods = {
   listModels: method(z.object({}).default({}), z.array(ModelInfo), 'Trained and imported models.'),
   getModel: method(z.object({ model: Id }), ModelDetail, 'One model with its layer table and injection points.'),
   exportModel: method(
-    z.object({ model: Id, format: z.enum(['layers', 'npz']), path: z.string().trim().min(1) }),
+    z.object({
+      model: Id,
+      format: z.enum(['layers', 'npz']),
+      path: absolutePath('the folder (layers) or file (npz) to write'),
+      /** Existing files are never replaced unless this is set. */
+      overwrite: z.boolean().default(false),
+    }),
     z.object({ files: z.array(z.string()) }),
-    'Writes a model as tfjs LayersModel (model.json + weights.bin, into a folder) or as weights-only NPZ (a file).',
+    'Writes a model as tfjs LayersModel (model.json + weights.bin, into a folder) or as weights-only NPZ (a file); refuses to replace existing files unless `overwrite` is set.',
   ),
   importModel: method(
     z.object({
-      path: z.string().trim().min(1, 'Give the path of a model.json or an .npz weights file.'),
+      path: absolutePath('a model.json or an .npz weights file'),
       architecture: Id.optional(),
       dataset: Id.optional(),
       name: z.string().trim().min(1).max(200).optional(),

@@ -2,7 +2,7 @@
 // `<point id>/<weight>` (see docs/model-files.md), so a network trained elsewhere can be evaluated here.
 import * as tf from '@tensorflow/tfjs'
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
-import { join } from 'node:path'
+import { basename, join, resolve, sep } from 'node:path'
 import type { Normalization } from './data/dataset.ts'
 import { DataFileError } from './data/errors.ts'
 import { encodeNpz, parseNpz } from './data/npy.ts'
@@ -93,14 +93,20 @@ interface ModelJson {
   userDefinedMetadata?: { benchside?: ModelMetadata }
 }
 
+function readModelJson(modelJsonFile: string): ModelJson {
+  try {
+    // The shape is checked field by field where it is used; a model.json is an interchange file, not our own record.
+    return JSON.parse(readFileSync(modelJsonFile, 'utf8')) as ModelJson
+  } catch (error) {
+    // Never the parser's message: it quotes the file's first characters, and the path may name any file (a secret).
+    const why = error instanceof SyntaxError ? 'not JSON' : ((error as NodeJS.ErrnoException).code ?? 'unreadable')
+    throw new DataFileError(modelJsonFile, `is not a readable model.json (${why}).`)
+  }
+}
+
 /** The Benchside metadata of a model.json, without reading its weights. */
 export function readModelMetadata(modelJsonFile: string): ModelMetadata {
-  let json: ModelJson
-  try {
-    json = JSON.parse(readFileSync(modelJsonFile, 'utf8')) as ModelJson
-  } catch (error) {
-    throw new DataFileError(modelJsonFile, `is not a readable model.json: ${(error as Error).message}.`)
-  }
+  const json = readModelJson(modelJsonFile)
   const metadata = json.userDefinedMetadata?.benchside
   if (!metadata?.spec || !Array.isArray(metadata.classNames))
     throw new DataFileError(modelJsonFile, 'has no Benchside metadata; re-import it with its architecture.')
@@ -109,19 +115,19 @@ export function readModelMetadata(modelJsonFile: string): ModelMetadata {
 
 /** Reads model.json + its weight files; the Benchside metadata rebuilds the network, or `fallback` supplies it. */
 export async function importLayersModel(modelJsonFile: string, fallback?: ModelMetadata): Promise<{ net: Network; metadata: ModelMetadata }> {
-  let json: ModelJson
-  try {
-    json = JSON.parse(readFileSync(modelJsonFile, 'utf8')) as ModelJson
-  } catch (error) {
-    throw new DataFileError(modelJsonFile, `is not a readable model.json: ${(error as Error).message}.`)
-  }
+  const json = readModelJson(modelJsonFile)
   if (!json.weightsManifest) throw new DataFileError(modelJsonFile, 'has no weightsManifest; is it a tfjs LayersModel model.json?')
   const metadata = json.userDefinedMetadata?.benchside ?? fallback
   if (!metadata) throw new DataFileError(modelJsonFile, 'was not saved by Benchside: choose the architecture it was trained with.')
   const folder = join(modelJsonFile, '..')
   const weights = new Map<string, { shape: number[]; values: Float32Array }>()
   for (const group of json.weightsManifest) {
-    const buffers = group.paths.map((p) => readFileSync(join(folder, p)))
+    const buffers = group.paths.map((p) => {
+      // Weight files live next to model.json: a manifest must not make Benchside read files elsewhere.
+      const file = resolve(folder, p)
+      if (!file.startsWith(resolve(folder) + sep)) throw new DataFileError(modelJsonFile, `names a weight file outside its folder ('${basename(p)}').`)
+      return readFileSync(file)
+    })
     const data = Buffer.concat(buffers)
     let offset = 0
     for (const spec of group.weights) {

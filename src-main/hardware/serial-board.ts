@@ -3,7 +3,7 @@
 // serial-link.ts (bytes over serialport), serial-requests.ts (seq, timeouts, resends, requests in flight),
 // serial-batches.ts (batch sizing), serial-errors.ts (failures as BoardErrors).
 import { createHash } from 'node:crypto'
-import { PROTOCOL_VERSION, type CalibrationProbe, type DeviceInfo, type Message, type SetKey } from './analog-protocol/index.ts'
+import { MAX_PAYLOAD, PROTOCOL_VERSION, type CalibrationProbe, type DeviceInfo, type Message, type SetKey } from './analog-protocol/index.ts'
 import { BoardError, type BoardBase } from './board.ts'
 import { LARGEST_HEADER, MAX_REPEATS, payloadLimit, runBatchVectors, runPayloadBytes, weightChunkElements } from './serial-batches.ts'
 import { deviceError, seconds, versionError, wrongAnswer } from './serial-errors.ts'
@@ -134,7 +134,20 @@ function checkedInfo(label: string, answer: Message): DeviceInfo {
   for (const key of ['rows', 'cols', 'maxBatch', 'slots'] as const) {
     if (device[key] < 1) throw wrongAnswer(label, 'hello', `an INFO that gives ${key} = ${device[key]}`)
   }
-  if (device.maxPayload <= LARGEST_HEADER) throw wrongAnswer(label, 'hello', `an INFO that gives maxPayload = ${device.maxPayload}`)
+  if (device.maxPayload <= LARGEST_HEADER || device.maxPayload > MAX_PAYLOAD) {
+    throw wrongAnswer(label, 'hello', `an INFO that gives maxPayload = ${device.maxPayload} (the protocol allows up to ${MAX_PAYLOAD})`)
+  }
+  // The limits must leave room for the messages the protocol needs: one input vector per RUN, one result vector per
+  // RESULT, a calibration answer per CALIBRATE. An INFO that breaks them is not a board this driver can use.
+  const fits: [boolean, string][] = [
+    [device.rows + LARGEST_HEADER <= device.maxPayload, `rows = ${device.rows}, more than one RUN of maxPayload = ${device.maxPayload} can carry`],
+    [device.cols + LARGEST_HEADER <= device.maxPayload, `cols = ${device.cols}, more than one RESULT of maxPayload = ${device.maxPayload} can carry`],
+    [!device.features.calibration || 5 + 8 * device.cols <= device.maxPayload, `cols = ${device.cols}, too many for a CALIBRATION answer`],
+    [device.inputBits >= 1 && device.inputBits <= 8, `inputBits = ${device.inputBits} (1 to 8)`],
+    [device.weightBits >= 1 && device.weightBits <= 7, `weightBits = ${device.weightBits} (1 to 7, the sign is extra)`],
+    [device.adcBits >= 1 && device.adcBits <= 8, `adcBits = ${device.adcBits} (1 to 8)`],
+  ]
+  for (const [ok, what] of fits) if (!ok) throw wrongAnswer(label, 'hello', `an INFO that gives ${what}`)
   return device
 }
 
@@ -459,6 +472,14 @@ export class SerialAnalogBoard implements AnalogBoard {
     const answer = await this.ask({ type: 'calibrate', probe, repeats }, 'calibration', { ...options, answerPayload })
     if (answer.type !== 'calibration' || answer.probe !== probe)
       throw wrongAnswer(this.path, 'calibrate', answer.type === 'calibration' ? `the probe '${answer.probe}'` : `'${answer.type}'`)
+    // The answer must describe this board: a column count other than INFO's would be read as the wrong columns.
+    if (answer.cols !== this.device.cols || answer.mean.length !== answer.cols || answer.std.length !== answer.cols || answer.repeats !== repeats) {
+      throw wrongAnswer(
+        this.path,
+        'calibrate',
+        `a calibration of ${answer.cols} columns and ${answer.repeats} repeats (INFO gives ${this.device.cols} columns; ${repeats} were asked)`,
+      )
+    }
     return { probe: answer.probe, repeats: answer.repeats, cols: answer.cols, mean: answer.mean, std: answer.std }
   }
 

@@ -60,6 +60,8 @@ export class Exchange {
   private readonly pending = new Map<number, Pending>()
   private watchdog: NodeJS.Timeout | null = null
   private lost: BoardError | null = null
+  /** Intact frames that answered no waiting request (late, cancelled, or never asked for). */
+  private unsolicited = 0
   /** Told once when the link closed or the board stopped answering; every waiting request has failed by then. */
   onLost: (error: BoardError) => void = () => {}
 
@@ -175,6 +177,7 @@ export class Exchange {
         new BoardError(
           'TIMEOUT',
           `The board on ${this.settings.label} did not answer '${oldest.message.type}' (sent ${oldest.sends} times, ${seconds(oldest.timeoutMs)} s each). ` +
+            (this.unsolicited > 0 ? `Meanwhile it sent ${this.unsolicited} frame(s) that answered nothing asked; its firmware may be misbehaving. ` : '') +
             'Check the cable and that the board is powered, then reconnect.',
         ),
       )
@@ -195,17 +198,22 @@ export class Exchange {
   }
 
   private answer(seq: number, message: Message): void {
-    // Any intact frame shows the board is alive, so the oldest request gets a fresh wait.
-    this.armWatchdog()
     if (message.type === 'error' && message.code === 'BAD_CRC') {
       // Its seq may be corrupted or 0xFFFF; the broken request is the first the board has not answered.
       const oldest = this.oldest()
-      if (oldest) this.retry(oldest, 'reached the board corrupted')
-      return
+      if (!oldest) return
+      this.armWatchdog()
+      return this.retry(oldest, 'reached the board corrupted')
     }
     const pending = this.pending.get(seq)
-    // A late answer to an earlier try, or the answer to a cancelled request.
-    if (!pending) return
+    // A late answer to an earlier try, the answer to a cancelled request, or a frame nobody asked for. None of them
+    // answers what is waiting, so none extends its deadline: a chatty board must not keep a request waiting forever.
+    if (!pending) {
+      this.unsolicited++
+      return
+    }
+    // The board answered this request: everything still waiting gets a fresh wait from here.
+    this.armWatchdog()
     if (message.type === 'error' && message.code === 'BUSY') return this.busy(pending)
     if (message.type !== 'error' && message.type !== pending.expect) {
       return this.settle(pending, wrongAnswer(this.settings.label, pending.message.type, `'${message.type}'`))

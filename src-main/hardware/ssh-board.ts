@@ -169,7 +169,7 @@ export class SshBoard implements Board {
             new BoardError(
               'HOST_KEY',
               `The host key of ${known} has changed: Benchside trusted ${recorded.fingerprint} (${recorded.keyType}) but the host now offers ${offered.fingerprint} (${offered.keyType}). ` +
-                'The connection was refused. If the board was reinstalled, forget its host key in the board settings and connect again; otherwise someone may be intercepting the connection.',
+                `The connection was refused. If the board was reinstalled, forget its host key (Devices → Forget host key, or \`benchside boards forget-key ${this.options.id}\`) and connect again; otherwise someone may be intercepting the connection.`,
             ),
           )
         } else if (error.level === 'client-authentication') {

@@ -70,9 +70,16 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       return deny(res, 401, 'Missing or wrong token: use the token printed when web mode started.')
     }
     if (req.method !== 'POST') return deny(res, 405, 'API calls are POST requests with a JSON body.')
+    if (Number(req.headers['content-length'] ?? 0) > MAX_BODY_BYTES) return tooLarge(req, res)
+    let body: string
+    try {
+      body = await readBody(req)
+    } catch (error) {
+      if (error instanceof BodyTooLarge) return tooLarge(req, res)
+      return deny(res, 400, `The request body could not be read: ${(error as Error).message}`)
+    }
     let args: unknown
     try {
-      const body = await readBody(req)
       args = body.length ? JSON.parse(body) : {}
     } catch (error) {
       return deny(res, 400, `The request body is not valid JSON: ${(error as Error).message}`)
@@ -106,6 +113,9 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       if (ws.readyState === ws.OPEN) ws.send(JSON.stringify({ event, payload } satisfies EventMessage))
     })
     ws.on('close', stop)
+    // A protocol error (oversized message, reserved bits, unmasked frame, invalid UTF-8): ws has already closed this
+    // socket with the right code; without a listener the 'error' event would end the whole process.
+    ws.on('error', () => ws.terminate())
     ws.on('message', (data) => void answer(ws, data))
   }
 
@@ -155,15 +165,26 @@ function deny(res: ServerResponse, status: number, message: string): void {
   res.end(message + '\n')
 }
 
+class BodyTooLarge extends Error {}
+
+/** 413 for a body over the limit; the connection closes once the answer is out, so the rest is never read. */
+function tooLarge(req: IncomingMessage, res: ServerResponse): void {
+  res.setHeader('Connection', 'close')
+  res.once('finish', () => req.destroy())
+  deny(res, 413, `The request body is larger than ${MAX_BODY_BYTES / (1024 * 1024)} MiB.`)
+}
+
 function readBody(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = []
     let size = 0
     req.on('data', (chunk: Buffer) => {
+      if (size > MAX_BODY_BYTES) return
       size += chunk.length
       if (size > MAX_BODY_BYTES) {
-        reject(new Error('the body is larger than 16 MiB'))
-        req.destroy()
+        chunks.length = 0
+        req.pause()
+        reject(new BodyTooLarge())
       } else chunks.push(chunk)
     })
     req.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')))

@@ -14,7 +14,16 @@ import type { HandlersFor } from './handlers.ts'
 import { readResult } from './results.ts'
 
 type BoardMethod =
-  'measureOperation' | 'listBoards' | 'addBoard' | 'testBoard' | 'removeBoard' | 'exportLatencyTable' | 'importLatencyTable' | 'getRoofline' | 'getLayerLatency'
+  | 'measureOperation'
+  | 'listBoards'
+  | 'addBoard'
+  | 'testBoard'
+  | 'removeBoard'
+  | 'forgetHostKey'
+  | 'exportLatencyTable'
+  | 'importLatencyTable'
+  | 'getRoofline'
+  | 'getLayerLatency'
 
 export function knownHostsOf(store: Store): JsonFileKnownHosts {
   return new JsonFileKnownHosts(join(store.dataDir, 'known_hosts.json'))
@@ -46,6 +55,10 @@ function testResult(info: BoardInfo) {
     agentVersion: info.agentVersion,
     operations: info.operations,
   }
+}
+
+function notFound(board: string): BenchsideError {
+  return new BenchsideError({ code: 'NOT_FOUND', field: 'board', message: `No board has the id '${board}'. 'benchside boards list' shows them.` })
 }
 
 export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess): HandlersFor<BoardMethod> {
@@ -129,11 +142,27 @@ export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess
     removeBoard: async ({ board }) => {
       if (board === LOCAL_BOARD_ID)
         throw new BenchsideError({ code: 'INVALID_ARGS', field: 'board', message: 'This computer is always a board; it cannot be removed.' })
-      const removed = store.boards.remove(board)
+      const row = store.boards.list().find((b) => b.id === board)
+      if (!row) throw notFound(board)
+      store.boards.remove(board)
       await pool.unregister(board)
-      if (!removed)
-        throw new BenchsideError({ code: 'NOT_FOUND', field: 'board', message: `No board has the id '${board}'. 'benchside boards list' shows them.` })
-      return { removed }
+      // The key goes with the board, unless another board is the same host (a second user account, say).
+      const host = hostId(row.host, row.port)
+      if (!store.boards.list().some((b) => hostId(b.host, b.port) === host)) knownHosts.forget(host)
+      return { removed: true }
+    },
+
+    forgetHostKey: async ({ board }) => {
+      if (board === LOCAL_BOARD_ID)
+        throw new BenchsideError({ code: 'INVALID_ARGS', field: 'board', message: 'This computer has no host key; it is reached without SSH.' })
+      const row = store.boards.list().find((b) => b.id === board)
+      if (!row) throw notFound(board)
+      const host = hostId(row.host, row.port)
+      const forgotten = knownHosts.get(host)?.fingerprint ?? null
+      knownHosts.forget(host)
+      // A connection made with the old key must not outlive it.
+      await (pool.get(board) as Board).close()
+      return { forgotten }
     },
 
     exportLatencyTable: ({ board }) => {

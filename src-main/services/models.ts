@@ -1,6 +1,6 @@
 // Models: architectures, and trained or imported models — a model is a run holding model/model.json as an artifact.
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
-import { dirname, join } from 'node:path'
+import { basename, dirname, join } from 'node:path'
 import { BenchsideError, type AnalogCalibration, type JobSpec, type ModelDetail, type ModelInfo } from '../contract/index.ts'
 import { DataFileError } from '../engine/data/errors.ts'
 import type { ModelMetadata } from '../engine/model-files.ts'
@@ -129,9 +129,18 @@ export function modelHandlers(store: Store, datasets: DatasetCatalog, models: Mo
       return detail
     },
 
-    exportModel: async ({ model, format, path }) => {
+    exportModel: async ({ model, format, path, overwrite }) => {
       const { importLayersModel, exportWeightsNpz } = (await loadEngine()).modelFiles
       const file = models.modelJson(model)
+      const targets = format === 'layers' ? ['model.json', 'weights.bin'].map((name) => join(path, name)) : [path]
+      const existing = targets.filter((target) => existsSync(target))
+      if (existing.length > 0 && !overwrite) {
+        throw new BenchsideError({
+          code: 'CONFLICT',
+          field: 'path',
+          message: `${existing.map((target) => basename(target)).join(' and ')} exist(s) already there; choose another place, or overwrite on purpose (--force).`,
+        })
+      }
       if (format === 'layers') {
         mkdirSync(path, { recursive: true })
         const files = ['model.json', 'weights.bin'].map((name) => {

@@ -125,4 +125,26 @@ describe('router', () => {
     expect(reply).toMatchObject({ ok: false, error: { code: 'NOT_FOUND' } })
     await expect(core.api.getRun({ run: 'nope-not-a-run' })).rejects.toBeInstanceOf(BenchsideError)
   })
+
+  it('refuses text with a lone surrogate anywhere in the arguments, so nothing unremovable is stored', async () => {
+    const run = core.store.runs.create({ name: 'a run', kind: 'selftest' })
+    const tag = await core.router.handle('tagRun', { run: run.uuid, tag: 'bad\ud800tag' })
+    expect(tag).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', field: 'tag' } })
+    if (!tag.ok) expect(tag.error.message).toMatch(/lone UTF-16 surrogate/)
+    const note = await core.router.handle('addNote', { run: run.uuid, text: 'ends badly \udfff' })
+    expect(note).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', field: 'text' } })
+    const nested = await core.router.handle('exportRuns', { runs: [run.uuid, 'x\ud83d'] })
+    expect(nested).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', field: 'runs.1' } })
+    // A surrogate pair is a real character (an emoji) and is stored as it is.
+    expect(await core.router.handle('tagRun', { run: run.uuid, tag: 'ok\ud83d\ude00' })).toMatchObject({ ok: true, result: { tags: ['ok😀'] } })
+    expect(core.store.runs.summary(run.uuid).tags).toEqual(['ok😀'])
+  })
+
+  it('refuses arguments nested deeper than any method takes, without overflowing the stack', async () => {
+    let deep: unknown = 'leaf'
+    for (let i = 0; i < 100_000; i++) deep = [deep]
+    const reply = await core.router.handle('getRun', { run: deep })
+    expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS' } })
+    if (!reply.ok) expect(reply.error.message).toMatch(/nested more than 32 levels deep/)
+  })
 })

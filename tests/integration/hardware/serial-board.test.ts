@@ -83,6 +83,8 @@ interface Tap {
   /** Returns the bytes to send instead, or null to pass the frame on. */
   request?: (frame: Frame, bytes: Uint8Array) => Uint8Array | null
   answer?: (frame: Frame, bytes: Uint8Array) => Uint8Array | null
+  /** Bytes the relay hands to the driver on its own, every `everyMs`, as a board that talks out of turn would. */
+  chatter?: { bytes: Uint8Array; everyMs: number }
 }
 
 function tapped(tap: Tap): LinkOpener {
@@ -107,6 +109,7 @@ function tapped(tap: Tap): LinkOpener {
         deliver(bytes)
       }
     })
+    const chatter = tap.chatter && setInterval(() => deliver(tap.chatter!.bytes), tap.chatter.everyMs)
     return {
       write: (bytes) => {
         let out = bytes
@@ -119,7 +122,10 @@ function tapped(tap: Tap): LinkOpener {
       },
       onData: (listener) => (deliver = listener),
       onClose: (listener) => inner.onClose(listener),
-      close: () => inner.close(),
+      close: () => {
+        clearInterval(chatter)
+        return inner.close()
+      },
     }
   }
 }
@@ -322,6 +328,61 @@ describe('serial analog board through a relay that corrupts or rewrites frames',
       const second = codesOf(element(results, 1))
       expect(Array.from(second)).toEqual(Array.from(first))
       expect(Array.from(codes)).toEqual(Array.from(first))
+    } finally {
+      await relayed.close()
+    }
+  })
+
+  it('refuses an INFO whose limits the protocol cannot carry (65,535 × 65,535), naming the field', async () => {
+    const tap: Tap = {
+      sent: [],
+      received: [],
+      answer: (frame) => (frame.message.type === 'info' ? encodeFrame({ seq: frame.seq, message: { ...frame.message, rows: 65_535, cols: 65_535 } }) : null),
+    }
+    const error = await caught(SerialAnalogBoard.open(emulator.path, { openLink: tapped(tap), timeoutMs: 1000 }))
+    expect(error.reason).toBe('WRONG_ANSWER')
+    expect(error.message).toMatch(/answered 'hello' with an INFO that gives rows = 65535, more than one RUN of maxPayload = \d+ can carry/)
+  })
+
+  it('refuses a calibration answer that contradicts INFO (a column short)', async () => {
+    const tap: Tap = {
+      sent: [],
+      received: [],
+      answer: (frame) => {
+        const m = frame.message
+        if (m.type !== 'calibration') return null
+        return encodeFrame({ seq: frame.seq, message: { ...m, cols: m.cols - 1, mean: m.mean.slice(1), std: m.std.slice(1) } })
+      },
+    }
+    const relayed = await SerialAnalogBoard.open(emulator.path, { openLink: tapped(tap), timeoutMs: 1000 })
+    try {
+      const { cols } = await relayed.info()
+      const error = await caught(relayed.calibrate('offset', 4))
+      expect(error.reason).toBe('WRONG_ANSWER')
+      expect(error.message).toMatch(new RegExp(`a calibration of ${cols - 1} columns and 4 repeats \\(INFO gives ${cols} columns; 4 were asked\\)`))
+    } finally {
+      await relayed.close()
+    }
+  })
+
+  it('gives up on an unanswered request at its deadline although the board keeps sending frames nobody asked for', async () => {
+    // The relay swallows SET requests, and every 100 ms hands the driver an intact frame that answers nothing.
+    const tap: Tap = {
+      sent: [],
+      received: [],
+      request: (frame) => (frame.message.type === 'set' ? new Uint8Array(0) : null),
+      chatter: { bytes: encodeFrame({ seq: 0xfff0, message: { type: 'resetDone' } }), everyMs: 100 },
+    }
+    const relayed = await SerialAnalogBoard.open(emulator.path, { openLink: tapped(tap), timeoutMs: 300, retries: 2 })
+    try {
+      const started = Date.now()
+      const error = await caught(relayed.set('gain', 1))
+      const waited = Date.now() - started
+      expect(error.reason).toBe('TIMEOUT')
+      expect(error.message).toMatch(/did not answer 'set' \(sent 3 times, 0\.3 s each\)\. Meanwhile it sent \d+ frame\(s\) that answered nothing asked/)
+      // Three tries of 0.3 s plus wire time; before, every chatter frame restarted the wait and this never ended.
+      expect(waited).toBeLessThan(5_000)
+      expect(tap.sent.filter((f) => f.message.type === 'set')).toHaveLength(3)
     } finally {
       await relayed.close()
     }

@@ -1,10 +1,5 @@
-import { spawn, type ChildProcess } from 'node:child_process'
 import { mkdirSync, writeFileSync } from 'node:fs'
-import { request, type IncomingHttpHeaders } from 'node:http'
-import { once } from 'node:events'
-import { connect } from 'node:net'
 import { join } from 'node:path'
-import { fileURLToPath } from 'node:url'
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import { WebSocket } from 'ws'
 import { createCore, type Core } from '../../../src-main/core.ts'
@@ -12,53 +7,9 @@ import { CONTENT_SECURITY_POLICY } from '../../../src-main/desktop/security.ts'
 import { nodeJobLauncher } from '../../../src-main/jobs/node-launcher.ts'
 import { startWebServer, type WebServer } from '../../../src-main/server/web-server.ts'
 import { tempHome, waitFor } from '../../helpers/temp-home.ts'
+import { http, INDEX_HTML } from '../../helpers/web-server-process.ts'
 
-const INDEX_HTML = '<!doctype html><html><head><title>Benchside test page</title></head><body>benchside-test-index</body></html>\n'
 const SECRET = 'secret-outside-the-renderer-folder'
-
-interface HttpReply {
-  status: number
-  headers: IncomingHttpHeaders
-  body: string
-}
-
-/** A real HTTP request; the path goes on the wire exactly as given (no URL normalisation, unlike fetch). */
-function http(port: number, options: { method?: string; path?: string; headers?: Record<string, string>; body?: string } = {}): Promise<HttpReply> {
-  return new Promise((resolve, reject) => {
-    const req = request(
-      { host: '127.0.0.1', port, method: options.method ?? 'GET', path: options.path ?? '/', headers: options.headers, agent: false, timeout: 10_000 },
-      (res) => {
-        let body = ''
-        res.setEncoding('utf8')
-        res.on('data', (chunk: string) => (body += chunk))
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, headers: res.headers, body }))
-        res.on('error', reject)
-      },
-    )
-    req.on('timeout', () => req.destroy(new Error(`no answer to ${options.method ?? 'GET'} ${options.path ?? '/'}`)))
-    req.on('error', reject)
-    req.end(options.body)
-  })
-}
-
-/** Sends raw bytes and returns whatever comes back before the server closes the connection. */
-function rawRequest(port: number, text: string, timeoutMs = 5_000): Promise<string> {
-  return new Promise((resolve) => {
-    const socket = connect(port, '127.0.0.1')
-    let received = ''
-    const done = () => {
-      clearTimeout(timer)
-      socket.destroy()
-      resolve(received)
-    }
-    const timer = setTimeout(done, timeoutMs)
-    socket.setEncoding('utf8')
-    socket.on('data', (chunk: string) => (received += chunk))
-    socket.on('close', done)
-    socket.on('error', done)
-    socket.write(text)
-  })
-}
 
 type Message = { id?: number; ok?: boolean; result?: unknown; error?: { code: string; message: string; field?: string }; event?: string; payload?: unknown }
 
@@ -448,101 +399,5 @@ describe('web server', () => {
       await closed
       expect(c.ws.readyState).toBe(WebSocket.CLOSED)
     })
-  })
-})
-
-/** Web mode in a child process, so a test can tell whether a request kills it. */
-async function startChildServer(home: string): Promise<{ port: number; token: string; child: ChildProcess; stderr: () => string }> {
-  const rendererDir = join(home, 'renderer')
-  mkdirSync(rendererDir, { recursive: true })
-  writeFileSync(join(rendererDir, 'index.html'), INDEX_HTML)
-  const script = fileURLToPath(new URL('./serve-in-child.ts', import.meta.url))
-  const child = spawn(process.execPath, ['--import', import.meta.resolve('tsx'), script, join(home, 'data'), rendererDir], {
-    stdio: ['pipe', 'pipe', 'pipe'],
-  })
-  let stdout = ''
-  let stderr = ''
-  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (stdout += chunk))
-  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (stderr += chunk))
-  const line = await waitFor(
-    () => {
-      if (child.exitCode !== null) throw new Error(`the server process exited early: ${stderr}`)
-      return stdout.includes('\n') ? stdout.slice(0, stdout.indexOf('\n')) : null
-    },
-    30_000,
-    'the server process to start',
-  )
-  const { port, token } = JSON.parse(line) as { port: number; token: string }
-  return { port, token, child, stderr: () => stderr }
-}
-
-describe('web server robustness against malformed requests (server in its own process)', () => {
-  let home: ReturnType<typeof tempHome>
-  let child: ChildProcess | undefined
-  beforeEach(() => {
-    home = tempHome()
-  })
-  afterEach(async () => {
-    if (child && child.exitCode === null && child.signalCode === null) {
-      const exited = new Promise((resolve) => child!.once('exit', resolve))
-      child.stdin!.end()
-      const timer = setTimeout(() => child!.kill('SIGKILL'), 5_000)
-      await exited
-      clearTimeout(timer)
-    }
-    child = undefined
-    home.remove()
-  })
-
-  async function expectStillServing(port: number, token: string, running: ChildProcess, stderr: () => string): Promise<void> {
-    // Give a crash the moment it needs to end the process.
-    if (running.exitCode === null) await Promise.race([once(running, 'exit'), new Promise((r) => setTimeout(r, 500))])
-    expect(running.exitCode, `the server process died:\n${stderr()}`).toBeNull()
-    const reply = await http(port, { method: 'POST', path: '/api/listRuns', headers: { Authorization: `Bearer ${token}` }, body: '{}' })
-    expect(reply.status).toBe(200)
-  }
-
-  it('a well-formed request leaves the server process serving (control for the tests below)', async () => {
-    const started = await startChildServer(home.dir)
-    child = started.child
-    const answer = await rawRequest(started.port, `GET / HTTP/1.1\r\nHost: 127.0.0.1:${started.port}\r\nConnection: close\r\n\r\n`)
-    expect(answer).toMatch(/^HTTP\/1\.1 200 /)
-    await expectStillServing(started.port, started.token, started.child, started.stderr)
-  })
-
-  // Bug: web-server.ts calls `new URL(req.url, 'http://x')` in the request and upgrade handlers without a try; an
-  // absolute-form request target that is not a valid URL throws there, uncaught, and the whole process exits.
-  it('answers an unparsable request target with 400 instead of crashing, before any token check', async () => {
-    const started = await startChildServer(home.dir)
-    child = started.child
-    const answer = await rawRequest(started.port, `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${started.port}\r\nConnection: close\r\n\r\n`)
-    await expectStillServing(started.port, started.token, started.child, started.stderr)
-    expect(answer).toMatch(/^HTTP\/1\.1 4\d\d /)
-  })
-
-  it('answers an unparsable WebSocket upgrade target with an error instead of crashing', async () => {
-    const started = await startChildServer(home.dir)
-    child = started.child
-    const answer = await rawRequest(
-      started.port,
-      `GET http://[ HTTP/1.1\r\nHost: 127.0.0.1:${started.port}\r\nConnection: Upgrade\r\nUpgrade: websocket\r\n` +
-        `Sec-WebSocket-Version: 13\r\nSec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nOrigin: http://127.0.0.1:${started.port}\r\n\r\n`,
-    )
-    await expectStillServing(started.port, started.token, started.child, started.stderr)
-    expect(answer).toMatch(/^HTTP\/1\.1 4\d\d /)
-  })
-
-  // Bug: handleApiCall runs decodeURIComponent on the method name; a malformed %-escape throws URIError inside an async
-  // function started with `void`, an unhandled rejection that ends the process instead of a 400 reply.
-  it('answers a malformed %-escape in the API method name with 400 instead of crashing', async () => {
-    const started = await startChildServer(home.dir)
-    child = started.child
-    const answer = await rawRequest(
-      started.port,
-      `POST /api/%E0%A4%A HTTP/1.1\r\nHost: 127.0.0.1:${started.port}\r\nAuthorization: Bearer ${started.token}\r\n` +
-        `Content-Type: application/json\r\nContent-Length: 2\r\nConnection: close\r\n\r\n{}`,
-    )
-    await expectStillServing(started.port, started.token, started.child, started.stderr)
-    expect(answer).toMatch(/^HTTP\/1\.1 4\d\d /)
   })
 })

@@ -9,6 +9,7 @@ import type { JobProgress } from '../../../src-main/contract/index.ts'
 import { createCore, isProcessAlive, type Core } from '../../../src-main/core.ts'
 import { nodeJobLauncher } from '../../../src-main/jobs/node-launcher.ts'
 import { tempHome, waitFor } from '../../helpers/temp-home.ts'
+import { hostId, JsonFileKnownHosts } from '../../../src-main/hardware/known-hosts.ts'
 import { freePort, newSshFixture, sshServerKind, type SshFixture } from '../hardware/ssh-fixture.ts'
 
 describe('boards and operators', requires('cc'), () => {
@@ -170,6 +171,29 @@ describe('boards and operators', requires('cc'), () => {
 
       expect(await core.api.removeBoard({ board: 'loopback' })).toEqual({ removed: true })
       expect((await core.api.listBoards({})).map((b) => b.id)).toEqual(['local'])
+      // The trusted key goes with the board: adding it again trusts the key it offers then.
+      expect(knownHosts()).not.toContain(String(sshd.port))
+    })
+
+    it('refuses a changed host key with the way out, and connects again once the old key is forgotten', async () => {
+      await core.api.addBoard({ id: 'reinstalled', host: '127.0.0.1', port: sshd.port, username: sshd.username, keyPath: sshd.clientKey })
+      // As if the board had been reinstalled: Benchside trusted another key for this host.
+      const trusted = new JsonFileKnownHosts(join(home.dir, 'known_hosts.json'))
+      trusted.remember(hostId('127.0.0.1', sshd.port), { fingerprint: 'SHA256:the-key-before-the-reinstall', keyType: 'ssh-ed25519', addedAt: 1 })
+      // Another host on the same data folder (the app started again) connects afresh, and meets the changed key.
+      const later = createCore({ dataDir: home.dir, host: 'cli', launch: nodeJobLauncher })
+      try {
+        await expect(later.api.testBoard({ board: 'reinstalled' })).rejects.toThrow(
+          /host key of \[127\.0\.0\.1\]:\d+ has changed.*benchside boards forget-key reinstalled/,
+        )
+        expect(await later.api.forgetHostKey({ board: 'reinstalled' })).toEqual({ forgotten: 'SHA256:the-key-before-the-reinstall' })
+        expect((await later.api.testBoard({ board: 'reinstalled' })).operations).toContain('gemm_f32')
+        expect((await later.api.listBoards({})).find((b) => b.id === 'reinstalled')?.fingerprint).toBe(sshd.hostFingerprint())
+        await expect(later.api.forgetHostKey({ board: 'local' })).rejects.toThrow(/no host key/)
+      } finally {
+        later.close()
+      }
+      await core.api.removeBoard({ board: 'reinstalled' })
     })
   })
 })

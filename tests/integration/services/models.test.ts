@@ -106,6 +106,10 @@ describe('datasets and models', () => {
       'weights.bin',
     ])
     await core.api.exportModel({ model: run.uuid, format: 'npz', path: npzFile })
+    // An export never replaces files by accident.
+    await expect(core.api.exportModel({ model: run.uuid, format: 'npz', path: npzFile })).rejects.toThrow(/weights\.npz exist\(s\) already there.*--force/)
+    await expect(core.api.exportModel({ model: run.uuid, format: 'layers', path: layersDir })).rejects.toThrow(/model\.json and weights\.bin exist\(s\) already/)
+    expect((await core.api.exportModel({ model: run.uuid, format: 'npz', path: npzFile, overwrite: true })).files).toEqual([npzFile])
 
     const fromLayers = await core.api.importModel({ path: join(layersDir, 'model.json'), dataset: dataset.id })
     const fromNpz = await core.api.importModel({ path: npzFile, architecture: 'mlp-tfc', dataset: dataset.id })
@@ -118,6 +122,25 @@ describe('datasets and models', () => {
     expect(original).toBeCloseTo(model!.testAccuracy!, 6)
     expect(await accuracy(fromLayers.id)).toBe(original)
     expect(await accuracy(fromNpz.id)).toBe(original)
+  })
+
+  it('takes only absolute paths, and never shows what a file that is not a model holds', async () => {
+    await expect(core.api.importModel({ path: 'relative/model.json' })).rejects.toThrow(/Give the full path of a model\.json or an \.npz weights file/)
+    await expect(core.api.exportModel({ model: 'x', format: 'npz', path: 'out.npz' })).rejects.toThrow(/not a relative one/)
+    await expect(core.api.importDataset({ path: './data' })).rejects.toThrow(/not a relative one/)
+    const secret = join(files, 'secret.json')
+    writeFileSync(secret, 'root:x:0:0:the-secret-text')
+    const error = await core.api.importModel({ path: secret }).catch((e: Error) => e)
+    expect(error).toBeInstanceOf(Error)
+    expect((error as Error).message).toMatch(/secret\.json: is not a readable model\.json \(not JSON\)/)
+    expect((error as Error).message).not.toMatch(/root|the-secret-text/)
+    // A manifest that points outside its folder is refused before anything is read there.
+    const escaping = join(files, 'escaping')
+    mkdirSync(escaping, { recursive: true })
+    writeFileSync(join(escaping, 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['../secret.json'], weights: [] }] }))
+    await expect(core.api.importModel({ path: join(escaping, 'model.json'), architecture: 'mlp-tfc', dataset: 'fashion-mnist-subset' })).rejects.toThrow(
+      /names a weight file outside its folder \('secret\.json'\)/,
+    )
   })
 
   it('refuses weights that do not fit the architecture, creating no run', async () => {
