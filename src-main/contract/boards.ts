@@ -37,6 +37,8 @@ export const AddBoardArgs = z.object({
   username: z.string().trim().min(1, 'Give the user to log in as.').max(64),
   /** A private key file; without one, the ssh-agent (SSH_AUTH_SOCK) is used. */
   keyPath: z.string().trim().min(1).optional(),
+  /** The key file's passphrase: kept in this process's memory only, never written anywhere. */
+  passphrase: z.string().min(1).max(1024).optional(),
 })
 
 export const RooflineParams = z.object({
@@ -122,6 +124,11 @@ export const boardMethods = {
     z.object({ board: BoardId }),
     z.object({ removed: z.boolean() }),
     'Forgets an SSH board and the host key trusted for it (its measurements stay in the latency table).',
+  ),
+  unlockBoard: method(
+    z.object({ board: BoardId, passphrase: z.string().min(1).max(1024) }),
+    BoardTest,
+    'Gives the passphrase of an SSH board’s key file and tests the board with it; the passphrase is kept in memory only, until Benchside quits.',
   ),
   forgetHostKey: method(
     z.object({ board: BoardId }),

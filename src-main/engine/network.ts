@@ -54,9 +54,9 @@ export class Network {
         symbolic.set(node.id, input)
         return
       }
-      const layer = makeLayer(node, seed * 7919 + index)
-      this.layers.set(node.id, layer)
       const inputs = nodeInputs(node).map((id) => symbolic.get(id)!)
+      const layer = makeLayer(node, seed * 7919 + index, inputs[0]!.shape)
+      this.layers.set(node.id, layer)
       symbolic.set(node.id, layer.apply(inputs.length === 1 ? inputs[0]! : inputs) as tf.SymbolicTensor)
     })
     const output = symbolic.get(spec.nodes.at(-1)!.id)!
@@ -166,7 +166,7 @@ function weightsOf(layer: tf.layers.Layer): { kernel: tf.Tensor; bias: tf.Tensor
   return { kernel: kernel!, bias: bias ?? null }
 }
 
-function makeLayer(node: Exclude<NodeSpec, { op: 'input' }>, seed: number): tf.layers.Layer {
+function makeLayer(node: Exclude<NodeSpec, { op: 'input' }>, seed: number, inputShape: readonly (number | null)[]): tf.layers.Layer {
   const name = node.id.replace('.', '__')
   const kernelInitializer = tf.initializers.heNormal({ seed })
   switch (node.op) {
@@ -203,7 +203,8 @@ function makeLayer(node: Exclude<NodeSpec, { op: 'input' }>, seed: number): tf.l
     case 'globalAvgPool':
       return tf.layers.globalAveragePooling2d({ name })
     case 'flatten':
-      return tf.layers.flatten({ name })
+      // tf.layers.flatten refuses samples that are vectors already (an MLP on [N, 16] features); they pass unchanged.
+      return inputShape.length === 2 ? tf.layers.reshape({ name, targetShape: [inputShape[1]!] }) : tf.layers.flatten({ name })
     case 'add':
       return tf.layers.add({ name })
   }

@@ -215,10 +215,15 @@ export class SshBoard implements Board {
         })
       } catch (error) {
         // ssh2 throws synchronously for a key it cannot parse, typically an encrypted key without the right passphrase.
+        const file = this.options.privateKeyPath ?? '(agent)'
+        const why = (error as Error).message
         fail(
           new BoardError(
             'AUTH',
-            `The SSH key file ${this.options.privateKeyPath ?? '(agent)'} could not be used for ${this.label}: ${(error as Error).message} — check the key file and its passphrase.`,
+            /passphrase|encrypted|decrypt/i.test(why)
+              ? `The SSH key file ${file} for ${this.label} is protected by a passphrase${this.options.passphrase === undefined ? '' : ', and the one given does not open it'}. ` +
+                  `Unlock the board with its passphrase (Devices → Unlock; Benchside keeps it in memory only, until it quits), or load the key into ssh-agent (ssh-add ${file}) and remove the key file from the board's settings.`
+              : `The SSH key file ${file} could not be used for ${this.label}: ${why} — check the key file.`,
           ),
         )
       }

@@ -20,6 +20,7 @@ type BoardMethod =
   | 'testBoard'
   | 'removeBoard'
   | 'forgetHostKey'
+  | 'unlockBoard'
   | 'exportLatencyTable'
   | 'importLatencyTable'
   | 'getRoofline'
@@ -29,8 +30,20 @@ export function knownHostsOf(store: Store): JsonFileKnownHosts {
   return new JsonFileKnownHosts(join(store.dataDir, 'known_hosts.json'))
 }
 
-function sshBoard(row: Pick<BoardRow, 'id' | 'host' | 'port' | 'username' | 'keyPath'>, knownHosts: JsonFileKnownHosts): SshBoard {
-  return new SshBoard({ id: row.id, host: row.host, port: row.port, username: row.username, privateKeyPath: row.keyPath ?? undefined, knownHosts })
+function sshBoard(row: Pick<BoardRow, 'id' | 'host' | 'port' | 'username' | 'keyPath'>, knownHosts: JsonFileKnownHosts, passphrase?: string): SshBoard {
+  const privateKeyPath = row.keyPath ?? undefined
+  return new SshBoard({ id: row.id, host: row.host, port: row.port, username: row.username, privateKeyPath, passphrase, knownHosts })
+}
+
+/** Connects a new board object and reads its INFO; closes it again when that fails. */
+async function connected(board: SshBoard): Promise<BoardInfo> {
+  try {
+    await board.connect()
+    return await board.info()
+  } catch (error) {
+    await board.close()
+    throw error
+  }
 }
 
 /** The pool every measurement goes through: the local board plus every SSH board in the store. */
@@ -121,13 +134,11 @@ export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess
         createdAt: Date.now(),
       }
       const hadKey = knownHosts.get(hostId(row.host, row.port)) !== undefined
-      const board = sshBoard(row, knownHosts)
+      const board = sshBoard(row, knownHosts, args.passphrase)
       let info: BoardInfo
       try {
-        await board.connect()
-        info = await board.info()
+        info = await connected(board)
       } catch (error) {
-        await board.close()
         // A failed add leaves nothing behind, not even a host key it trusted on this first contact.
         if (!hadKey) knownHosts.forget(hostId(row.host, row.port))
         throw error
@@ -150,6 +161,17 @@ export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess
       const host = hostId(row.host, row.port)
       if (!store.boards.list().some((b) => hostId(b.host, b.port) === host)) knownHosts.forget(host)
       return { removed: true }
+    },
+
+    unlockBoard: async ({ board, passphrase }) => {
+      const row = store.boards.list().find((b) => b.id === board)
+      if (!row) throw notFound(board)
+      // A new board object holds the passphrase; it replaces the pool's only once it has connected with it.
+      const unlocked = sshBoard(row, knownHosts, passphrase)
+      const info = await connected(unlocked)
+      await pool.unregister(board)
+      pool.register(unlocked)
+      return testResult(info)
     },
 
     forgetHostKey: async ({ board }) => {

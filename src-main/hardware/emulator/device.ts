@@ -27,6 +27,8 @@ import {
 export const EMULATOR_FIRMWARE = 'emulator-1.0'
 const SLOTS = 64
 const MAX_BATCH = 256
+/** The most repeats one CALIBRATE may ask: the firmware must answer within 1 s (protocol §5) or refuse. */
+const MAX_CALIBRATION_REPEATS = 4096
 const HISTORY = 8
 const UNREADABLE_SEQ = 0xffff
 const DEFAULT_GAIN = 1
@@ -213,6 +215,7 @@ export class EmulatedDevice {
   private calibrate(message: Extract<Message, { type: 'calibrate' }>): Answer {
     const { probe, repeats } = message
     if (repeats === 0) refuse('OUT_OF_RANGE', 'A calibration needs at least one repeat.')
+    if (repeats > MAX_CALIBRATION_REPEATS) refuse('TOO_LARGE', `${repeats} repeats would take longer than 1 s; ask at most ${MAX_CALIBRATION_REPEATS} per CALIBRATE.`)
     const { matrix, inputs } = probePattern(probe)
     const { mean, std } = this.array.statistics(matrix, inputs, repeats, this.gain)
     return { type: 'calibration', probe, repeats, cols: matrix.cols, mean, std }

@@ -316,6 +316,10 @@ describe('analog board emulator', requires('pty'), () => {
     expect(await codeOf({ type: 'set', key: 'gain', value: 1000 })).toBe('OUT_OF_RANGE')
     expect(await codeOf({ type: 'set', key: 'repeats', value: 2.5 })).toBe('OUT_OF_RANGE')
     expect(await codeOf({ type: 'calibrate', probe: 'offset', repeats: 0 })).toBe('OUT_OF_RANGE')
+    // More than it can convert within the protocol's 1 s: refused at once, not answered late.
+    const asked = Date.now()
+    expect(await codeOf({ type: 'calibrate', probe: 'offset', repeats: 65_535 })).toBe('TOO_LARGE')
+    expect(Date.now() - asked).toBeLessThan(1000)
     expect(await reframed((raw) => new DataView(raw.buffer).setFloat32(7, Number.NaN, true), { type: 'set', key: 'gain', value: 1 })).toBe('OUT_OF_RANGE')
     expect(await reframed((raw) => (raw[6] = 9), { type: 'set', key: 'gain', value: 1 })).toBe('MALFORMED')
     expect(await codeOf({ type: 'loadWeights', slot: 2, rows: 4, cols: 4, offset: 0, weights: new Int8Array(4) })).toBe('loaded')

@@ -1,6 +1,7 @@
 // Boards and operators through the API, as the UI and CLI use them: a real sshd on 127.0.0.1, the real agent,
 // the real latency table, real jobs.
-import { existsSync, readFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { chmodSync, copyFileSync, existsSync, readdirSync, readFileSync, statSync } from 'node:fs'
 import { hostname } from 'node:os'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -173,6 +174,32 @@ describe('boards and operators', requires('cc'), () => {
       expect((await core.api.listBoards({})).map((b) => b.id)).toEqual(['local'])
       // The trusted key goes with the board: adding it again trusts the key it offers then.
       expect(knownHosts()).not.toContain(String(sshd.port))
+    })
+
+    it('uses a passphrase-protected key: given at add, asked again after a restart (Unlock), never written down', async () => {
+      const locked = join(home.dir, 'locked_key')
+      copyFileSync(sshd.clientKey, locked)
+      chmodSync(locked, 0o600)
+      execFileSync('ssh-keygen', ['-q', '-p', '-P', '', '-N', 'correct horse', '-f', locked])
+      const target = { host: '127.0.0.1', port: sshd.port, username: sshd.username, keyPath: locked }
+      await expect(core.api.addBoard({ id: 'locked', ...target })).rejects.toThrow(/is protected by a passphrase\. Unlock the board/)
+      expect((await core.api.addBoard({ id: 'locked', ...target, passphrase: 'correct horse' })).test.operations).toContain('gemm_f32')
+
+      const later = createCore({ dataDir: home.dir, host: 'cli', launch: nodeJobLauncher })
+      try {
+        await expect(later.api.testBoard({ board: 'locked' })).rejects.toThrow(/is protected by a passphrase\. Unlock the board/)
+        await expect(later.api.unlockBoard({ board: 'locked', passphrase: 'wrong' })).rejects.toThrow(/and the one given does not open it/)
+        expect((await later.api.unlockBoard({ board: 'locked', passphrase: 'correct horse' })).operations).toContain('gemm_f32')
+        expect((await later.api.testBoard({ board: 'locked' })).operations).toContain('gemm_f32')
+      } finally {
+        later.close()
+      }
+      // Nothing in the data folder holds it.
+      const stored = readdirSync(home.dir, { recursive: true, encoding: 'utf8' })
+        .map((name) => join(home.dir, name))
+        .filter((file) => statSync(file).isFile())
+      for (const file of stored) expect(readFileSync(file).includes('correct horse'), file).toBe(false)
+      await core.api.removeBoard({ board: 'locked' })
     })
 
     it('refuses a changed host key with the way out, and connects again once the old key is forgotten', async () => {

@@ -34,6 +34,20 @@ describe('the zoo', () => {
       }
     }
   })
+
+  it('builds the MLPs for samples that are vectors already (an NPZ of [N, 16] features)', () => {
+    for (const arch of architectures.filter((a) => a.id.startsWith('mlp-'))) {
+      const net = new Network(arch.build([16], 3))
+      try {
+        expect(net.points.find((p) => p.id === 'flatten')?.outputShape).toEqual([16])
+        const logits = tf.tidy(() => net.forward(input([16], 2)))
+        expect(logits.shape).toEqual([2, 3])
+        logits.dispose()
+      } finally {
+        net.dispose()
+      }
+    }
+  })
 })
 
 describe('injection points', () => {
