@@ -13,6 +13,7 @@ import { createBoardPool, createHandlers, DatasetCatalog, ModelCatalog, prepareJ
 import { Store } from './store/store.ts'
 import { AnalogDeviceRegistry } from './hardware/analog-devices.ts'
 import { latestCalibration } from './services/analog.ts'
+import { importHooks, sweepStaleImports } from './services/dataset-imports.ts'
 
 export interface CoreOptions {
   dataDir: string
@@ -20,6 +21,8 @@ export interface CoreOptions {
   launch: JobLauncher
   nativeBinding?: string
   concurrency?: number
+  /** How long a store write waits for another process's lock (the store's default when omitted). */
+  busyTimeoutMs?: number
 }
 
 export interface Core {
@@ -46,8 +49,9 @@ export function isProcessAlive(pid: number): boolean {
 }
 
 export function createCore(options: CoreOptions): Core {
-  const store = new Store({ dataDir: options.dataDir, nativeBinding: options.nativeBinding })
+  const store = new Store({ dataDir: options.dataDir, nativeBinding: options.nativeBinding, busyTimeoutMs: options.busyTimeoutMs })
   store.runs.interruptOrphans(hostname(), isProcessAlive)
+  sweepStaleImports(store)
   const events = new EventHub()
   const feed = new ChangeFeed(store, events)
   const changed = () => feed.poke()
@@ -71,6 +75,7 @@ export function createCore(options: CoreOptions): Core {
     onStoreChanged: changed,
     prepareInputs: (spec) => prepareJobInputs(spec, datasets, models, (deviceId) => latestCalibration(store, deviceId)),
     launchInline: () => serveBoards(inlineJobProcess({ boards: boardAccess, latency: store.latency }), analogSessions),
+    ...importHooks(store),
   })
   const router = new Router(createHandlers({ host: options.host, store, jobs, datasets, models, boards, boardAccess, analog, changed }))
   const api = createClient({

@@ -13,7 +13,9 @@ const here = fileURLToPath(new URL('.', import.meta.url))
 let core: Core | null = null
 
 function openCore(): Core {
-  const dataDir = process.env.BENCHSIDE_HOME ?? app.getPath('userData')
+  // The CLI's folder, not app.getPath('userData'): Electron names that after package.json's lower-case name, so the app
+  // and the CLI would keep two histories.
+  const dataDir = defaultDataDir()
   return createCore({
     dataDir,
     host: 'desktop',

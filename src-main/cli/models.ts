@@ -1,12 +1,18 @@
 // benchside data list|import|show, models list|show|export|import, train, eval
 import { resolve } from 'node:path'
 import type { Command } from 'commander'
-import { AnalogTraining, EvaluateParams, modelMethods, NoiseModel, TrainParams } from '../contract/index.ts'
+import { AnalogTraining, EvaluateParams, metricNumber, modelMethods, NoiseModel, TrainParams, type RunSummary } from '../contract/index.ts'
 import { checked, keywordOrList, withDefault, type OpenApi } from './api.ts'
-import { followJob } from './jobs.ts'
+import { followJob, jobResult } from './jobs.ts'
 import { formatTime, printJson, printTable } from './output.ts'
 
 const percent = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`)
+
+/** An import that did not finish: followJob said why on stderr; --json gets the run. */
+function failed(run: RunSummary, json: boolean): void {
+  if (json) printJson(run)
+  process.exitCode = run.status === 'KILLED' ? 130 : 1
+}
 
 export function registerModelCommands(program: Command, openApi: OpenApi): void {
   const data = program.command('data').description('datasets: built-in and imported')
@@ -42,7 +48,12 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
     .option('--name <name>', 'a name for the dataset')
     .option('--json', 'print JSON')
     .action(async (path: string, o) => {
-      const d = await (await openApi()).importDataset({ path: resolve(path), name: o.name })
+      const api = await openApi()
+      const run = await api.importDataset({ path: resolve(path), name: o.name })
+      if (!o.json) process.stderr.write(`Importing ${resolve(path)} (run ${run.uuid.slice(0, 8)}); Ctrl-C cancels.\n`)
+      const done = await followJob(api, run, Boolean(o.json))
+      if (done.status !== 'FINISHED') return failed(done, Boolean(o.json))
+      const d = await jobResult(api, done.uuid, 'dataset-import')
       if (o.json) return printJson(d)
       console.log(
         `Imported ${d.name} as '${d.id}': ${d.counts.train} train / ${d.counts.test} test samples of ${d.sampleShape.join('×')}, ${d.classNames.length} classes.`,
@@ -105,9 +116,14 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
     .option('--name <name>', 'a name for the model')
     .option('--json', 'print JSON')
     .action(async (path: string, o) => {
-      const m = await (await openApi()).importModel({ path: resolve(path), architecture: o.architecture, dataset: o.dataset, name: o.name })
-      if (o.json) return printJson(m)
-      console.log(`Imported ${m.architecture} as model ${m.id.slice(0, 8)}.`)
+      const api = await openApi()
+      const run = await api.importModel({ path: resolve(path), architecture: o.architecture, dataset: o.dataset, name: o.name })
+      if (!o.json) process.stderr.write(`Importing ${resolve(path)} (run ${run.uuid.slice(0, 8)}); Ctrl-C cancels.\n`)
+      const done = await followJob(api, run, Boolean(o.json))
+      if (done.status !== 'FINISHED') return failed(done, Boolean(o.json))
+      if (o.json) return printJson((await api.listModels({})).find((m) => m.id === done.uuid) ?? null)
+      const { architecture, weights } = await jobResult(api, done.uuid, 'model-import')
+      console.log(`Imported ${architecture} (${weights.toLocaleString('en-US')} weights) as model ${done.uuid.slice(0, 8)}.`)
     })
 
   const qat = TrainParams.shape.qat.unwrap().shape
@@ -192,7 +208,7 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
       const detail = await api.getRun({ run: done.uuid })
       if (o.json) printJson(detail)
       else if (done.status === 'FINISHED') {
-        const test = detail.metrics.find((m) => m.key === 'test_accuracy')?.value ?? null
+        const test = metricNumber(detail.metrics.find((m) => m.key === 'test_accuracy')?.value)
         console.log(
           `Model ${done.uuid.slice(0, 8)} (${params.architecture} on ${params.dataset}): test accuracy ${percent(test)}, backend ${detail.params.backend}.`,
         )
@@ -214,7 +230,7 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
       const detail = await api.getRun({ run: done.uuid })
       if (o.json) printJson(detail)
       else if (done.status === 'FINISHED')
-        console.log(`Accuracy ${percent(detail.metrics.find((m) => m.key === 'accuracy')?.value ?? null)} on ${params.split}.`)
+        console.log(`Accuracy ${percent(metricNumber(detail.metrics.find((m) => m.key === 'accuracy')?.value))} on ${params.split}.`)
       process.exitCode = done.status === 'FINISHED' ? 0 : 1
     })
 }

@@ -1,6 +1,6 @@
 // benchside qat (quantization-aware training) and benchside study robustness|show (QAT vs noisy training).
 import type { Command } from 'commander'
-import { StudyParams, studyCsv, TrainParams, type StudyResult } from '../contract/index.ts'
+import { metricNumber, StudyParams, studyCsv, TrainParams, type StudyResult } from '../contract/index.ts'
 import { checked, gridOption, gridText, numberList, unlessNegated, withDefault, type OpenApi } from './api.ts'
 import { followJob } from './jobs.ts'
 import { printJson, printTable } from './output.ts'
@@ -58,7 +58,7 @@ export function registerQuantizationCommands(program: Command, openApi: OpenApi)
       if (o.json) printJson(detail)
       else if (done.status === 'FINISHED')
         console.log(
-          `Model ${done.uuid.slice(0, 8)}: test accuracy ${percent(detail.metrics.find((m) => m.key === 'test_accuracy')?.value ?? null)} with ${q?.activationBits}-bit QAT.`,
+          `Model ${done.uuid.slice(0, 8)}: test accuracy ${percent(metricNumber(detail.metrics.find((m) => m.key === 'test_accuracy')?.value))} with ${q?.activationBits}-bit QAT.`,
         )
       process.exitCode = done.status === 'FINISHED' ? 0 : 1
     })

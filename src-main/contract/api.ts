@@ -9,8 +9,20 @@ import { analogEvents, analogMethods } from './analog.ts'
 import { robustnessMethods } from './robustness.ts'
 import { runEvents, runMethods } from './runs.ts'
 import { resultMethods } from './results.ts'
+import { compareMethods } from './compare.ts'
 
-export const methods = { ...appMethods, ...runMethods, ...jobMethods, ...modelMethods, ...boardMethods, ...robustnessMethods, ...quantizationMethods, ...analogMethods, ...resultMethods }
+export const methods = {
+  ...appMethods,
+  ...runMethods,
+  ...jobMethods,
+  ...modelMethods,
+  ...boardMethods,
+  ...robustnessMethods,
+  ...quantizationMethods,
+  ...analogMethods,
+  ...resultMethods,
+  ...compareMethods,
+}
 export const events = { ...appEvents, ...runEvents, ...jobEvents, ...analogEvents }
 
 export type Methods = typeof methods
@@ -40,4 +52,3 @@ export const eventNames = Object.keys(events) as EventName[]
 export function isMethodName(name: unknown): name is MethodName {
   return typeof name === 'string' && Object.prototype.hasOwnProperty.call(methods, name)
 }
-

@@ -2,7 +2,7 @@
 import { z } from 'zod'
 import { method } from './define.ts'
 import { LayerLatencyParams, RooflineParams } from './boards.ts'
-import { EvaluateParams, TrainParams } from './models.ts'
+import { DatasetImportParams, EvaluateParams, ModelImportParams, TrainParams } from './models.ts'
 import { StudyParams } from './quantization.ts'
 import { CalibrateParams, HilEvaluateParams, HilFinetuneParams } from './analog.ts'
 import { SweepParams } from './robustness.ts'
@@ -13,7 +13,9 @@ export const SelftestParams = z.object({
   seconds: z.number().positive().max(3600).default(5),
   metricsPerSecond: z.number().int().min(1).max(200).default(5),
   /** Makes the job throw after this many seconds, to show how failures look. */
-  failAfterSeconds: z.number().positive().optional(),
+  failAfterSeconds: z.number().positive().max(3600).optional(),
+  /** Also logs a 'diverged' metric that cycles through a number, NaN, Infinity and -Infinity, to show how those look. */
+  nonFinite: z.boolean().optional(),
 })
 
 const JobName = z.string().trim().min(1).max(200).optional()
@@ -31,6 +33,8 @@ export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('analog-calibrate'), params: CalibrateParams.default(CalibrateParams.parse({})) }),
   z.object({ kind: z.literal('hil-evaluate'), params: HilEvaluateParams }),
   z.object({ kind: z.literal('hil-finetune'), params: HilFinetuneParams }),
+  z.object({ kind: z.literal('dataset-import'), params: DatasetImportParams }),
+  z.object({ kind: z.literal('model-import'), params: ModelImportParams }),
 ])
 export type JobSpec = z.output<typeof JobSpec>
 export type JobKind = JobSpec['kind']

@@ -3,6 +3,7 @@ import { z } from 'zod'
 import { method } from './define.ts'
 import { NoiseModel } from './robustness.ts'
 import { AnalogTraining } from './analog.ts'
+import { RunSummary } from './runs.ts'
 
 const Id = z.string().trim().min(1).max(200)
 
@@ -85,7 +86,7 @@ export const TrainParams = z.object({
       /** constant: range max = M(b)·scale (the original study); statistics: calibrated on training batches; learned: LSQ. */
       scaling: z.enum(['constant', 'statistics', 'learned']).default('constant'),
       /** The constant scale, or the learned scale's start. */
-      scale: z.number().positive().default(0.1),
+      scale: z.number().positive().max(100).default(0.1),
     })
     .optional(),
   /** Noisy training: noise at chosen points while training (never at evaluation). */
@@ -94,11 +95,11 @@ export const TrainParams = z.object({
       model: NoiseModel.default(NoiseModel.parse({})),
       /** 'global' (every point but the input) or the ids of the points to train with noise. */
       points: z.union([z.literal('global'), z.array(z.string().min(1)).min(1)]).default('global'),
-      sigma: z.number().min(0),
+      sigma: z.number().min(0).max(1000),
       /** Per-sample σ = sigma + theta·|N(0,1)|. */
-      theta: z.number().min(0).default(0),
+      theta: z.number().min(0).max(1000).default(0),
       /** Ramp σ linearly from 0 over this many epochs (0: constant). */
-      rampEpochs: z.number().int().min(0).default(0),
+      rampEpochs: z.number().int().min(0).max(1000).default(0),
     })
     .optional(),
   /** Training through the analog MVM model on dense (and conv) layers; its mapping is stored with the model. */
@@ -127,6 +128,20 @@ export function absolutePath(what: string) {
     })
 }
 
+/** The dataset-import job: a path on this computer, checked in a job process, then copied into the data folder. */
+export const DatasetImportParams = z.object({
+  path: absolutePath('an IDX folder, an NPZ file or a folder of class folders of .wav files'),
+  /** The dataset's name; the file or folder name when not given. */
+  name: z.string().trim().min(1).max(200).optional(),
+})
+
+/** The model-import job: its run becomes the model (a run holding model/model.json). */
+export const ModelImportParams = z.object({
+  path: absolutePath('a model.json or an .npz weights file'),
+  architecture: Id.optional(),
+  dataset: Id.optional(),
+})
+
 export const modelMethods = {
   listDatasets: method(z.object({}).default({}), z.array(DatasetInfo), 'Built-in and imported datasets.'),
   getDataset: method(
@@ -135,12 +150,9 @@ export const modelMethods = {
     'One dataset with class counts and sample images.',
   ),
   importDataset: method(
-    z.object({
-      path: absolutePath('an IDX folder, an NPZ file or a folder of class folders of .wav files'),
-      name: z.string().trim().min(1).max(200).optional(),
-    }),
-    DatasetInfo,
-    'Validates and copies a dataset (a folder of four IDX files, an NPZ file, or a folder of .wav files per class) into the data folder.',
+    DatasetImportParams,
+    RunSummary,
+    'Starts a dataset-import job (a folder of four IDX files, an NPZ file, or a folder of .wav files per class): checked in its own process, then copied into the data folder; its run is returned at once, and the dataset exists when the run is FINISHED (its result says which).',
   ),
   listArchitectures: method(z.object({}).default({}), z.array(ArchitectureInfo), 'The built-in network architectures.'),
   describeArchitecture: method(
@@ -162,13 +174,8 @@ export const modelMethods = {
     'Writes a model as tfjs LayersModel (model.json + weights.bin, into a folder) or as weights-only NPZ (a file); refuses to replace existing files unless `overwrite` is set.',
   ),
   importModel: method(
-    z.object({
-      path: absolutePath('a model.json or an .npz weights file'),
-      architecture: Id.optional(),
-      dataset: Id.optional(),
-      name: z.string().trim().min(1).max(200).optional(),
-    }),
-    ModelInfo,
-    'Imports a model: a model.json (Benchside or tfjs) or NPZ weights for a built-in architecture and dataset.',
+    ModelImportParams.extend({ name: z.string().trim().min(1).max(200).optional() }),
+    RunSummary,
+    'Starts a model-import job (a model.json, Benchside or tfjs, or NPZ weights for a built-in architecture and dataset); its run, returned at once, is the model once FINISHED.',
   ),
 }

@@ -3,7 +3,7 @@
 import { z } from 'zod'
 import { toCsv } from './csv.ts'
 import { method } from './define.ts'
-import { MidpointInfo } from './robustness.ts'
+import { MidpointInfo, Sigma } from './robustness.ts'
 
 const Id = z.string().trim().min(1).max(200)
 const Bits = z.number().int().min(2).max(16)
@@ -35,15 +35,15 @@ export const StudyParams = z.object({
   evaluation: z
     .object({
       /** Global additive noise at inference over this log grid (σ = 0 is always measured). */
-      from: z.number().positive().default(1e-2),
-      to: z.number().positive().default(1e2),
+      from: Sigma.default(1e-2),
+      to: Sigma.default(1e2),
       count: z.number().int().min(2).max(100).default(17),
       /** Noise draws per σ. */
       repeats: z.number().int().min(1).max(50).default(3),
       /** Layer-wise midpoints (walking noise, adaptive) too. */
       walking: z.boolean().default(true),
       /** Evaluate on the first N test samples only. */
-      limit: z.number().int().min(10).optional(),
+      limit: z.number().int().min(10).max(10_000_000).optional(),
     })
     .default({ from: 1e-2, to: 1e2, count: 17, repeats: 3, walking: true }),
 })

@@ -6,6 +6,7 @@ import { CalibrationQuality, AnalogDeviceModelSchema, HilMeasurement } from './a
 import { LayerLatencyMeasurement, RooflineMeasurement } from './boards.ts'
 import { method } from './define.ts'
 import type { JobKind } from './jobs.ts'
+import { DatasetInfo } from './models.ts'
 
 export const Confusion = z.object({
   classNames: z.array(z.string()),
@@ -74,6 +75,29 @@ export const StudyCompletion = z.object({ variants: z.number().int(), evaluated:
 
 export const CalibrationResult = z.object({ deviceId: z.string(), model: AnalogDeviceModelSchema, quality: CalibrationQuality })
 
+/** What an import found; the dataset is registered under `id` when the run is FINISHED. */
+export const DatasetImportResult = z.object({
+  /** Also the name of the dataset's folder under the data folder, hence the narrow alphabet. */
+  id: z.string().regex(/^[a-z0-9][a-z0-9-]{0,99}$/, 'a dataset id is lower-case letters, digits and dashes'),
+  name: z.string(),
+  format: DatasetInfo.shape.format,
+  sampleShape: z.array(z.number().int().min(1)),
+  classNames: z.array(z.string()),
+  counts: DatasetInfo.shape.counts,
+})
+export type DatasetImportResult = z.infer<typeof DatasetImportResult>
+
+export const ModelImportResult = z.object({
+  architecture: z.string(),
+  /** The dataset it was said to be trained on, if it was said. */
+  dataset: z.string().nullable(),
+  classNames: z.array(z.string()),
+  sampleShape: z.array(z.number()),
+  /** Number of weight values. */
+  weights: z.number().int().min(0),
+})
+export type ModelImportResult = z.infer<typeof ModelImportResult>
+
 /** The result schema of every job kind; the type checker insists each kind has one. */
 export const jobResults = {
   selftest: SelftestResult,
@@ -86,6 +110,8 @@ export const jobResults = {
   'hil-finetune': HilMeasurement,
   roofline: RooflineMeasurement,
   'layer-latency': LayerLatencyMeasurement,
+  'dataset-import': DatasetImportResult,
+  'model-import': ModelImportResult,
 } satisfies Record<JobKind, z.ZodType>
 
 export type JobResult<K extends JobKind> = z.output<(typeof jobResults)[K]>
@@ -105,6 +131,8 @@ export const RunResult = z.discriminatedUnion('kind', [
   runResultOf('hil-finetune'),
   runResultOf('roofline'),
   runResultOf('layer-latency'),
+  runResultOf('dataset-import'),
+  runResultOf('model-import'),
 ])
 export type RunResult = z.output<typeof RunResult>
 

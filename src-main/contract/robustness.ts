@@ -4,6 +4,9 @@ import { method } from './define.ts'
 
 const Id = z.string().trim().min(1).max(200)
 
+/** A σ of a sweep grid: positive, and at most 1e12 (grids reach 1e10 by default; nothing survives far less). */
+export const Sigma = z.number().positive().max(1e12)
+
 export const NoiseModel = z.object({
   kind: z.enum(['additive', 'multiplicative', 'combined']).default('additive'),
   /** Combined noise: σ_add = A·ratio, σ_mul = A·(1 − ratio). */
@@ -22,7 +25,7 @@ export const SweepScope = z.discriminatedUnion('kind', [
   /** Every point but the input at once. */
   z.object({ kind: z.literal('global') }),
   /** A chosen set of points, each with a σ scale. */
-  z.object({ kind: z.literal('set'), name: z.string().trim().min(1).max(64), scales: z.record(z.string(), z.number().min(0)) }),
+  z.object({ kind: z.literal('set'), name: z.string().trim().min(1).max(64), scales: z.record(z.string(), z.number().min(0).max(1000)) }),
 ])
 
 export const SweepParams = z.object({
@@ -33,7 +36,7 @@ export const SweepParams = z.object({
   /** adaptive: coarse pass then bisection to the midpoint; grid: every σ of the grid (for heatmaps). */
   strategy: z.enum(['adaptive', 'grid']).default('adaptive'),
   grid: z
-    .object({ from: z.number().positive().default(1e-2), to: z.number().positive().default(1e10), count: z.number().int().min(2).max(200).default(49) })
+    .object({ from: Sigma.default(1e-2), to: Sigma.default(1e10), count: z.number().int().min(2).max(200).default(49) })
     .default({ from: 1e-2, to: 1e10, count: 49 }),
   repeats: z.number().int().min(1).max(100).default(5),
   seed: z
@@ -45,7 +48,7 @@ export const SweepParams = z.object({
   /** Adaptive search stops when the midpoint's interval and bracket are this narrow, in decades of σ. */
   toleranceDecades: z.number().positive().max(2).default(0.05),
   /** Evaluate only the first N test samples (all when omitted). */
-  limit: z.number().int().min(10).optional(),
+  limit: z.number().int().min(10).max(10_000_000).optional(),
   /** Worker threads sharing the scopes (default: one per core). */
   workers: z.number().int().min(1).max(64).optional(),
 })

@@ -28,7 +28,38 @@ export const RunSummary = z.object({
 })
 export type RunSummary = z.infer<typeof RunSummary>
 
-export const MetricPoint = z.object({ key: z.string(), value: z.number(), step: z.number(), time: z.number() })
+/**
+ * A metric's value as it crosses JSON: a number, or NaN / ±Infinity spelled out (JSON has no such numbers and
+ * JSON.stringify would turn them into null). A diverged training is stored and shown as it was, as MLflow does.
+ */
+export const MetricValue = z.union([z.number(), z.enum(['NaN', 'Infinity', '-Infinity'])])
+export type MetricValue = z.infer<typeof MetricValue>
+
+/** The number a metric value stands for (NaN, Infinity or -Infinity for the spelled-out ones); null for no value. */
+export function metricNumber(value: MetricValue): number
+export function metricNumber(value: MetricValue | null | undefined): number | null
+export function metricNumber(value: MetricValue | null | undefined): number | null {
+  return value === null || value === undefined ? null : typeof value === 'number' ? value : Number(value)
+}
+
+/** A metric value as a plot takes it: the number, or null (a gap in the line) for NaN and ±Infinity. */
+export function plottedMetric(value: MetricValue): number | null {
+  const number = metricNumber(value)
+  return Number.isFinite(number) ? number : null
+}
+
+/** A number as a metric value: finite ones as they are, NaN and ±Infinity spelled out. */
+export function metricValue(value: number): MetricValue {
+  return Number.isFinite(value) ? value : Number.isNaN(value) ? 'NaN' : value > 0 ? 'Infinity' : '-Infinity'
+}
+
+/** A metric value as text: "NaN", "Infinity" or "-Infinity", else the number through `format`. */
+export function formatMetric(value: MetricValue, format: (value: number) => string = String): string {
+  const number = metricNumber(value)
+  return Number.isFinite(number) ? format(number) : String(number)
+}
+
+export const MetricPoint = z.object({ key: z.string(), value: MetricValue, step: z.number(), time: z.number() })
 export type MetricPoint = z.infer<typeof MetricPoint>
 export const Note = z.object({ id: z.number(), text: z.string(), time: z.number() })
 export type Note = z.infer<typeof Note>

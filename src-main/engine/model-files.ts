@@ -1,11 +1,13 @@
 // Model files: the tfjs LayersModel format (model.json + weights.bin) and a weights-only NPZ whose array names are
 // `<point id>/<weight>` (see docs/model-files.md), so a network trained elsewhere can be evaluated here.
 import * as tf from '@tensorflow/tfjs'
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
 import { basename, join, resolve, sep } from 'node:path'
 import type { Normalization } from './data/dataset.ts'
 import { DataFileError } from './data/errors.ts'
+import { MAX_MODEL_JSON_BYTES } from './data/limits.ts'
 import { encodeNpz, parseNpz } from './data/npy.ts'
+import { readRegularFile } from './data/regular-file.ts'
 import type { ModelSpec } from './graph.ts'
 import { Network } from './network.ts'
 import type { FrozenQuant } from './quant.ts'
@@ -94,14 +96,23 @@ interface ModelJson {
 }
 
 function readModelJson(modelJsonFile: string): ModelJson {
+  const text = readRegularFile(modelJsonFile, MAX_MODEL_JSON_BYTES).toString('utf8')
   try {
     // The shape is checked field by field where it is used; a model.json is an interchange file, not our own record.
-    return JSON.parse(readFileSync(modelJsonFile, 'utf8')) as ModelJson
-  } catch (error) {
+    return JSON.parse(text) as ModelJson
+  } catch {
     // Never the parser's message: it quotes the file's first characters, and the path may name any file (a secret).
-    const why = error instanceof SyntaxError ? 'not JSON' : ((error as NodeJS.ErrnoException).code ?? 'unreadable')
-    throw new DataFileError(modelJsonFile, `is not a readable model.json (${why}).`)
+    throw new DataFileError(modelJsonFile, 'is not a readable model.json (not JSON).')
   }
+}
+
+/** A manifest's weight shape: a list of whole numbers, zero or more, whose product is a safe size. */
+function isShape(shape: unknown): shape is number[] {
+  return (
+    Array.isArray(shape) &&
+    shape.every((d) => Number.isSafeInteger(d) && (d as number) >= 0) &&
+    Number.isSafeInteger((shape as number[]).reduce((a, b) => a * b, 4))
+  )
 }
 
 /** The Benchside metadata of a model.json, without reading its weights. */
@@ -121,12 +132,20 @@ export async function importLayersModel(modelJsonFile: string, fallback?: ModelM
   if (!metadata) throw new DataFileError(modelJsonFile, 'was not saved by Benchside: choose the architecture it was trained with.')
   const folder = join(modelJsonFile, '..')
   const weights = new Map<string, { shape: number[]; values: Float32Array }>()
+  if (!Array.isArray(json.weightsManifest)) throw new DataFileError(modelJsonFile, 'has a weightsManifest that is not a list.')
   for (const group of json.weightsManifest) {
+    if (!Array.isArray(group?.paths) || !group.paths.every((p) => typeof p === 'string') || !Array.isArray(group.weights)) {
+      throw new DataFileError(modelJsonFile, 'has a weightsManifest entry without a list of paths and weights.')
+    }
+    // Every declared shape is checked before a weight file is read.
+    for (const spec of group.weights) {
+      if (!isShape(spec?.shape)) throw new DataFileError(modelJsonFile, `weight '${String(spec?.name)}' has an impossible shape.`)
+    }
     const buffers = group.paths.map((p) => {
       // Weight files live next to model.json: a manifest must not make Benchside read files elsewhere.
       const file = resolve(folder, p)
       if (!file.startsWith(resolve(folder) + sep)) throw new DataFileError(modelJsonFile, `names a weight file outside its folder ('${basename(p)}').`)
-      return readFileSync(file)
+      return readRegularFile(file)
     })
     const data = Buffer.concat(buffers)
     let offset = 0
@@ -158,7 +177,7 @@ export function exportWeightsNpz(net: Network, file: string): void {
 }
 
 export function importWeightsNpz(net: Network, file: string): void {
-  const arrays = parseNpz(readFileSync(file), file)
+  const arrays = parseNpz(readRegularFile(file), file)
   const weights = new Map<string, { shape: number[]; values: Float32Array }>()
   for (const [name, array] of Object.entries(arrays)) {
     if (!(array.data instanceof Float32Array)) throw new DataFileError(file, `weight '${name}' is ${array.dtype}; weights must be float32.`)

@@ -17,6 +17,10 @@ export interface JobInputsByKind {
   'analog-calibrate': Record<string, never>
   'hil-evaluate': { dataset: DatasetSource; modelJson: string }
   'hil-finetune': { dataset: DatasetSource; modelJson: string }
+  /** The data folder's datasets folder: the job stages its copy there (import-staging.ts), the parent moves it into place. */
+  'dataset-import': { datasetsDir: string }
+  /** The dataset named in params (its classes and sample shape complete an NPZ or a tfjs model.json). */
+  'model-import': { dataset: DatasetSource | null }
 }
 
 export type JobInputs<K extends JobKind = JobKind> = JobInputsByKind[K]

@@ -24,6 +24,13 @@ export interface JobManagerOptions {
    * becomes the full uuid here, once. Throws a BenchsideError when something does not exist.
    */
   prepareInputs?: (spec: JobSpec) => { spec: JobSpec; inputs: unknown }
+  /**
+   * What the parent does with a job's output when the job says it is done, before the run becomes FINISHED (a dataset
+   * import's staged folder is moved into place and registered). Throwing fails the run with the error's message.
+   */
+  completeJob?: (runUuid: string, spec: JobSpec) => void
+  /** After a job's process has exited, however it ended: removes what a job left half-done. Must not throw. */
+  jobExited?: (runUuid: string, spec: JobSpec) => void
 }
 
 interface ActiveJob {
@@ -40,10 +47,27 @@ interface ActiveJob {
 }
 
 const PROGRESS_INTERVAL_MS = 100
+/** A final status the store refused (locked, full) is written again after this long, doubling up to the maximum. */
+const RECORD_RETRY_MS = 500
+const RECORD_RETRY_MAX_MS = 30_000
+
+/** A final status not yet in the store, and the timer that will try again. */
+interface UnrecordedEnd {
+  status: 'FINISHED' | 'FAILED' | 'KILLED' | 'INTERRUPTED'
+  error: string | null
+  at: number
+  timer: NodeJS.Timeout
+}
+
+const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 export class JobManager {
   private readonly jobs = new Map<string, ActiveJob>()
   private readonly owner = { pid: process.pid, host: hostname() }
+  /** Runs whose end is settled here but not yet recorded in the store, by uuid. */
+  private readonly unrecorded = new Map<string, UnrecordedEnd>()
+  /** Set by shutdown: ends are tried once more, then left to the next start. */
+  private closing = false
 
   constructor(private readonly options: JobManagerOptions) {}
 
@@ -65,7 +89,7 @@ export class JobManager {
 
   resume(runUuid: string): RunSummary {
     const runs = this.options.store.runs
-    const run = runs.summary(runUuid)
+    const run = this.summary(runUuid)
     if (!['INTERRUPTED', 'FAILED', 'KILLED'].includes(run.status)) {
       throw new BenchsideError({ code: 'CONFLICT', message: `Run ${runUuid} is ${run.status}; only INTERRUPTED, FAILED or KILLED runs can be resumed.` })
     }
@@ -85,13 +109,13 @@ export class JobManager {
       const run = this.options.store.runs.summary(runUuid)
       throw new BenchsideError({ code: 'CONFLICT', message: `Run ${runUuid} is ${run.status}, not a job running in this Benchside.` })
     }
-    const summary = this.settle(job, 'KILLED', null)
+    this.settle(job, 'KILLED', null)
     if (job.process) {
       const process = job.process
       process.kill('SIGTERM')
       setTimeout(() => process.kill('SIGKILL'), this.options.killGraceMs ?? 3000).unref()
     }
-    return summary
+    return this.summary(runUuid)
   }
 
   private prepare(spec: JobSpec): { spec: JobSpec; inputs: unknown } {
@@ -102,16 +126,31 @@ export class JobManager {
     return [...this.jobs.values()].map((job) => job.progress)
   }
 
-  /** On shutdown: stop every job; their runs become INTERRUPTED and can be resumed later. */
+  /**
+   * On shutdown: stop every job; their runs become INTERRUPTED and can be resumed later. Ends the store refused so far
+   * are tried once more; what still fails is found at the next start (its owner gone: INTERRUPTED).
+   */
   shutdown(): void {
+    this.closing = true
     for (const job of this.jobs.values()) {
       job.process?.kill('SIGKILL')
       this.settle(job, 'INTERRUPTED', 'Benchside was closed while this job ran; resume it to continue.')
+    }
+    for (const [uuid, end] of this.unrecorded) {
+      clearTimeout(end.timer)
+      this.unrecorded.delete(uuid)
+      this.tryRecord(uuid, end.status, end.error)
     }
   }
 
   private enqueue(run: RunSummary, spec: JobSpec, resume: ResumeState | null, inputs: unknown): void {
     this.options.store.runs.markActive(run.uuid, 'SCHEDULED', this.owner)
+    // The run is active again: an end of its previous attempt still waiting to be written must not overwrite that.
+    const unrecorded = this.unrecorded.get(run.uuid)
+    if (unrecorded) {
+      clearTimeout(unrecorded.timer)
+      this.unrecorded.delete(run.uuid)
+    }
     const job: ActiveJob = {
       spec,
       resume,
@@ -150,13 +189,19 @@ export class JobManager {
   private launch(job: ActiveJob): void {
     const { store } = this.options
     const uuid = job.progress.runUuid
-    store.runs.markActive(uuid, 'RUNNING', this.owner)
     job.progress = { ...job.progress, state: 'running', phase: 'starting', startedAt: Date.now() }
+    // Launches also happen when another job's process exits: a store that refuses this write must not escape there.
+    try {
+      store.runs.markActive(uuid, 'RUNNING', this.owner)
+    } catch (error) {
+      this.settle(job, 'FAILED', `Benchside could not record the start of this job: ${messageOf(error)}`)
+      return
+    }
     let child: JobProcess
     try {
       child = jobKinds[job.spec.kind].inline && this.options.launchInline ? this.options.launchInline() : this.options.launch()
     } catch (error) {
-      this.settle(job, 'FAILED', `The job process could not start: ${error instanceof Error ? error.message : String(error)}`)
+      this.settle(job, 'FAILED', `The job process could not start: ${messageOf(error)}`)
       return
     }
     job.process = child
@@ -169,12 +214,17 @@ export class JobManager {
         try {
           this.receive(job, message)
         } catch (error) {
-          this.fail(job, `Benchside could not store what the job reported: ${error instanceof Error ? error.message : String(error)}`)
+          this.fail(job, `Benchside could not store what the job reported: ${messageOf(error)}`)
         }
       }
     })
     child.onExit((code, signal) => {
       job.process = null
+      try {
+        this.options.jobExited?.(uuid, job.spec)
+      } catch {
+        // Clean-up is best effort; whatever it left is swept at the next start.
+      }
       if (!job.settled) {
         const how = signal ? `was killed by ${signal}` : `exited with code ${code}`
         this.settle(job, 'FAILED', reportedError ?? `The job process ${how} before finishing; metrics written so far are kept.`)
@@ -235,6 +285,12 @@ export class JobManager {
         break
       }
       case 'done':
+        try {
+          this.options.completeJob?.(uuid, job.spec)
+        } catch (error) {
+          this.fail(job, error instanceof Error ? error.message : String(error))
+          return
+        }
         this.settle(job, 'FINISHED', null)
         break
     }
@@ -246,24 +302,62 @@ export class JobManager {
     this.settle(job, 'FAILED', reason)
   }
 
-  private settle(job: ActiveJob, status: 'FINISHED' | 'FAILED' | 'KILLED' | 'INTERRUPTED', error: string | null): RunSummary {
-    if (!job.settled) {
-      job.settled = true
-      const state = status === 'FINISHED' ? 'finished' : status === 'KILLED' ? 'killed' : 'failed'
-      job.progress = {
-        ...job.progress,
-        state,
-        fraction: status === 'FINISHED' ? 1 : job.progress.fraction,
-        phase: status.toLowerCase(),
-        message: error ?? '',
-        etaSeconds: null,
-      }
-      this.options.store.runs.finish(job.progress.runUuid, status, error)
-      if (!job.process) this.jobs.delete(job.progress.runUuid)
-      this.emit(job, true)
-      this.options.onStoreChanged()
+  /**
+   * Ends a job here and records its final status. Never throws: it runs in process listeners, where a throw would end
+   * the host. When the store refuses the write (locked past the busy timeout, disk full), the job stays settled, the
+   * progress event says why, and the write is tried again later; if Benchside stops first, the next start finds the
+   * run still RUNNING with its owner gone and marks it INTERRUPTED.
+   */
+  private settle(job: ActiveJob, status: UnrecordedEnd['status'], error: string | null): void {
+    if (job.settled) return
+    job.settled = true
+    const uuid = job.progress.runUuid
+    const recorded = this.tryRecord(uuid, status, error)
+    const later = this.closing ? 'the next start marks it INTERRUPTED' : 'it tries again'
+    const state = status === 'FINISHED' ? 'finished' : status === 'KILLED' ? 'killed' : 'failed'
+    job.progress = {
+      ...job.progress,
+      state,
+      fraction: status === 'FINISHED' ? 1 : job.progress.fraction,
+      phase: status.toLowerCase(),
+      message: recorded === true ? (error ?? '') : [error, `Benchside could not record that the run ended (${recorded}); ${later}.`].filter(Boolean).join(' '),
+      etaSeconds: null,
     }
-    return this.options.store.runs.summary(job.progress.runUuid)
+    if (recorded !== true) {
+      console.error(`[benchside] run ${uuid} ended ${status} but the store refused it (${recorded}); ${later}.`)
+      if (!this.closing) this.retryRecord(uuid, { status, error, at: Date.now() }, RECORD_RETRY_MS)
+    }
+    if (!job.process) this.jobs.delete(uuid)
+    this.emit(job, true)
+    this.options.onStoreChanged()
+  }
+
+  /** Writes a run's final status: true, or the store's reason for refusing it. */
+  private tryRecord(uuid: string, status: UnrecordedEnd['status'], error: string | null): true | string {
+    try {
+      this.options.store.runs.finish(uuid, status, error)
+      return true
+    } catch (failure) {
+      return messageOf(failure)
+    }
+  }
+
+  private retryRecord(uuid: string, end: Omit<UnrecordedEnd, 'timer'>, delayMs: number): void {
+    const timer = setTimeout(() => {
+      this.unrecorded.delete(uuid)
+      if (this.closing) return
+      if (this.tryRecord(uuid, end.status, end.error) === true) this.options.onStoreChanged()
+      else this.retryRecord(uuid, end, Math.min(delayMs * 2, RECORD_RETRY_MAX_MS))
+    }, delayMs)
+    timer.unref()
+    this.unrecorded.set(uuid, { ...end, timer })
+  }
+
+  /** The run as stored, with the end this manager settled but could not record yet. */
+  private summary(uuid: string): RunSummary {
+    const stored = this.options.store.runs.summary(uuid)
+    const end = this.unrecorded.get(uuid)
+    return end ? { ...stored, status: end.status, error: end.error, endTime: end.at } : stored
   }
 
   private emit(job: ActiveJob, force: boolean): void {

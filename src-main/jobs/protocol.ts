@@ -26,6 +26,7 @@ export type ToJob = StartJob | BoardReply
 
 export type FromJob =
   | { type: 'progress'; fraction: number; phase: string; message: string }
+  /** Values are plain numbers, NaN and ±Infinity included: the channel is structured clone ('advanced'), not JSON. */
   | { type: 'metrics'; points: MetricPoint[] }
   | { type: 'cells'; cells: SweepCell[] }
   | { type: 'param'; key: string; value: string }

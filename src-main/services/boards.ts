@@ -192,6 +192,6 @@ export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess
       return { csv, rows: Math.max(0, csv.trim().split('\n').length - 1) }
     },
 
-    importLatencyTable: ({ csv }) => ({ rows: store.latency.importCsv(csv) }),
+    importLatencyTable: async ({ csv }) => ({ rows: await store.latency.importCsv(csv) }),
   }
 }

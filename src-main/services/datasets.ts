@@ -1,12 +1,14 @@
-// Datasets: the built-in ones plus those the user imported; importing validates fully before anything is kept.
-import { randomBytes } from 'node:crypto'
-import { copyFileSync, cpSync, existsSync, mkdirSync, renameSync, rmSync, statSync } from 'node:fs'
-import { basename, join } from 'node:path'
+// Datasets: the built-in ones plus those the user imported. Importing is a job (jobs/kinds/dataset-import.ts) that
+// checks everything in its own process; services/dataset-imports.ts registers the dataset when it is done.
+import { existsSync } from 'node:fs'
+import { basename } from 'node:path'
 import { BenchsideError, type DatasetDetail, type DatasetInfo } from '../contract/index.ts'
 import type { Dataset } from '../engine/data/dataset.ts'
 import { DataFileError } from '../engine/data/errors.ts'
 import type { DatasetSource } from '../engine/data/registry.ts'
+import type { JobManager } from '../jobs/manager.ts'
 import type { Store } from '../store/store.ts'
+import { datasetsDir } from './dataset-imports.ts'
 import type { HandlersFor } from './handlers.ts'
 import { engine, loadEngine } from './lazy-engine.ts'
 
@@ -43,6 +45,11 @@ export class DatasetCatalog {
   load(id: string): Dataset {
     return loadFriendly(this.resolve(id))
   }
+
+  /** Where import jobs stage their copies and imported datasets are kept. */
+  importsDir(): string {
+    return datasetsDir(this.store)
+  }
 }
 
 /** Loads a dataset, turning file problems into errors a user can act on. */
@@ -55,7 +62,9 @@ function loadFriendly(source: DatasetSource): Dataset {
   }
 }
 
-function info(source: DatasetSource, d: Dataset): DatasetInfo {
+type Summary = Pick<DatasetInfo, 'sampleShape' | 'classNames' | 'counts'>
+
+function info(source: DatasetSource, d: Summary): DatasetInfo {
   return {
     id: source.id,
     name: source.name,
@@ -64,17 +73,23 @@ function info(source: DatasetSource, d: Dataset): DatasetInfo {
     description: source.description,
     sampleShape: d.sampleShape,
     classNames: d.classNames,
-    counts: { train: d.train.count, validation: d.validation?.count ?? 0, test: d.test.count },
+    counts: d.counts,
   }
 }
 
-const IDX_FILES = ['train-images-idx3-ubyte', 'train-labels-idx1-ubyte', 't10k-images-idx3-ubyte', 't10k-labels-idx1-ubyte']
+function summaryOf(d: Dataset): Summary {
+  return { sampleShape: d.sampleShape, classNames: d.classNames, counts: { train: d.train.count, validation: d.validation?.count ?? 0, test: d.test.count } }
+}
 
-export function datasetHandlers(store: Store, catalog: DatasetCatalog): HandlersFor<'listDatasets' | 'getDataset' | 'importDataset'> {
+export function datasetHandlers(store: Store, catalog: DatasetCatalog, jobs: JobManager): HandlersFor<'listDatasets' | 'getDataset' | 'importDataset'> {
   return {
     listDatasets: async () => {
       await loadEngine()
-      return catalog.sources().map((s) => info(s, loadFriendly(s)))
+      return catalog.sources().map((s) => {
+        // An imported dataset is listed as its import recorded it: listing loads nothing it does not have to.
+        const row = s.origin === 'imported' ? store.datasets.get(s.id) : null
+        return info(s, row ?? summaryOf(loadFriendly(s)))
+      })
     },
 
     getDataset: async ({ id, samplesPerClass }) => {
@@ -96,53 +111,13 @@ export function datasetHandlers(store: Store, catalog: DatasetCatalog): Handlers
         const hi = Math.max(...values)
         samples.push({ label, width, height, pixels: values.map((v) => Math.round(((v - lo) / (hi - lo || 1)) * 255)) })
       }
-      return { ...info(source, d), classCounts: { train: classCounts(d.train, classes), test: classCounts(d.test, classes) }, samples }
+      return { ...info(source, summaryOf(d)), classCounts: { train: classCounts(d.train, classes), test: classCounts(d.test, classes) }, samples }
     },
 
-    importDataset: async ({ path, name }) => {
-      await loadEngine()
+    importDataset: ({ path, name }) => {
+      // Only this is checked here, so a mistyped path gets its answer at once; the job reads and checks the rest.
       if (!existsSync(path)) throw new BenchsideError({ code: 'NOT_FOUND', field: 'path', message: `There is no file or folder at ${path}.` })
-      const isFolder = statSync(path).isDirectory()
-      const hasIdx = isFolder && IDX_FILES.every((stem) => [`${stem}.gz`, stem].some((n) => existsSync(join(path, n))))
-      const format = !isFolder ? 'npz' : hasIdx ? 'idx' : 'wav-folder'
-      const id = `${
-        basename(path)
-          .replace(/\.npz$/i, '')
-          .toLowerCase()
-          .replace(/[^a-z0-9]+/g, '-')
-          .replace(/^-|-$/g, '') || 'dataset'
-      }-${randomBytes(3).toString('hex')}`
-      const title = name ?? basename(path)
-      // Validate the original fully first; then copy into a temporary folder and rename it into place.
-      const dataset = loadFriendly({ id: `check-${id}`, name: title, format, path, origin: 'imported', description: '' })
-      const finalDir = join(store.dataDir, 'datasets', id)
-      const tmpDir = `${finalDir}.importing`
-      mkdirSync(tmpDir, { recursive: true })
-      try {
-        if (format === 'idx') {
-          for (const stem of IDX_FILES) {
-            const file = [`${stem}.gz`, stem].map((n) => join(path, n)).find(existsSync)!
-            copyFileSync(file, join(tmpDir, basename(file)))
-          }
-        } else if (format === 'wav-folder') cpSync(path, tmpDir, { recursive: true })
-        else copyFileSync(path, join(tmpDir, 'data.npz'))
-        renameSync(tmpDir, finalDir)
-      } catch (error) {
-        rmSync(tmpDir, { recursive: true, force: true })
-        throw error
-      }
-      const storedPath = format === 'npz' ? join(finalDir, 'data.npz') : finalDir
-      store.datasets.insert({
-        id,
-        name: title,
-        format,
-        path: storedPath,
-        sampleShape: dataset.sampleShape,
-        classNames: dataset.classNames,
-        counts: { train: dataset.train.count, validation: dataset.validation?.count ?? 0, test: dataset.test.count },
-        createdAt: Date.now(),
-      })
-      return info(catalog.resolve(id), dataset)
+      return jobs.start({ kind: 'dataset-import', params: { path, name } }, { name: `import ${name ?? basename(path)}` })
     },
   }
 }

@@ -13,6 +13,7 @@ import { robustnessHandlers } from './robustness.ts'
 import { quantizationHandlers } from './quantization.ts'
 import { analogHandlers } from './analog.ts'
 import { resultHandlers } from './results.ts'
+import { compareHandlers } from './compare.ts'
 import type { AnalogDeviceRegistry } from '../hardware/analog-devices.ts'
 import type { BoardPool } from '../hardware/board-pool.ts'
 import type { BoardAccess } from '../jobs/board-access.ts'
@@ -35,13 +36,14 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...appHandlers(deps.host, deps.store.dataDir),
     ...historyHandlers(deps.store, deps.changed),
     ...jobHandlers(deps.store, deps.jobs),
-    ...datasetHandlers(deps.store, deps.datasets),
-    ...modelHandlers(deps.store, deps.datasets, deps.models, deps.changed),
+    ...datasetHandlers(deps.store, deps.datasets, deps.jobs),
+    ...modelHandlers(deps.store, deps.datasets, deps.models, deps.jobs),
     ...boardHandlers(deps.store, deps.boards, deps.boardAccess),
     ...robustnessHandlers(deps.store, deps.models),
     ...quantizationHandlers(deps.store),
     ...analogHandlers(deps.store, deps.analog),
     ...resultHandlers(deps.store),
+    ...compareHandlers(deps.store),
   }
 }
 

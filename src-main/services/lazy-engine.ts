@@ -30,7 +30,7 @@ export function engine(): EngineModules {
 }
 
 /** Job kinds whose inputs are resolved without datasets or model files, so starting them does not load tfjs. */
-const NO_ENGINE_INPUTS: ReadonlySet<JobKind> = new Set(['selftest', 'roofline', 'analog-calibrate'])
+const NO_ENGINE_INPUTS: ReadonlySet<JobKind> = new Set(['selftest', 'roofline', 'analog-calibrate', 'dataset-import'])
 
 /** The job manager resolves inputs synchronously; this loads what that needs before a job of this kind starts. */
 export async function loadEngineForJob(kind: JobKind | null): Promise<void> {

@@ -4,10 +4,10 @@ import { basename, dirname, join } from 'node:path'
 import { BenchsideError, type AnalogCalibration, type JobSpec, type ModelDetail, type ModelInfo } from '../contract/index.ts'
 import { DataFileError } from '../engine/data/errors.ts'
 import type { ModelMetadata } from '../engine/model-files.ts'
-import type { Network } from '../engine/network.ts'
 import { architecture, architectures } from '../engine/zoo.ts'
 import type { LayerShape } from '../hardware/layer-latency.ts'
 import type { JobInputs } from '../jobs/inputs.ts'
+import type { JobManager } from '../jobs/manager.ts'
 import type { Store } from '../store/store.ts'
 import type { DatasetCatalog } from './datasets.ts'
 import type { HandlersFor } from './handlers.ts'
@@ -65,15 +65,6 @@ export class ModelCatalog {
   }
 }
 
-function fileError<T>(work: () => T): T {
-  try {
-    return work()
-  } catch (error) {
-    if (error instanceof DataFileError) throw new BenchsideError({ code: 'INVALID_ARGS', field: 'path', message: error.message })
-    throw error
-  }
-}
-
 async function fileErrorAsync<T>(work: () => Promise<T>): Promise<T> {
   try {
     return await work()
@@ -91,7 +82,7 @@ function knownArchitecture(id: string) {
   }
 }
 
-export function modelHandlers(store: Store, datasets: DatasetCatalog, models: ModelCatalog, changed: () => void): HandlersFor<ModelMethod> {
+export function modelHandlers(store: Store, datasets: DatasetCatalog, models: ModelCatalog, jobs: JobManager): HandlersFor<ModelMethod> {
   const metadataFor = (architectureId: string, datasetId: string): ModelMetadata => {
     const dataset = datasets.load(datasetId)
     return {
@@ -157,38 +148,20 @@ export function modelHandlers(store: Store, datasets: DatasetCatalog, models: Mo
     },
 
     importModel: async ({ path, architecture: architectureId, dataset, name }) => {
-      const {
-        modelFiles: { importLayersModel, importWeightsNpz, layersModelFiles },
-        network: { Network },
-      } = await loadEngine()
+      // Only what needs no reading is checked here; the job reads the files and checks every weight.
       if (!existsSync(path)) throw new BenchsideError({ code: 'NOT_FOUND', field: 'path', message: `There is no file at ${path}.` })
-      const fallback = architectureId && dataset ? metadataFor(architectureId, dataset) : undefined
-      let loaded: { net: Network; metadata: ModelMetadata }
-      if (path.toLowerCase().endsWith('.npz')) {
-        if (!fallback) {
-          throw new BenchsideError({
-            code: 'INVALID_ARGS',
-            field: 'architecture',
-            message: 'NPZ weights need --architecture and --dataset: the file holds only weights.',
-          })
-        }
-        const net = new Network(fallback.spec)
-        fileError(() => importWeightsNpz(net, path))
-        loaded = { net, metadata: fallback }
-      } else {
-        loaded = await fileErrorAsync(() => importLayersModel(path, fallback))
+      if (path.toLowerCase().endsWith('.npz') && !(architectureId && dataset)) {
+        throw new BenchsideError({
+          code: 'INVALID_ARGS',
+          field: 'architecture',
+          message: 'NPZ weights need --architecture and --dataset: the file holds only weights.',
+        })
       }
-      // Everything is validated; only now does the model become a run.
-      const files = await layersModelFiles(loaded.net, loaded.metadata)
-      loaded.net.dispose()
-      const run = store.runs.create({ name: name ?? `imported ${loaded.metadata.spec.architecture}`, kind: 'model-import', status: 'FINISHED' })
-      store.runs.logParam(run.uuid, 'architecture', loaded.metadata.spec.architecture)
-      store.runs.logParam(run.uuid, 'dataset', dataset ?? 'unknown')
-      store.runs.logParam(run.uuid, 'source', path)
-      for (const [fileName, content] of Object.entries(files)) store.runs.writeArtifact(run.uuid, `model/${fileName}`, content)
-      store.runs.finish(run.uuid, 'FINISHED')
-      changed()
-      return models.info(run.uuid)
+      // Starting it resolves the dataset id through the catalog, which needs the engine modules.
+      await loadEngine()
+      const fileName = basename(path)
+      const title = name ?? `imported ${architectureId ?? (fileName === 'model.json' ? basename(dirname(path)) : fileName)}`
+      return jobs.start({ kind: 'model-import', params: { path, architecture: architectureId, dataset } }, { name: title })
     },
   }
 }
@@ -243,6 +216,11 @@ function inputsOf(spec: JobSpec, datasets: DatasetCatalog, models: ModelCatalog,
     }
     case 'roofline':
       return {}
+    case 'dataset-import':
+      return { datasetsDir: datasets.importsDir() }
+    case 'model-import':
+      if (spec.params.architecture !== undefined) knownArchitecture(spec.params.architecture)
+      return { dataset: spec.params.dataset === undefined ? null : datasets.resolve(spec.params.dataset) }
     case 'layer-latency':
       return { ...boardLayersOf(models.metadata(spec.params.model)), modelUuid: spec.params.model }
   }

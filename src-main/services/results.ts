@@ -74,6 +74,8 @@ function legacyResult(store: Store, uuid: string, kind: JobKind): unknown {
     case 'layer-latency':
       return file('layer-latency.json')
     case 'robustness-study':
+    case 'dataset-import':
+    case 'model-import':
       return null
   }
 }

@@ -1,6 +1,6 @@
-// Where Benchside keeps its history: BENCHSIDE_HOME, else the folder Electron calls userData, so the CLI and the app share one history.
+// Where Benchside keeps its history: BENCHSIDE_HOME, else the platform's per-user application folder; the desktop app, web mode and the CLI all use this one.
 import { homedir } from 'node:os'
-import { join, posix, win32 } from 'node:path'
+import { join, posix, resolve, win32 } from 'node:path'
 
 export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
   if (env.BENCHSIDE_HOME) return env.BENCHSIDE_HOME
@@ -14,4 +14,9 @@ export function defaultDataDir(env: NodeJS.ProcessEnv = process.env, platform: N
 function absoluteOrNull(folder: string | undefined, platform: NodeJS.Platform): string | null {
   if (!folder) return null
   return (platform === 'win32' ? win32.isAbsolute(folder) : posix.isAbsolute(folder)) ? folder : null
+}
+
+/** Whether `folder` is the default data folder (the one used without BENCHSIDE_HOME): Benchside's own, not one the user chose. */
+export function isDefaultDataDir(folder: string, env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): boolean {
+  return resolve(folder) === resolve(defaultDataDir({ ...env, BENCHSIDE_HOME: undefined }, platform))
 }

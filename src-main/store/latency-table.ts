@@ -1,6 +1,7 @@
 // The latency look-up table: one measured timing per (board, agent version, operation, shape, dtype, layout),
-// measured once and reused by compression searches; exported and imported as CSV (import is all-or-nothing).
+// measured once and reused by compression searches; exported and imported as CSV (a bad row imports nothing).
 import type { Database } from 'better-sqlite3'
+import { setTimeout as sleep } from 'node:timers/promises'
 import { BenchsideError, parseCsv, toCsv } from '../contract/index.ts'
 
 export interface LatencyKey {
@@ -72,6 +73,10 @@ function toEntry(row: LatencyRow): LatencyEntry {
   }
 }
 
+function upsertArgs(key: LatencyKey, m: LatencyMeasurement, measuredAt: number): unknown[] {
+  return [key.boardId, key.agentVersion, key.operation, key.shape, key.dtype, key.layout, m.medianS, m.minS, m.maxS, measuredAt, JSON.stringify(m.raw ?? null)]
+}
+
 function invalid(message: string, field?: string): BenchsideError {
   return new BenchsideError(field === undefined ? { code: 'INVALID_ARGS', message } : { code: 'INVALID_ARGS', message, field })
 }
@@ -92,6 +97,12 @@ function checkMeasurement(m: { medianS: number; minS: number; maxS: number }, wh
   }
 }
 
+/** Rows per import transaction: short enough that other processes' writes get the lock well within their busy timeout. */
+export const IMPORT_CHUNK_ROWS = 500
+
+const UPSERT = `INSERT OR REPLACE INTO latency (board_id, agent_version, operation, shape, dtype, layout, median_s, min_s, max_s, measured_at, raw)
+   VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`
+
 export class LatencyTable {
   private readonly inFlight = new Map<string, Promise<LatencyEntry>>()
 
@@ -109,25 +120,7 @@ export class LatencyTable {
   put(key: LatencyKey, measurement: LatencyMeasurement, measuredAt: number = Date.now()): LatencyEntry {
     checkKey(key)
     checkMeasurement(measurement)
-    const raw = JSON.stringify(measurement.raw ?? null)
-    this.db
-      .prepare(
-        `INSERT OR REPLACE INTO latency (board_id, agent_version, operation, shape, dtype, layout, median_s, min_s, max_s, measured_at, raw)
-         VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-      )
-      .run(
-        key.boardId,
-        key.agentVersion,
-        key.operation,
-        key.shape,
-        key.dtype,
-        key.layout,
-        measurement.medianS,
-        measurement.minS,
-        measurement.maxS,
-        measuredAt,
-        raw,
-      )
+    this.db.prepare(UPSERT).run(...upsertArgs(key, measurement, measuredAt))
     return this.get(key)!
   }
 
@@ -179,8 +172,13 @@ export class LatencyTable {
     return toCsv([LATENCY_CSV_COLUMNS, ...rows])
   }
 
-  /** Validates every row first, then writes all of them in one transaction: a bad row imports nothing. */
-  importCsv(text: string): number {
+  /**
+   * Validates every row first (a bad row imports nothing), then writes them in transactions of IMPORT_CHUNK_ROWS,
+   * pausing between them as long as the last one took, so no writer in another process waits past its busy timeout
+   * (a 45 MB CSV in one transaction held the lock longer than their 5 s). Rows are upserts: an import stopped part-way
+   * leaves whole rows, and importing the file again completes it.
+   */
+  async importCsv(text: string): Promise<number> {
     const rows = parseCsv(text.replace(/^\uFEFF/, ''))
     const header = rows.shift()
     if (!header || header.join(',') !== LATENCY_CSV_COLUMNS.join(',')) {
@@ -215,7 +213,14 @@ export class LatencyTable {
       }
       entries.push({ key, m: { ...m, raw: parsedRaw }, at: measuredAt })
     })
-    this.db.transaction(() => entries.forEach((e) => this.put(e.key, e.m, e.at)))()
+    const upsert = this.db.prepare(UPSERT)
+    const writeChunk = this.db.transaction((chunk: typeof entries) => chunk.forEach((e) => upsert.run(...upsertArgs(e.key, e.m, e.at))))
+    for (let start = 0; start < entries.length; start += IMPORT_CHUNK_ROWS) {
+      const began = performance.now()
+      writeChunk(entries.slice(start, start + IMPORT_CHUNK_ROWS))
+      // The lock is free while this waits: a writer that polls for it gets it about every other try.
+      if (start + IMPORT_CHUNK_ROWS < entries.length) await sleep(Math.max(1, performance.now() - began))
+    }
     return entries.length
   }
 }

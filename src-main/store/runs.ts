@@ -1,12 +1,26 @@
 // Runs and everything recorded against them: params (written once), metrics, tags, notes, artifacts.
 import type { Database } from 'better-sqlite3'
+import type { z } from 'zod'
 import { randomUUID } from 'node:crypto'
 import { join, normalize, sep } from 'node:path'
-import { BenchsideError, type Artifact, type MetricPoint, type Note, type RunDetail, type RunStatus, type RunSummary } from '../contract/index.ts'
+import {
+  BenchsideError,
+  metricNumber,
+  metricValue,
+  type Artifact,
+  type MetricPoint,
+  type Note,
+  type RunDetail,
+  type RunStatus,
+  type RunSummary,
+} from '../contract/index.ts'
 import { RunFilter } from '../contract/index.ts'
 import { pathInside, writeFileAtomic } from './files.ts'
 
-interface RunRow {
+type RunFilterParsed = z.output<typeof RunFilter>
+
+/** A run as the summary queries read it (SUMMARY_COLUMNS). */
+export interface RunRow {
   uuid: string
   name: string
   kind: string
@@ -32,12 +46,13 @@ export interface NewRun {
 
 const FINAL_STATUSES: readonly RunStatus[] = ['FINISHED', 'FAILED', 'KILLED', 'INTERRUPTED']
 
-const SUMMARY_SELECT = `
-  SELECT r.uuid, r.name, r.kind, e.name AS experiment, r.status, r.created_at, r.start_time, r.end_time, r.error,
-         r.deleted_at, (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM tags t WHERE t.run_uuid = r.uuid ORDER BY tag)) AS tags
-  FROM runs r JOIN experiments e ON e.id = r.experiment_id`
+/** A run's summary columns (toSummary reads them), its experiment and tags, over `runs r JOIN experiments e`. */
+export const SUMMARY_COLUMNS = `r.uuid, r.name, r.kind, e.name AS experiment, r.status, r.created_at, r.start_time, r.end_time, r.error,
+         r.deleted_at, (SELECT group_concat(tag, char(31)) FROM (SELECT tag FROM tags t WHERE t.run_uuid = r.uuid ORDER BY tag)) AS tags`
+export const RUNS_FROM = `FROM runs r JOIN experiments e ON e.id = r.experiment_id`
+const SUMMARY_SELECT = `SELECT ${SUMMARY_COLUMNS} ${RUNS_FROM}`
 
-function toSummary(row: RunRow): RunSummary {
+export function toSummary(row: RunRow): RunSummary {
   return {
     uuid: row.uuid,
     name: row.name,
@@ -51,6 +66,30 @@ function toSummary(row: RunRow): RunSummary {
     tags: row.tags ? row.tags.split('\u001f') : [],
     deleted: row.deleted_at !== null,
   }
+}
+
+/** The WHERE clauses (over `runs r JOIN experiments e`) of a run filter's kind, status, tag, text and deleted fields. */
+export function runFilterWhere(f: Omit<RunFilterParsed, 'limit'>): { where: string[]; args: unknown[] } {
+  const where: string[] = []
+  const args: unknown[] = []
+  if (!f.includeDeleted) where.push('r.deleted_at IS NULL')
+  const filterBy = (clause: string, value: unknown): void => {
+    where.push(clause)
+    args.push(value)
+  }
+  if (f.kind) filterBy('r.kind = ?', f.kind)
+  if (f.status) filterBy('r.status = ?', f.status)
+  if (f.tag) filterBy('EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.uuid AND t.tag = ?)', f.tag)
+  if (f.text) {
+    const like = `%${f.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`
+    where.push(
+      `(r.name LIKE ? ESCAPE '\\' OR r.kind LIKE ? ESCAPE '\\' OR r.uuid LIKE ? ESCAPE '\\' OR e.name LIKE ? ESCAPE '\\'
+        OR EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.uuid AND t.tag LIKE ? ESCAPE '\\')
+        OR EXISTS (SELECT 1 FROM notes n WHERE n.run_uuid = r.uuid AND n.text LIKE ? ESCAPE '\\'))`,
+    )
+    args.push(like, like, like, like, like, like)
+  }
+  return { where, args }
 }
 
 export class RunsRepository {
@@ -112,25 +151,7 @@ export class RunsRepository {
 
   list(filter: RunFilter = {}): RunSummary[] {
     const f = RunFilter.parse(filter)
-    const where: string[] = []
-    const args: unknown[] = []
-    if (!f.includeDeleted) where.push('r.deleted_at IS NULL')
-    const filterBy = (clause: string, value: unknown): void => {
-      where.push(clause)
-      args.push(value)
-    }
-    if (f.kind) filterBy('r.kind = ?', f.kind)
-    if (f.status) filterBy('r.status = ?', f.status)
-    if (f.tag) filterBy('EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.uuid AND t.tag = ?)', f.tag)
-    if (f.text) {
-      const like = `%${f.text.replace(/[\\%_]/g, (c) => '\\' + c)}%`
-      where.push(
-        `(r.name LIKE ? ESCAPE '\\' OR r.kind LIKE ? ESCAPE '\\' OR r.uuid LIKE ? ESCAPE '\\' OR e.name LIKE ? ESCAPE '\\'
-          OR EXISTS (SELECT 1 FROM tags t WHERE t.run_uuid = r.uuid AND t.tag LIKE ? ESCAPE '\\')
-          OR EXISTS (SELECT 1 FROM notes n WHERE n.run_uuid = r.uuid AND n.text LIKE ? ESCAPE '\\'))`,
-      )
-      args.push(like, like, like, like, like, like)
-    }
+    const { where, args } = runFilterWhere(f)
     const sql = `${SUMMARY_SELECT} ${where.length ? 'WHERE ' + where.join(' AND ') : ''} ORDER BY r.created_at DESC, r.rowid DESC LIMIT ?`
     return (this.db.prepare(sql).all(...args, f.limit) as RunRow[]).map(toSummary)
   }
@@ -146,13 +167,15 @@ export class RunsRepository {
     )
     const rows = (
       since
-        ? this.db.prepare(`SELECT rowid AS id, key, value, step, time FROM metrics WHERE run_uuid = ? AND rowid > ? ORDER BY rowid`).all(uuid, since.metrics)
-        : this.db.prepare(`SELECT rowid AS id, key, value, step, time FROM metrics WHERE run_uuid = ? ORDER BY key, step, rowid`).all(uuid)
-    ) as (MetricPoint & { id: number })[]
+        ? this.db
+            .prepare(`SELECT rowid AS id, key, value, is_nan, step, time FROM metrics WHERE run_uuid = ? AND rowid > ? ORDER BY rowid`)
+            .all(uuid, since.metrics)
+        : this.db.prepare(`SELECT rowid AS id, key, value, is_nan, step, time FROM metrics WHERE run_uuid = ? ORDER BY key, step`).all(uuid)
+    ) as { id: number; key: string; value: number; is_nan: 0 | 1; step: number; time: number }[]
     let cursor = since?.metrics ?? 0
-    const metrics = rows.map(({ id, ...point }) => {
+    const metrics = rows.map(({ id, key, value, is_nan, step, time }): MetricPoint => {
       cursor = Math.max(cursor, id)
-      return point
+      return { key, value: metricValue(is_nan ? NaN : value), step, time }
     })
     const notes = this.db.prepare(`SELECT id, text, time FROM notes WHERE run_uuid = ? ORDER BY id`).all(uuid) as Note[]
     const artifacts = this.db.prepare(`SELECT path, sha256, size, time FROM artifacts WHERE run_uuid = ? ORDER BY path`).all(uuid) as Artifact[]
@@ -181,11 +204,11 @@ export class RunsRepository {
     return rows.map(toSummary)
   }
 
-  /** The last value of one metric, or null. */
+  /** The value at the last step of one metric (NaN or ±Infinity if that is what was logged), or null. */
   lastMetric(uuid: string, key: string): number | null {
-    const row = this.db.prepare(`SELECT value FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step DESC, rowid DESC LIMIT 1`).get(uuid, key) as
-      { value: number } | undefined
-    return row?.value ?? null
+    const row = this.db.prepare(`SELECT value, is_nan FROM metrics WHERE run_uuid = ? AND key = ? ORDER BY step DESC LIMIT 1`).get(uuid, key) as
+      { value: number; is_nan: 0 | 1 } | undefined
+    return row ? (row.is_nan ? NaN : row.value) : null
   }
 
   params(uuid: string): Record<string, string> {
@@ -248,9 +271,20 @@ export class RunsRepository {
     this.db.prepare(`INSERT INTO params (run_uuid, key, value) VALUES (?, ?, ?)`).run(uuid, key, value)
   }
 
+  /**
+   * Stores points; a point whose (key, step) the run already has is ignored, so a resumed job that logs it again changes
+   * nothing (the first value stays). NaN is stored as value 0 with is_nan 1 (SQLite has no NaN); ±Infinity as it is.
+   */
   logMetrics(uuid: string, points: readonly MetricPoint[]): void {
-    const insert = this.db.prepare(`INSERT INTO metrics (run_uuid, key, value, step, time) VALUES (?, ?, ?, ?, ?)`)
-    this.db.transaction(() => points.forEach((p) => insert.run(uuid, p.key, p.value, p.step, p.time)))()
+    const insert = this.db.prepare(
+      `INSERT INTO metrics (run_uuid, key, value, is_nan, step, time) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (run_uuid, key, step) DO NOTHING`,
+    )
+    this.db.transaction(() =>
+      points.forEach((p) => {
+        const value = metricNumber(p.value)
+        insert.run(uuid, p.key, Number.isNaN(value) ? 0 : value, Number.isNaN(value) ? 1 : 0, p.step, p.time)
+      }),
+    )()
   }
 
   /** The last step logged per metric key, so a resumed job can carry on after it. */

@@ -17,3 +17,12 @@ export function runDuration(run: { startTime: number | null; endTime: number | n
   if (run.startTime === null) return null
   return ((run.endTime ?? Date.now()) - run.startTime) / 1000
 }
+
+/** A number in at most `digits` significant digits (4), in exponent form when very small or very large. */
+export function formatNumber(value: number | null | undefined, digits = 4): string {
+  if (value === null || value === undefined || !Number.isFinite(value)) return '–'
+  if (value === 0) return '0'
+  const abs = Math.abs(value)
+  if (abs < 1e-3 || abs >= 1e6) return value.toExponential(digits - 1).replace(/\.?0+e/, 'e')
+  return String(Number(value.toPrecision(digits)))
+}

@@ -1,6 +1,7 @@
 // Shared state of the Models & Data room: datasets, models with their newest evaluation, the training form, and which
 // training run the Train tab follows (its detail comes through the change feed).
 import {
+  metricNumber,
   TrainParams,
   type ArchitectureInfo,
   type DatasetDetail,
@@ -17,6 +18,7 @@ import { api, errorText, onReconnect } from '../lib/api.svelte.ts'
 import { coalesce } from '../lib/coalesce.ts'
 import { Resource } from '../lib/resource.svelte.ts'
 import { onRunChanged } from '../lib/run-feed.svelte.ts'
+import { ImportJob } from './import-job.svelte.ts'
 
 export type ModelsTab = 'datasets' | 'models' | 'train'
 export type Architecture = z.infer<typeof ArchitectureInfo>
@@ -35,7 +37,7 @@ const NUMBER_FIELDS: [keyof TrainForm & ('epochs' | 'batchSize' | 'learningRate'
 
 export function lastMetric(run: RunDetail, key: string): number | null {
   let last: number | null = null
-  for (const m of run.metrics) if (m.key === key) last = m.value
+  for (const m of run.metrics) if (m.key === key) last = metricNumber(m.value)
   return last
 }
 
@@ -99,11 +101,15 @@ class ModelsState {
     await this.dataset.reload()
   }
 
-  async importDataset(path: string, name: string): Promise<DatasetInfo> {
-    const info = await api.importDataset({ path, name: name.trim() || undefined })
+  /** A dataset import started from the Datasets tab: once it finishes, the new dataset is listed and selected. */
+  datasetImport = new ImportJob('dataset-import', async (result) => {
     await this.refreshDatasets()
-    await this.selectDataset(info.id)
-    return info
+    await this.selectDataset(result.id)
+  })
+
+  /** Starts a dataset-import job; false when it could not start (the reason is in datasetImport.error). */
+  importDataset(path: string, name: string): Promise<boolean> {
+    return this.datasetImport.start(() => api.importDataset({ path, name: name.trim() || undefined }))
   }
 
   async refreshModels(): Promise<void> {
@@ -130,10 +136,14 @@ class ModelsState {
     this.evaluationError = null
   }
 
-  async importModel(args: { path: string; architecture?: string; dataset?: string; name?: string }): Promise<ModelInfo> {
-    const info = await api.importModel(args)
+  /** A model import started from the Models tab: its run is the model, selected once it is listed. */
+  modelImport = new ImportJob('model-import', async (_, run) => {
     await this.refreshModels()
-    return info
+    await this.selectModel(run)
+  })
+
+  importModel(args: { path: string; architecture?: string; dataset?: string; name?: string }): Promise<boolean> {
+    return this.modelImport.start(() => api.importModel(args))
   }
 
   defaultRunName(): string {
@@ -182,13 +192,16 @@ class ModelsState {
 export const models = new ModelsState()
 
 const refreshModels = coalesce(() => models.visible && models.refreshModels(), 250)
+const refreshDatasets = coalesce(() => models.visible && models.refreshDatasets(), 250)
 const refreshEvaluation = coalesce(() => models.visible && models.selectedModel && models.evaluation.reload(), 250)
 
 onRunChanged((change) => {
   const { run, statusChanged } = change
   if (run.kind === 'train') models.noticeTraining(run)
-  // A training that finished is a new model; a record change of a finished one (deleted, restored) changes the list.
-  if (run.kind === 'train' && run.status === 'FINISHED' && (statusChanged || change.metricsSince === null)) refreshModels()
+  // A training or model import that finished is a new model; a record change of a finished one (deleted, restored)
+  // changes the list. Imports finished from the CLI show up here too.
+  if ((run.kind === 'train' || run.kind === 'model-import') && run.status === 'FINISHED' && (statusChanged || change.metricsSince === null)) refreshModels()
+  if (run.kind === 'dataset-import' && run.status === 'FINISHED' && statusChanged) refreshDatasets()
   // An evaluation that finished (here or from the CLI) may be the selected model's newest.
   if (run.kind === 'evaluate' && statusChanged && run.status === 'FINISHED') refreshEvaluation()
 })

@@ -1,11 +1,13 @@
 // The Models & Data room in real Chromium against real web mode: dataset samples, train from the form with live curves,
 // the trained model's layer table, an evaluation and its confusion matrix.
-import { mkdirSync } from 'node:fs'
+import { mkdirSync, writeFileSync } from 'node:fs'
+import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { openAppSession, type AppSession } from '../helpers/app-session.ts'
 import { requires } from '../helpers/components.ts'
 import type { WebMode } from '../helpers/web-mode.ts'
+import { encodeNpz } from '../../src-main/engine/data/npy.ts'
 
 /** The part of HTMLCanvasElement the test reads (the Node-side type check has no DOM library). */
 interface CanvasLike {
@@ -19,9 +21,26 @@ describe('Models & Data view in web mode (Chromium)', requires('chromium'), () =
   let web: WebMode
   let page: Page
   let pageErrors: string[]
+  /** A small NPZ dataset on the server's disk, for the import form. */
+  let npzFile: string
 
   beforeAll(async () => {
-    app = await openAppSession()
+    app = await openAppSession({
+      seed: (dataDir) => {
+        npzFile = join(dataDir, 'tiny.npz')
+        const x = Float32Array.from({ length: 40 * 16 }, (_, i) => Math.sin(i))
+        const y = Int32Array.from({ length: 40 }, (_, i) => i % 2)
+        writeFileSync(
+          npzFile,
+          encodeNpz({
+            x_train: { shape: [40, 4, 4], data: x },
+            y_train: { shape: [40], data: y },
+            x_test: { shape: [40, 4, 4], data: x },
+            y_test: { shape: [40], data: y },
+          }),
+        )
+      },
+    })
     ;({ web, page, pageErrors } = app)
     mkdirSync('test-results', { recursive: true })
   })
@@ -60,6 +79,17 @@ describe('Models & Data view in web mode (Chromium)', requires('chromium'), () =
     await expect.poll(() => page.getByTestId('import-dataset-error').textContent()).toMatch(/There is no file or folder at \/no\/such\/folder/)
     expect(await page.getByTestId('dataset-row').count()).toBe(datasetCount)
     await page.screenshot({ path: 'test-results/models-view-datasets.png', fullPage: true })
+
+    // A good one runs as a job; when it finishes the form says what was imported and the new dataset is listed.
+    await page.getByLabel('Dataset path').fill(npzFile)
+    await page.getByLabel('Dataset name').fill('tiny')
+    await page.getByTestId('import-dataset').getByRole('button', { name: 'Import' }).click()
+    await expect
+      .poll(() => page.getByTestId('import-dataset-done').textContent(), { timeout: 30_000 })
+      .toMatch(/^Imported tiny as 'tiny-[0-9a-f]{8}': 40 train \/ 40 test samples of 4×4×1\.$/)
+    expect(await page.getByTestId('import-dataset-error').count()).toBe(0)
+    await expect.poll(() => page.getByTestId('dataset-row').count()).toBe(datasetCount + 1)
+    await page.locator('[data-testid=dataset-detail][data-dataset^=tiny-]').waitFor({ timeout: 20_000 })
 
     // No model yet: the Models tab says what to do and leads to the training form.
     await page.getByTestId('tab-models').click()

@@ -73,8 +73,11 @@ describe('Runs view in web mode (Chromium)', requires('chromium'), () => {
     await page.locator('.plot .main-svg').first().waitFor({ timeout: 20_000 })
     await page.screenshot({ path: 'test-results/runs-view-detail.png' })
     await page.reload()
-    await page.getByLabel('Tag').selectOption('baseline')
+    // A tag in a row filters the table by it (the filter shows as a removable chip in the toolbar).
+    await page.locator('[data-testid=run-row] .chip', { hasText: 'baseline' }).click()
+    await page.getByTestId('tag-filter').waitFor()
     await expect.poll(() => rows.count(), { timeout: 10_000 }).toBe(1)
+    expect(await page.getByTestId('runs-count').textContent()).toBe('1 run')
     await rows.first().click()
     await page.locator('.detail .chip', { hasText: 'baseline' }).waitFor()
     await page.locator('.detail blockquote', { hasText: 'cancelled on purpose' }).waitFor()

@@ -14,8 +14,10 @@ export interface AppSession {
   close(): Promise<void>
 }
 
-export async function openAppSession(): Promise<AppSession> {
+/** `seed` writes into the fresh data folder before web mode opens it (a history to show, say). */
+export async function openAppSession(options: { seed?: (dataDir: string) => void } = {}): Promise<AppSession> {
   const home = tempHome()
+  options.seed?.(home.dir)
   const web = await startWebMode(home.dir)
   let browser: BrowserContext
   try {

@@ -1,6 +1,6 @@
 // A core over a fresh data folder that records the job processes it starts and how each job ended.
 import type { JobProgress } from '../../src-main/contract/index.ts'
-import { createCore, type Core } from '../../src-main/core.ts'
+import { createCore, type Core, type CoreOptions } from '../../src-main/core.ts'
 import { nodeJobLauncher } from '../../src-main/jobs/node-launcher.ts'
 import type { JobProcess } from '../../src-main/jobs/protocol.ts'
 import { tempHome, waitFor } from './temp-home.ts'
@@ -16,11 +16,12 @@ export interface JobHarness {
   close(): void
 }
 
-export function jobHarness(): JobHarness {
+export function jobHarness(options: Pick<CoreOptions, 'busyTimeoutMs' | 'concurrency'> = {}): JobHarness {
   const home = tempHome()
   const launched: JobProcess[] = []
   const ended = new Map<string, JobProgress>()
   const core = createCore({
+    ...options,
     dataDir: home.dir,
     host: 'cli',
     launch: () => {

@@ -79,6 +79,31 @@ describe('router', () => {
     expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', field } })
   })
 
+  it('refuses a σ no lab would use (1e300) before a run exists, naming the field and its bound', async () => {
+    const reply = await core.router.handle('startJob', { kind: 'train', params: { noise: { sigma: 1e300 } } })
+    expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', field: 'params.noise.sigma' } })
+    if (!reply.ok) expect(reply.error.message).toMatch(/'params\.noise\.sigma'.*1000/)
+    expect(core.store.runs.list()).toEqual([])
+  })
+
+  it.each([
+    ['train', { noise: { sigma: 1, theta: 1e6 } }, 'params.noise.theta'],
+    ['train', { noise: { sigma: 1, rampEpochs: 1e6 } }, 'params.noise.rampEpochs'],
+    ['train', { qat: { scale: 1e9 } }, 'params.qat.scale'],
+    ['train', { learningRate: 100 }, 'params.learningRate'],
+    ['train', { epochs: 1e6 }, 'params.epochs'],
+    ['sweep', { model: 'm', grid: { to: 1e300 } }, 'params.grid.to'],
+    ['sweep', { model: 'm', scope: { kind: 'set', name: 's', scales: { fc1: 1e9 } } }, 'params.scope.scales.fc1'],
+    ['sweep', { model: 'm', limit: 1e12 }, 'params.limit'],
+    ['robustness-study', { evaluation: { to: 1e300 } }, 'params.evaluation.to'],
+    ['robustness-study', { evaluation: { limit: 1e12 } }, 'params.evaluation.limit'],
+    ['selftest', { failAfterSeconds: 1e300 }, 'params.failAfterSeconds'],
+  ])('bounds %s params from above: %j is refused at %s', async (kind, params, field) => {
+    const reply = await core.router.handle('startJob', { kind, params })
+    expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', field } })
+    expect(core.store.runs.list()).toEqual([])
+  })
+
   it('refuses ids that name nothing with a user error (not an internal one), creating no run', async () => {
     for (const [method, args] of [
       ['getDataset', { id: 'no-such-dataset' }],

@@ -1,6 +1,7 @@
 // IDX files (MNIST, Fashion-MNIST, EMNIST), raw or gzipped: magic 0x0000, dtype byte, rank byte, big-endian dims, data.
 import { gunzipSync } from 'node:zlib'
 import { DataFileError } from './errors.ts'
+import { bytesText, MAX_INFLATE_RATIO, MAX_INFLATED_BYTES, RATIO_FREE_BYTES } from './limits.ts'
 
 export type IdxData = Uint8Array | Int8Array | Int16Array | Int32Array | Float32Array | Float64Array
 
@@ -22,15 +23,24 @@ export function isGzip(bytes: Uint8Array): boolean {
   return bytes.length >= 2 && bytes[0] === 0x1f && bytes[1] === 0x8b
 }
 
-export function parseIdx(input: Uint8Array, file = 'IDX file'): IdxArray {
-  let bytes = input
-  if (isGzip(bytes)) {
-    try {
-      bytes = gunzipSync(bytes)
-    } catch (error) {
-      throw new DataFileError(file, `the gzip data is damaged or truncated (${(error as Error).message}).`)
+/** Gunzips at most what the ratio and size caps allow: a gzip bomb stops there instead of filling memory. */
+function gunzipCapped(bytes: Uint8Array, file: string): Uint8Array {
+  const cap = Math.min(MAX_INFLATED_BYTES, Math.max(RATIO_FREE_BYTES, bytes.length * MAX_INFLATE_RATIO))
+  try {
+    return gunzipSync(bytes, { maxOutputLength: cap })
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code === 'ERR_BUFFER_TOO_LARGE') {
+      throw new DataFileError(
+        file,
+        `its gzip data inflates to more than ${bytesText(cap)} (over ${MAX_INFLATE_RATIO}:1 or past ${bytesText(MAX_INFLATED_BYTES)}), which is how a gzip bomb looks.`,
+      )
     }
+    throw new DataFileError(file, `the gzip data is damaged or truncated (${(error as Error).message}).`)
   }
+}
+
+export function parseIdx(input: Uint8Array, file = 'IDX file'): IdxArray {
+  const bytes = isGzip(input) ? gunzipCapped(input, file) : input
   if (bytes.length < 4 || bytes[0] !== 0 || bytes[1] !== 0) {
     throw new DataFileError(file, 'this is not an IDX file (the first two bytes must be zero). Is it an image archive of another kind?')
   }

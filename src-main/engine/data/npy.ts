@@ -1,6 +1,8 @@
 // NumPy .npy and .npz (float32/float64/uint8/int8/int16/int32/int64 little-endian, C order) — read and write.
-import { unzipSync, zipSync } from 'fflate'
+// A header's shape is checked against the bytes that follow it before any array is made.
+import { zipSync } from 'fflate'
 import { DataFileError } from './errors.ts'
+import { DamagedZip, readZipEntries } from './zip.ts'
 
 export type NpyData = Float32Array | Float64Array | Uint8Array | Int8Array | Int16Array | Int32Array | BigInt64Array
 
@@ -37,33 +39,46 @@ export function parseNpy(bytes: Uint8Array, file = 'NPY file'): NpyArray {
   const type = TYPES[descr.replace('=', '<')]
   if (!type) throw new DataFileError(file, `unsupported dtype '${descr}'; use float32, float64, uint8, int8, int16, int32 or int64 (little-endian).`)
   if (fortran === 'True') throw new DataFileError(file, 'Fortran-ordered arrays are not supported; save with np.ascontiguousarray.')
-  const shape = shapeText
+  const dims = shapeText
     .split(',')
     .map((s) => s.trim())
     .filter(Boolean)
-    .map(Number)
+  // Python 2's NumPy wrote long integers with an L.
+  if (!dims.every((d) => /^\d+L?$/.test(d))) {
+    throw new DataFileError(file, `the shape (${dims.join(', ')}) is impossible: every dimension must be a whole number, zero or more.`)
+  }
+  const shape = dims.map((d) => Number.parseInt(d, 10))
   const count = shape.reduce((a, b) => a * b, 1)
   const offset = headerStart + headerLength
-  if (bytes.length - offset < count * type.size) {
-    throw new DataFileError(file, `truncated: shape (${shape.join(', ')}) needs ${count * type.size} data bytes, the file has ${bytes.length - offset}.`)
+  const available = bytes.length - offset
+  if (!Number.isSafeInteger(count * type.size) || available < count * type.size) {
+    throw new DataFileError(file, `truncated: shape (${shape.join(', ')}) needs ${count * type.size} data bytes, the file has ${available}.`)
+  }
+  if (available > count * type.size) {
+    throw new DataFileError(
+      file,
+      `shape (${shape.join(', ')}) needs ${count * type.size} data bytes, but ${available} follow the header; the header does not describe this data.`,
+    )
   }
   // Copy into an aligned buffer: typed arrays need offsets that are multiples of the element size.
   const copy = bytes.slice(offset, offset + count * type.size)
   return { dtype: descr, shape, data: type.make(copy.buffer, 0, count) }
 }
 
-export function parseNpz(bytes: Uint8Array, file = 'NPZ file'): Record<string, NpyArray> {
-  let entries: Record<string, Uint8Array>
+/**
+ * The arrays of an .npz, by name (entry name without `.npy`); `wanted` picks which to read: the others are never
+ * inflated, whatever size they claim. Entries that are not .npy files are skipped.
+ */
+export function parseNpz(bytes: Uint8Array, file = 'NPZ file', wanted: (name: string) => boolean = () => true): Record<string, NpyArray> {
+  let entries: Map<string, Uint8Array>
   try {
-    entries = unzipSync(bytes)
+    entries = readZipEntries(bytes, file, (entry) => entry.endsWith('.npy') && wanted(entry.slice(0, -4)))
   } catch (error) {
-    throw new DataFileError(file, `this is not a readable .npz (zip) archive: ${(error as Error).message}.`)
+    if (error instanceof DamagedZip) throw new DataFileError(file, `this is not a readable .npz (zip) archive: ${error.message}.`)
+    throw error
   }
   const arrays: Record<string, NpyArray> = {}
-  for (const [name, content] of Object.entries(entries)) {
-    if (!name.endsWith('.npy')) continue
-    arrays[name.slice(0, -4)] = parseNpy(content, `${file}:${name}`)
-  }
+  for (const [name, content] of entries) arrays[name.slice(0, -4)] = parseNpy(content, `${file}:${name}`)
   return arrays
 }
 

@@ -1,6 +1,7 @@
 // RIFF/WAVE reader: PCM 8/16/24/32-bit integers or 32/64-bit floats, mono or stereo, averaged to one channel in [-1, 1],
 // and a windowed-sinc resampler to bring any sample rate to the 16 kHz the keyword features use.
 import { DataFileError } from './errors.ts'
+import { MAX_WAV_RATE, MIN_WAV_RATE } from './limits.ts'
 
 export interface WavAudio {
   /** One channel (stereo is averaged), values in [-1, 1]. */
@@ -63,7 +64,13 @@ function readFormat(view: DataView, at: number, size: number, file: string): For
     )
   }
   if (channels !== 1 && channels !== 2) throw new DataFileError(file, `the audio has ${channels} channels; only mono or stereo files can be read.`)
-  if (sampleRate === 0) throw new DataFileError(file, 'the format chunk gives a sample rate of 0 Hz.')
+  // A rate of 1 Hz would make resampling to 16 kHz take minutes for a few bytes; 4 GHz is no audio at all.
+  if (sampleRate < MIN_WAV_RATE || sampleRate > MAX_WAV_RATE) {
+    throw new DataFileError(
+      file,
+      `the format chunk gives a sample rate of ${sampleRate} Hz; audio from ${MIN_WAV_RATE.toLocaleString('en-US')} to ${MAX_WAV_RATE.toLocaleString('en-US')} Hz is read.`,
+    )
+  }
   if (blockAlign !== channels * (bitsPerSample / 8)) {
     throw new DataFileError(
       file,
@@ -87,8 +94,11 @@ function sampleReader(format: Format, view: DataView): (offset: number) => numbe
   }
 }
 
-/** Parses a whole WAV file held in memory; `file` names it in errors. */
-export function parseWav(bytes: Uint8Array, file = 'WAV file'): WavAudio {
+/**
+ * Parses a WAV file held in memory; `file` names it in errors. `maxFrames` (given the file's sample rate) decodes only
+ * the start of a long file; the whole file is still checked.
+ */
+export function parseWav(bytes: Uint8Array, file = 'WAV file', maxFrames: (sampleRate: number) => number = () => Infinity): WavAudio {
   if (bytes.length < 12 || text(bytes, 0) !== 'RIFF' || text(bytes, 8) !== 'WAVE') {
     const hint = bytes.length >= 4 && text(bytes, 0) === 'RIFX' ? ' (it is a big-endian RIFX file, which is not supported)' : ''
     throw new DataFileError(file, `this is not a WAV file: it must start with 'RIFF' and 'WAVE'${hint}.`)
@@ -108,19 +118,19 @@ export function parseWav(bytes: Uint8Array, file = 'WAV file'): WavAudio {
     if (id === 'fmt ') format = readFormat(view, body, size, file)
     if (id === 'data') {
       if (!format) throw new DataFileError(file, "the 'data' chunk comes before any 'fmt ' chunk, so the sample format is unknown.")
-      return decode(view, body, size, format, file)
+      return decode(view, body, size, format, file, maxFrames(format.sampleRate))
     }
     at = body + size + (size % 2) // Chunks are padded to an even length.
   }
   throw new DataFileError(file, format ? "there is no 'data' chunk (no audio)." : "there is no 'fmt ' chunk and no 'data' chunk.")
 }
 
-function decode(view: DataView, at: number, size: number, format: Format, file: string): WavAudio {
+function decode(view: DataView, at: number, size: number, format: Format, file: string, maxFrames: number): WavAudio {
   if (size % format.blockAlign !== 0) {
     throw new DataFileError(file, `the 'data' chunk holds ${size} bytes, which is not a whole number of ${format.blockAlign}-byte sample frames (truncated).`)
   }
-  const frames = size / format.blockAlign
-  if (frames === 0) throw new DataFileError(file, 'the file contains no audio samples (its data chunk is empty).')
+  if (size === 0) throw new DataFileError(file, 'the file contains no audio samples (its data chunk is empty).')
+  const frames = Math.min(size / format.blockAlign, maxFrames)
   const read = sampleReader(format, view)
   const bytesPerSample = format.bitsPerSample / 8
   const samples = new Float32Array(frames)
@@ -165,8 +175,16 @@ export function resample(samples: Float32Array, fromRate: number, toRate: number
   return out
 }
 
-/** A WAV file's audio as one channel at `rate` Hz (16 kHz unless told). */
-export function readWavAt(bytes: Uint8Array, file: string, rate = 16000): Float32Array {
-  const audio = parseWav(bytes, file)
+/** Input samples beyond a span that still reach its last output sample through the resampling kernel. */
+function kernelReach(fromRate: number, toRate: number): number {
+  return Math.ceil(SINC_HALF_WIDTH / Math.min(1, toRate / fromRate)) + 1
+}
+
+/**
+ * A WAV file's audio as one channel at `rate` Hz (16 kHz unless told). With `seconds`, only that much from the start is
+ * decoded and resampled (what follows is cut anyway), so a long file costs no more than a short one.
+ */
+export function readWavAt(bytes: Uint8Array, file: string, rate = 16000, seconds = Infinity): Float32Array {
+  const audio = parseWav(bytes, file, (fromRate) => Math.ceil(seconds * fromRate) + kernelReach(fromRate, rate))
   return resample(audio.samples, audio.sampleRate, rate)
 }

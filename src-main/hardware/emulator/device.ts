@@ -215,7 +215,8 @@ export class EmulatedDevice {
   private calibrate(message: Extract<Message, { type: 'calibrate' }>): Answer {
     const { probe, repeats } = message
     if (repeats === 0) refuse('OUT_OF_RANGE', 'A calibration needs at least one repeat.')
-    if (repeats > MAX_CALIBRATION_REPEATS) refuse('TOO_LARGE', `${repeats} repeats would take longer than 1 s; ask at most ${MAX_CALIBRATION_REPEATS} per CALIBRATE.`)
+    if (repeats > MAX_CALIBRATION_REPEATS)
+      refuse('TOO_LARGE', `${repeats} repeats would take longer than 1 s; ask at most ${MAX_CALIBRATION_REPEATS} per CALIBRATE.`)
     const { matrix, inputs } = probePattern(probe)
     const { mean, std } = this.array.statistics(matrix, inputs, repeats, this.gain)
     return { type: 'calibration', probe, repeats, cols: matrix.cols, mean, std }

@@ -45,6 +45,14 @@ export const jobKinds: { [K in JobKind]: JobKindEntry<K> } = {
     summary: 'Hardware-in-the-loop fine-tuning: forward pass on the board, backward pass through the calibrated model.',
     load: () => import('./hil-finetune.ts'),
   },
+  'dataset-import': {
+    summary: 'Imports a dataset (IDX folder, NPZ file, or WAV class folders): checks every file against size limits, then copies it into the data folder.',
+    load: () => import('./dataset-import.ts'),
+  },
+  'model-import': {
+    summary: 'Imports a model (a model.json, or NPZ weights for a built-in architecture): checks every weight; the run becomes the model.',
+    load: () => import('./model-import.ts'),
+  },
   roofline: {
     summary: 'Measures a board: peak FLOP/s, memory bandwidths, fp32 / int8 / bit-serial GEMM on the roofline.',
     inline: true,

@@ -1,7 +1,10 @@
 // The robustness study: trains every variant of the grid (float, noisy, QAT bits × scales, QAT + noise; with repeats),
 // then measures each under global additive noise on a σ grid and, optionally, its walking-noise midpoints. Each
 // variant's model and every measured cell are stored as they come, so a stopped study resumes where it stopped.
-import { existsSync } from 'node:fs'
+// A kill may land anywhere: model.json is written after the weights (its presence means a whole model), a variant's
+// metrics come after its measurements, and `evaluated:<variant>` comes last; what a resumed attempt logs again is
+// ignored by the store (one point per key and step).
+import { existsSync, readFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { StudyParams, StudyVariant } from '../../contract/index.ts'
 import { initBackend } from '../../engine/backend.ts'
@@ -72,7 +75,18 @@ async function trainedVariant(
   const p = context.params
   const folder = `variants/${variant.id}/model`
   const stored = join(context.artifactDir, folder, 'model.json')
-  if (existsSync(stored)) return importLayersModel(stored)
+  const testAccuracyKey = `test_accuracy:${variant.id}`
+  if (existsSync(stored)) {
+    const model = await importLayersModel(stored)
+    if (context.resume?.lastSteps[testAccuracyKey] === undefined) {
+      // The last attempt stopped between storing the model and logging its accuracy: the artifacts may be unrecorded too.
+      for (const name of ['weights.bin', 'model.json']) context.artifact(`${folder}/${name}`, readFileSync(join(context.artifactDir, folder, name)))
+      const frozen = model.metadata.quant
+      const result = await evaluate(model.net, dataset, dataset.test, { hooks: frozen ? frozenQuantHooks(model.net, frozen) : undefined })
+      context.metric(testAccuracyKey, result.accuracy, 0)
+    }
+    return model
+  }
 
   const spec = architecture(p.architecture).build(dataset.sampleShape, dataset.classNames.length)
   const metadata: ModelMetadata = { spec, classNames: dataset.classNames, normalization: dataset.normalization, sampleShape: dataset.sampleShape }
@@ -99,9 +113,11 @@ async function trainedVariant(
   const frozen = hooks.finish().quant
   if (frozen) metadata.quant = frozen
   const result = await evaluate(net, dataset, dataset.test, { hooks: frozen ? frozenQuantHooks(net, frozen) : undefined })
-  context.metric(`test_accuracy:${variant.id}`, result.accuracy, 0)
   const files = await layersModelFiles(net, metadata)
-  for (const [name, content] of Object.entries(files)) context.artifact(`${folder}/${name}`, content)
+  // Weights first: model.json is what a resumed attempt looks for, so it must never exist without them.
+  context.artifact(`${folder}/weights.bin`, files['weights.bin'])
+  context.artifact(`${folder}/model.json`, files['model.json'])
+  context.metric(testAccuracyKey, result.accuracy, 0)
   return { net, metadata }
 }
 
@@ -133,29 +149,31 @@ async function measureVariant(
     { noise, seed: p.seed, limit: ev.limit, strategy: 'dense', sigmas: logGrid(ev.from, ev.to, ev.count), repeats: ev.repeats, known, base },
     { signal: context.signal, onCell, onProgress: (f) => progress(f * globalShare, 'global noise') },
   )
+
+  const layers = walking.length
+    ? await searchMidpoints(
+        net,
+        data,
+        data.test,
+        walking,
+        {
+          noise,
+          seed: p.seed,
+          limit: ev.limit,
+          strategy: 'adaptive',
+          // Single layers tolerate more noise than all of them at once: search a wider range than the global grid.
+          adaptive: { range: [ev.from, ev.to * 1e3], repeats: ev.repeats, toleranceDecades: 0.1 },
+          known,
+          base,
+        },
+        { signal: context.signal, onCell, onProgress: (f) => progress(globalShare + f * (1 - globalShare), 'walking noise') },
+      )
+    : []
+  // The variant's numbers only once all of it is measured, the marker last: a variant without it is measured again on
+  // resume (from its stored cells), and a variant with it is complete.
   if (global!.estimate.sigma !== null) context.metric(`global_midpoint:${variant.id}`, global!.estimate.sigma, 0)
   context.metric(`clean_accuracy:${variant.id}`, global!.estimate.clean, 0)
-
-  if (walking.length) {
-    const layers = await searchMidpoints(
-      net,
-      data,
-      data.test,
-      walking,
-      {
-        noise,
-        seed: p.seed,
-        limit: ev.limit,
-        strategy: 'adaptive',
-        // Single layers tolerate more noise than all of them at once: search a wider range than the global grid.
-        adaptive: { range: [ev.from, ev.to * 1e3], repeats: ev.repeats, toleranceDecades: 0.1 },
-        known,
-        base,
-      },
-      { signal: context.signal, onCell, onProgress: (f) => progress(globalShare + f * (1 - globalShare), 'walking noise') },
-    )
-    for (const layer of layers) if (layer.estimate.sigma !== null) context.metric(`midpoint:${variant.id}/${layer.scope}`, layer.estimate.sigma, 0)
-  }
+  for (const layer of layers) if (layer.estimate.sigma !== null) context.metric(`midpoint:${variant.id}/${layer.scope}`, layer.estimate.sigma, 0)
   context.metric(`evaluated:${variant.id}`, 1, 0)
 }
 

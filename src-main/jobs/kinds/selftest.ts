@@ -1,8 +1,9 @@
-// The selftest job: writes a decaying 'loss' and a noisy 'signal' metric for a few seconds, then a summary artifact.
+// The selftest job: writes a decaying 'loss' and a noisy 'signal' metric for a few seconds, then a summary artifact;
+// with nonFinite, a 'diverged' metric that is NaN, Infinity or -Infinity at three steps of every four.
 import { sleep, type JobContext } from '../context.ts'
 
 export default async function selftest(context: JobContext<'selftest'>): Promise<void> {
-  const { seconds, metricsPerSecond, failAfterSeconds } = context.params
+  const { seconds, metricsPerSecond, failAfterSeconds, nonFinite } = context.params
   const total = Math.max(1, Math.round(seconds * metricsPerSecond))
   const failAt = failAfterSeconds === undefined ? Infinity : Math.round(failAfterSeconds * metricsPerSecond)
   const first = context.resume ? (context.resume.lastSteps['loss'] ?? -1) + 1 : 0
@@ -13,6 +14,7 @@ export default async function selftest(context: JobContext<'selftest'>): Promise
     loss = Math.exp(-step / (total / 3))
     context.metric('loss', loss, step)
     context.metric('signal', Math.sin(step / 5) + 0.1 * (Math.random() - 0.5), step)
+    if (nonFinite) context.metric('diverged', [step, NaN, Infinity, -Infinity][step % 4]!, step)
     context.progress((step + 1) / total, 'writing metrics', `step ${step + 1} of ${total}`)
   }
   context.result({ steps: total, resumedAt: context.resume ? first : null, finalLoss: loss })

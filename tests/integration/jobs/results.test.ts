@@ -35,8 +35,8 @@ function scriptedLauncher(script: FromJob[]): () => JobProcess {
   }
 }
 
-/** An untrained mlp-tfc for the shipped Fashion-MNIST subset, imported as a model. */
-async function importedModel(core: Core, folder: string): Promise<string> {
+/** The files of an untrained mlp-tfc for the shipped Fashion-MNIST subset. */
+async function untrainedModelFiles(): Promise<{ 'model.json': string; 'weights.bin': Uint8Array }> {
   const spec = architecture('mlp-tfc').build([28, 28, 1], 10)
   const net = new Network(spec, 3)
   const files = await layersModelFiles(net, {
@@ -46,9 +46,25 @@ async function importedModel(core: Core, folder: string): Promise<string> {
     sampleShape: [28, 28, 1],
   })
   net.dispose()
+  return files
+}
+
+/** That model imported through the model-import job: its run is the model. */
+async function importedModel(harness: JobHarness, folder: string): Promise<string> {
   mkdirSync(folder, { recursive: true })
-  for (const [name, content] of Object.entries(files)) writeFileSync(join(folder, name), content)
-  return (await core.api.importModel({ path: join(folder, 'model.json'), dataset: 'fashion-mnist-subset' })).id
+  for (const [name, content] of Object.entries(await untrainedModelFiles())) writeFileSync(join(folder, name), content)
+  const run = await harness.core.api.importModel({ path: join(folder, 'model.json'), dataset: 'fashion-mnist-subset' })
+  expect((await harness.finish(run.uuid)).state).toBe('finished')
+  return run.uuid
+}
+
+/** That model as an older Benchside imported it: a FINISHED model-import run written in place, with no job. */
+async function oldImportedModel(core: Core): Promise<string> {
+  const run = core.store.runs.create({ name: 'imported mlp-tfc', kind: 'model-import', status: 'FINISHED' })
+  core.store.runs.logParam(run.uuid, 'architecture', 'mlp-tfc')
+  core.store.runs.logParam(run.uuid, 'dataset', 'fashion-mnist-subset')
+  for (const [name, content] of Object.entries(await untrainedModelFiles())) core.store.runs.writeArtifact(run.uuid, `model/${name}`, content)
+  return run.uuid
 }
 
 describe('job results', () => {
@@ -112,7 +128,7 @@ describe('job results', () => {
 
   it('reads the results of runs an older Benchside wrote in files of their own', async () => {
     const c = scriptedCore([])
-    const model = await importedModel(c, join(home!.dir, 'model-files'))
+    const model = await oldImportedModel(c)
     const evaluation = c.store.runs.create({ name: 'old evaluation', kind: 'evaluate', status: 'RUNNING' })
     c.store.runs.logParam(evaluation.uuid, 'model', model)
     c.store.runs.logParam(evaluation.uuid, 'split', 'test')
@@ -159,7 +175,7 @@ describe('job results', () => {
 
   it('stores a model id typed short as the full uuid, so a later run sharing the prefix changes nothing', async () => {
     harness = jobHarness()
-    const model = await importedModel(harness.core, join(harness.dataDir, 'model-files'))
+    const model = await importedModel(harness, join(harness.dataDir, 'model-files'))
     const run = await harness.core.api.startJob({
       kind: 'sweep',
       params: {

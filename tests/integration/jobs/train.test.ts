@@ -1,5 +1,6 @@
 // The train job in real processes: deterministic for a seed, resumable from its checkpoint after a kill -9.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
+import { metricNumber } from '../../../src-main/contract/index.ts'
 import type { Core } from '../../../src-main/core.ts'
 import { jobHarness, type JobHarness } from '../../helpers/job-harness.ts'
 import { waitFor } from '../../helpers/temp-home.ts'
@@ -9,7 +10,8 @@ describe('train job', () => {
   let core: Core
   const finish = (uuid: string) => harness.finish(uuid)
   const params = { architecture: 'mlp-tfc', epochs: 3, batchSize: 128, seed: 7, validationFraction: 0.1 }
-  const losses = async (uuid: string) => (await core.api.getRun({ run: uuid })).metrics.filter((m) => m.key === 'train_loss').map((m) => [m.step, m.value])
+  const losses = async (uuid: string) =>
+    (await core.api.getRun({ run: uuid })).metrics.filter((m) => m.key === 'train_loss').map((m) => [m.step, metricNumber(m.value)])
 
   beforeAll(() => {
     harness = jobHarness()

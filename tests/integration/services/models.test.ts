@@ -1,8 +1,9 @@
-// Datasets and models through the API: imports are validated before anything is kept, exports re-import exactly.
+// Datasets and models through the API: imports are jobs that validate before anything is kept, exports re-import exactly.
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
-import type { JobProgress } from '../../../src-main/contract/index.ts'
+import type { JobProgress, RunSummary } from '../../../src-main/contract/index.ts'
+import { jobResult } from '../../../src-main/cli/jobs.ts'
 import { createCore, type Core } from '../../../src-main/core.ts'
 import { encodeNpz } from '../../../src-main/engine/data/npy.ts'
 import { nodeJobLauncher } from '../../../src-main/jobs/node-launcher.ts'
@@ -42,6 +43,24 @@ describe('datasets and models', () => {
   })
 
   const importedFolders = () => (existsSync(join(core.store.dataDir, 'datasets')) ? readdirSync(join(core.store.dataDir, 'datasets')) : [])
+  /** An import's run once its job process has exited (its error says why it failed). */
+  const settled = async (started: Promise<RunSummary>) => {
+    const run = await started
+    await finish(run.uuid)
+    await waitFor(() => !core.jobs.list().some((job) => job.runUuid === run.uuid), 15_000, 'the import process to exit')
+    return core.api.getRun({ run: run.uuid })
+  }
+  const importedDataset = async (started: Promise<RunSummary>) => {
+    const run = await settled(started)
+    expect(run.status).toBe('FINISHED')
+    const { id } = await jobResult(core.api, run.uuid, 'dataset-import')
+    return (await core.api.listDatasets({})).find((d) => d.id === id)!
+  }
+  const importedModel = async (started: Promise<RunSummary>) => {
+    const run = await settled(started)
+    expect(run).toMatchObject({ status: 'FINISHED', kind: 'model-import' })
+    return run.uuid
+  }
 
   it('offers the built-in datasets with their shapes and class names', async () => {
     const list = await core.api.listDatasets({})
@@ -68,9 +87,12 @@ describe('datasets and models', () => {
         y_test: { shape: [20], data: y },
       }),
     )
-    await expect(core.api.importDataset({ path: bad })).rejects.toThrow(/mismatch\.npz: 'x_train' has 20 samples but 'y_train' has 19 labels/)
+    expect(await settled(core.api.importDataset({ path: bad }))).toMatchObject({
+      status: 'FAILED',
+      error: expect.stringMatching(/mismatch\.npz: 'x_train' has 20 samples but 'y_train' has 19 labels/) as unknown,
+    })
     writeFileSync(join(files, 'garbage.npz'), 'not a zip')
-    await expect(core.api.importDataset({ path: join(files, 'garbage.npz') })).rejects.toThrow(/garbage\.npz: this is not a readable \.npz/)
+    expect((await settled(core.api.importDataset({ path: join(files, 'garbage.npz') }))).error).toMatch(/garbage\.npz: this is not a readable \.npz/)
     await expect(core.api.importDataset({ path: join(files, 'missing.npz') })).rejects.toThrow(/There is no file or folder/)
     expect(core.store.datasets.list()).toEqual([])
     expect(importedFolders()).toEqual([])
@@ -89,7 +111,7 @@ describe('datasets and models', () => {
         y_test: { shape: [60], data: test.y },
       }),
     )
-    const dataset = await core.api.importDataset({ path: file, name: 'tiny' })
+    const dataset = await importedDataset(core.api.importDataset({ path: file, name: 'tiny' }))
     expect(dataset).toMatchObject({ origin: 'imported', format: 'npz', sampleShape: [8, 8, 1], counts: { train: 200, test: 60 } })
     expect(importedFolders()).toEqual([dataset.id])
 
@@ -108,11 +130,14 @@ describe('datasets and models', () => {
     await core.api.exportModel({ model: run.uuid, format: 'npz', path: npzFile })
     // An export never replaces files by accident.
     await expect(core.api.exportModel({ model: run.uuid, format: 'npz', path: npzFile })).rejects.toThrow(/weights\.npz exist\(s\) already there.*--force/)
-    await expect(core.api.exportModel({ model: run.uuid, format: 'layers', path: layersDir })).rejects.toThrow(/model\.json and weights\.bin exist\(s\) already/)
+    await expect(core.api.exportModel({ model: run.uuid, format: 'layers', path: layersDir })).rejects.toThrow(
+      /model\.json and weights\.bin exist\(s\) already/,
+    )
     expect((await core.api.exportModel({ model: run.uuid, format: 'npz', path: npzFile, overwrite: true })).files).toEqual([npzFile])
 
-    const fromLayers = await core.api.importModel({ path: join(layersDir, 'model.json'), dataset: dataset.id })
-    const fromNpz = await core.api.importModel({ path: npzFile, architecture: 'mlp-tfc', dataset: dataset.id })
+    const fromLayers = await importedModel(core.api.importModel({ path: join(layersDir, 'model.json'), dataset: dataset.id }))
+    const fromNpz = await importedModel(core.api.importModel({ path: npzFile, architecture: 'mlp-tfc', dataset: dataset.id }))
+    expect((await core.api.listModels({})).filter((m) => m.source === 'imported').map((m) => m.id)).toEqual([fromNpz, fromLayers])
     const accuracy = async (id: string) => {
       const evaluation = await core.api.startJob({ kind: 'evaluate', params: { model: id, dataset: dataset.id, split: 'test' } })
       expect((await finish(evaluation.uuid)).state).toBe('finished')
@@ -120,8 +145,8 @@ describe('datasets and models', () => {
     }
     const original = await accuracy(run.uuid)
     expect(original).toBeCloseTo(model!.testAccuracy!, 6)
-    expect(await accuracy(fromLayers.id)).toBe(original)
-    expect(await accuracy(fromNpz.id)).toBe(original)
+    expect(await accuracy(fromLayers)).toBe(original)
+    expect(await accuracy(fromNpz)).toBe(original)
   })
 
   it('takes only absolute paths, and never shows what a file that is not a model holds', async () => {
@@ -130,29 +155,33 @@ describe('datasets and models', () => {
     await expect(core.api.importDataset({ path: './data' })).rejects.toThrow(/not a relative one/)
     const secret = join(files, 'secret.json')
     writeFileSync(secret, 'root:x:0:0:the-secret-text')
-    const error = await core.api.importModel({ path: secret }).catch((e: Error) => e)
-    expect(error).toBeInstanceOf(Error)
-    expect((error as Error).message).toMatch(/secret\.json: is not a readable model\.json \(not JSON\)/)
-    expect((error as Error).message).not.toMatch(/root|the-secret-text/)
+    const refused = await settled(core.api.importModel({ path: secret }))
+    expect(refused.status).toBe('FAILED')
+    expect(refused.error).toMatch(/secret\.json: is not a readable model\.json \(not JSON\)/)
+    expect(refused.error).not.toMatch(/root|the-secret-text/)
     // A manifest that points outside its folder is refused before anything is read there.
     const escaping = join(files, 'escaping')
     mkdirSync(escaping, { recursive: true })
     writeFileSync(join(escaping, 'model.json'), JSON.stringify({ modelTopology: {}, weightsManifest: [{ paths: ['../secret.json'], weights: [] }] }))
-    await expect(core.api.importModel({ path: join(escaping, 'model.json'), architecture: 'mlp-tfc', dataset: 'fashion-mnist-subset' })).rejects.toThrow(
-      /names a weight file outside its folder \('secret\.json'\)/,
-    )
+    expect(
+      (await settled(core.api.importModel({ path: join(escaping, 'model.json'), architecture: 'mlp-tfc', dataset: 'fashion-mnist-subset' }))).error,
+    ).toMatch(/names a weight file outside its folder \('secret\.json'\)/)
   })
 
-  it('refuses weights that do not fit the architecture, creating no run', async () => {
-    const before = (await core.api.listRuns({})).length
+  it('refuses weights that do not fit the architecture: a failed run, never a model', async () => {
+    const runsBefore = (await core.api.listRuns({})).length
+    const modelsBefore = await core.api.listModels({})
     const npzFile = join(files, 'weights.npz')
+    // What can be told without reading the file is refused at once, creating no run.
     await expect(core.api.importModel({ path: npzFile })).rejects.toThrow(/need --architecture and --dataset/)
-    await expect(core.api.importModel({ path: npzFile, architecture: 'mlp-sfc', dataset: 'fashion-mnist-subset' })).rejects.toThrow(
-      /does not fit the architecture mlp-sfc: 'fc1\/kernel' is 64×64, the architecture needs 784×256/,
-    )
     await expect(core.api.importModel({ path: npzFile, architecture: 'no-such-net', dataset: 'fashion-mnist-subset' })).rejects.toThrow(
       /Unknown architecture 'no-such-net'/,
     )
-    expect((await core.api.listRuns({})).length).toBe(before)
+    expect((await core.api.listRuns({})).length).toBe(runsBefore)
+    const misfit = await settled(core.api.importModel({ path: npzFile, architecture: 'mlp-sfc', dataset: 'fashion-mnist-subset' }))
+    expect(misfit).toMatchObject({ kind: 'model-import', status: 'FAILED' })
+    expect(misfit.error).toMatch(/does not fit the architecture mlp-sfc: 'fc1\/kernel' is 64×64, the architecture needs 784×256/)
+    expect(misfit.artifacts).toEqual([])
+    expect(await core.api.listModels({})).toEqual(modelsBefore)
   })
 })

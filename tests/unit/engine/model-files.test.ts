@@ -1,4 +1,5 @@
-import { readFileSync, writeFileSync } from 'node:fs'
+import { execFileSync } from 'node:child_process'
+import { readFileSync, rmSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest'
@@ -104,6 +105,24 @@ describe('LayersModel folder', () => {
     writeFileSync(file, '{ not json')
     expect((await rejection(importLayersModel(file))).message).toMatch(/is not a readable model\.json/)
     original.dispose()
+  })
+
+  it('refuses an impossible weight shape in the manifest, and a weights file that is a FIFO, before reading weights', async () => {
+    const original = randomNetwork(6)
+    await exportLayersModel(original, metadata, join(home.dir, 'm'))
+    original.dispose()
+    const file = join(home.dir, 'm', 'model.json')
+    const json = JSON.parse(readFileSync(file, 'utf8')) as { weightsManifest: { weights: { name: string; shape: number[] }[] }[] }
+    const shape = json.weightsManifest[0]!.weights[0]!.shape
+    json.weightsManifest[0]!.weights[0]!.shape = [-1, 16]
+    writeFileSync(file, JSON.stringify(json))
+    expect((await rejection(importLayersModel(file))).message).toBe(`${file}: weight '${json.weightsManifest[0]!.weights[0]!.name}' has an impossible shape.`)
+    json.weightsManifest[0]!.weights[0]!.shape = shape
+    writeFileSync(file, JSON.stringify(json))
+    const bin = join(home.dir, 'm', 'weights.bin')
+    rmSync(bin)
+    execFileSync('mkfifo', [bin])
+    expect((await rejection(importLayersModel(file))).message).toBe(`${bin}: is a FIFO (named pipe), not a regular file; only regular files are read.`)
   })
 })
 

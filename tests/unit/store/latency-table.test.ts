@@ -1,12 +1,20 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest'
 import Database from 'better-sqlite3'
+import { spawn } from 'node:child_process'
 import { join } from 'node:path'
 import { Store } from '../../../src-main/store/store.ts'
 import { migrations } from '../../../src-main/store/migrations.ts'
 import { shapeKey } from '../../../src-main/hardware/roofline-study.ts'
 import { parseCsv } from '../../../src-main/contract/index.ts'
-import { LATENCY_CSV_COLUMNS, type LatencyKey } from '../../../src-main/store/latency-table.ts'
-import { tempHome } from '../../helpers/temp-home.ts'
+import { IMPORT_CHUNK_ROWS, LATENCY_CSV_COLUMNS, type LatencyKey } from '../../../src-main/store/latency-table.ts'
+import { tempHome, waitFor } from '../../helpers/temp-home.ts'
+
+/** A latency CSV of `rows` valid rows for board 'b', one shape each. */
+function latencyCsv(rows: number): string {
+  const lines = [LATENCY_CSV_COLUMNS.join(',')]
+  for (let i = 0; i < rows; i++) lines.push(`b,v,gemm_f32,"k=${i},m=1,n=1",f32,,0.002,0.001,0.003,7,"{""ok"":true,""samples"":[0.001,0.002,0.003,0.004]}"`)
+  return lines.join('\n')
+}
 
 const key = (over: Partial<LatencyKey> = {}): LatencyKey => ({
   boardId: 'local',
@@ -76,7 +84,7 @@ describe('latency table', () => {
     expect(store.latency.get(key({ shape: 'k=1' }))).toBeNull()
   })
 
-  it('round-trips through CSV, including JSON with commas, quotes and line breaks', () => {
+  it('round-trips through CSV, including JSON with commas, quotes and line breaks', async () => {
     const raw = { ok: true, note: 'a "quoted", multi\nline value', layers: [1, 2] }
     store.latency.put(key(), { medianS: 0.5, minS: 0.25, maxS: 0.75, raw }, 42)
     store.latency.put(key({ operation: 'gemm_i8', dtype: 'i8' }), { medianS: 1e-6, minS: 1e-6, maxS: 2e-6, raw: null }, 43)
@@ -86,7 +94,7 @@ describe('latency table', () => {
     const other = tempHome()
     const second = new Store({ dataDir: other.dir })
     try {
-      expect(second.latency.importCsv(csv)).toBe(2)
+      expect(await second.latency.importCsv(csv)).toBe(2)
       expect(second.latency.list()).toEqual(store.latency.list())
       expect(second.latency.get(key())!.raw).toEqual(raw)
     } finally {
@@ -95,7 +103,7 @@ describe('latency table', () => {
     }
   })
 
-  it('imports nothing when any row is invalid, and says which row and why', () => {
+  it('imports nothing when any row is invalid, and says which row and why', async () => {
     store.latency.put(key(), { medianS: 0.5, minS: 0.25, maxS: 0.75, raw: null }, 42)
     const good = store.latency.exportCsv().trimEnd()
     const row = (fields: string[]) => fields.join(',')
@@ -110,11 +118,70 @@ describe('latency table', () => {
     ]
     for (const [bad, message] of cases) {
       const csv = [good.split('\n')[0], row(base.map((f, i) => (i === 0 ? 'b1' : f))), good.split('\n')[1], bad].join('\n')
-      expect(() => store.latency.importCsv(csv)).toThrow(message)
+      await expect(store.latency.importCsv(csv)).rejects.toThrow(message)
       expect(store.latency.list().map((e) => e.boardId)).toEqual(['local'])
     }
-    expect(() => store.latency.importCsv('a,b\n1,2\n')).toThrow(/The CSV header must be exactly/)
-    expect(() => store.latency.importCsv(good + '\n"unterminated')).toThrow(/ends inside a quoted field/)
+    await expect(store.latency.importCsv('a,b\n1,2\n')).rejects.toThrow(/The CSV header must be exactly/)
+    await expect(store.latency.importCsv(good + '\n"unterminated')).rejects.toThrow(/ends inside a quoted field/)
+  })
+
+  it('imports nothing when the bad row comes after several transactions of good ones', async () => {
+    const csv = latencyCsv(2 * IMPORT_CHUNK_ROWS + 10) + '\nb,v,gemm_f32,"k=1",f32,,fast,0.001,0.003,7,null'
+    await expect(store.latency.importCsv(csv)).rejects.toThrow(new RegExp(`Row ${2 * IMPORT_CHUNK_ROWS + 12} of the CSV: median_s 'fast'`))
+    expect(store.latency.list()).toEqual([])
+  })
+
+  it('lets another process write during a large import: no transaction holds the lock for long', async () => {
+    const rows = 60_000
+    const csv = latencyCsv(rows)
+    // Another Benchside process (a CLI measuring a board): a write every 10 ms, each waiting at most 1 s for the lock.
+    const writer = spawn(
+      process.execPath,
+      [
+        '-e',
+        `
+        const Database = require('better-sqlite3')
+        const db = new Database(process.argv[1], { timeout: 1000 })
+        const put = db.prepare("INSERT OR REPLACE INTO latency VALUES ('other', 'v', 'gemm_i8', ?, 'i8', '', 1, 1, 1, 0, 'null')")
+        let n = 0
+        const tick = () => {
+          const began = Date.now()
+          try {
+            put.run('k=' + n++)
+            process.stdout.write(JSON.stringify({ began, waitedMs: Date.now() - began }) + '\\n')
+          } catch (error) {
+            process.stdout.write(JSON.stringify({ began, waitedMs: Date.now() - began, error: error.message }) + '\\n')
+          }
+          setTimeout(tick, 10)
+        }
+        tick()
+        `,
+        join(home.dir, 'benchside.sqlite'),
+      ],
+      { cwd: process.cwd(), stdio: ['ignore', 'pipe', 'inherit'] },
+    )
+    const writes: { began: number; waitedMs: number; error?: string }[] = []
+    let buffered = ''
+    writer.stdout.on('data', (chunk: Buffer) => {
+      const lines = (buffered + chunk.toString()).split('\n')
+      buffered = lines.pop()!
+      for (const line of lines) writes.push(JSON.parse(line) as { began: number; waitedMs: number; error?: string })
+    })
+    try {
+      await waitFor(() => writes.length >= 3, 15_000, 'the other writer to start')
+      const began = Date.now()
+      expect(await store.latency.importCsv(csv)).toBe(rows)
+      const ended = Date.now()
+      // Every write that began during the import has been answered once one that began after it has.
+      await waitFor(() => writes.some((w) => w.began > ended), 15_000, 'a write after the import')
+      expect(writes.filter((w) => w.began >= began && w.began <= ended).length).toBeGreaterThan(3)
+      expect(writes.filter((w) => w.error)).toEqual([])
+      expect(Math.max(...writes.map((w) => w.waitedMs))).toBeLessThan(1000)
+    } finally {
+      writer.kill()
+    }
+    expect(store.latency.list({ boardId: 'b' })).toHaveLength(rows)
+    expect(store.latency.list({ boardId: 'other' }).length).toBeGreaterThan(3)
   })
 
   it('parses RFC 4180 CSV', () => {

@@ -174,6 +174,130 @@ describe('Store and migrations', () => {
     }
   })
 
+  /** A database as Benchside left it at schema version `version`: the first migrations applied by hand. */
+  const databaseAt = (version: number): Database.Database => {
+    const raw = new Database(join(home.dir, 'benchside.sqlite'))
+    raw.transaction(() => {
+      for (const migration of migrations.slice(0, version)) raw.exec(migration)
+      raw.pragma(`user_version = ${version}`)
+    })()
+    raw.exec(`INSERT INTO experiments (id, name, created_at) VALUES (1, 'Default', 0)`)
+    for (const run of ['run-a', 'run-b']) {
+      raw.prepare(`INSERT INTO runs (uuid, experiment_id, name, kind, status, created_at) VALUES (?, 1, ?, 'train', 'FINISHED', 0)`).run(run, run)
+    }
+    return raw
+  }
+
+  it('migration 8 fills metric_last from the metrics a version 7 database holds, then keeps it as points arrive', () => {
+    // A database as Benchside left it at schema version 7, with points in any order, a tie and non-finite values.
+    const raw = databaseAt(7)
+    const point = raw.prepare(`INSERT INTO metrics (run_uuid, key, value, step, time) VALUES (?, ?, ?, ?, 0)`)
+    point.run('run-a', 'acc', 0.9, 2)
+    point.run('run-a', 'acc', 0.1, 0)
+    point.run('run-a', 'loss', 0.5, 4)
+    point.run('run-a', 'loss', 0.4, 4)
+    point.run('run-b', 'acc', 0.6, 1)
+    point.run('run-b', 'acc', Infinity, 7)
+    point.run('run-b', 'inf_only', -Infinity, 0)
+    raw.prepare(`INSERT INTO params (run_uuid, key, value) VALUES ('run-a', 'lr', '0.1')`).run()
+    // Migration 8 alone (opening a Store would apply the later ones too).
+    raw.transaction(() => {
+      raw.exec(migrations[7]!)
+      raw.pragma('user_version = 8')
+    })()
+    const last = () => raw.prepare(`SELECT run_uuid AS run, key, step, value FROM metric_last ORDER BY run_uuid, key`).all()
+    expect(last()).toEqual([
+      { run: 'run-a', key: 'acc', step: 2, value: 0.9 },
+      { run: 'run-a', key: 'loss', step: 4, value: 0.4 },
+      { run: 'run-b', key: 'acc', step: 1, value: 0.6 },
+    ])
+    point.run('run-b', 'acc', 0.65, 1)
+    expect(last()).toContainEqual({ run: 'run-b', key: 'acc', step: 1, value: 0.65 })
+    raw.close()
+
+    const store = open()
+    expect(store.runTable.columns(false)).toEqual({ params: ['lr'], metrics: ['acc', 'loss'] })
+    expect(store.integrityCheck()).toBe('ok')
+  })
+
+  it('migration 9 keeps the first of repeated points, recomputes their last value, then stores NaN and ignores repeats', () => {
+    // A version 8 database with the repeats a resumed study left (4 of 9 did) and a tie metric_last took the latest of.
+    const raw = databaseAt(8)
+    const point = raw.prepare(`INSERT INTO metrics (run_uuid, key, value, step, time) VALUES (?, ?, ?, ?, 0)`)
+    point.run('run-a', 'acc', 0.1, 0)
+    point.run('run-a', 'acc', 0.9, 2)
+    point.run('run-a', 'loss', 0.5, 4)
+    point.run('run-a', 'loss', 0.4, 4)
+    point.run('run-a', 'loss', 0.3, 4)
+    point.run('run-a', 'loss', 0.8, 1)
+    point.run('run-b', 'clean_accuracy:float-r0', 0.81, 0)
+    point.run('run-b', 'clean_accuracy:float-r0', 0.81, 0)
+    point.run('run-b', 'acc', Infinity, 3)
+    point.run('run-b', 'acc', 0.7, 3)
+    const rowsBefore = raw.prepare(`SELECT rowid, run_uuid, key, step, value FROM metrics ORDER BY rowid`).all() as { rowid: number; key: string }[]
+    expect(raw.prepare(`SELECT value FROM metric_last WHERE run_uuid = 'run-a' AND key = 'loss'`).pluck().get()).toBe(0.3)
+    raw.close()
+
+    const store = open()
+    expect(store.db.pragma('user_version', { simple: true })).toBe(migrations.length)
+    const rows = () =>
+      store.db.prepare(`SELECT run_uuid AS run, key, step, value, is_nan AS nan FROM metrics ORDER BY run_uuid, key, step`).all() as {
+        run: string
+        key: string
+        step: number
+        value: number
+        nan: number
+      }[]
+    expect(rows()).toEqual([
+      { run: 'run-a', key: 'acc', step: 0, value: 0.1, nan: 0 },
+      { run: 'run-a', key: 'acc', step: 2, value: 0.9, nan: 0 },
+      { run: 'run-a', key: 'loss', step: 1, value: 0.8, nan: 0 },
+      { run: 'run-a', key: 'loss', step: 4, value: 0.5, nan: 0 },
+      { run: 'run-b', key: 'acc', step: 3, value: Infinity, nan: 0 },
+      { run: 'run-b', key: 'clean_accuracy:float-r0', step: 0, value: 0.81, nan: 0 },
+    ])
+    // The kept rows are the first ones: their rowids are unchanged.
+    const kept = store.db.prepare(`SELECT rowid FROM metrics ORDER BY rowid`).pluck().all()
+    expect(kept).toEqual([rowsBefore[0], rowsBefore[1], rowsBefore[2], rowsBefore[5], rowsBefore[6], rowsBefore[8]].map((r) => r!.rowid))
+    const last = () => store.db.prepare(`SELECT run_uuid AS run, key, step, value FROM metric_last ORDER BY run_uuid, key`).all()
+    // run-b acc has no finite point left (the repeat at step 3 was the finite one); loss takes its first point at step 4.
+    expect(last()).toEqual([
+      { run: 'run-a', key: 'acc', step: 2, value: 0.9 },
+      { run: 'run-a', key: 'loss', step: 4, value: 0.5 },
+      { run: 'run-b', key: 'clean_accuracy:float-r0', step: 0, value: 0.81 },
+    ])
+
+    // From now on a repeated (run, key, step) cannot be stored: logMetrics ignores it, a raw insert is refused.
+    store.runs.logMetrics('run-a', [{ key: 'loss', value: 0.1, step: 4, time: 1 }])
+    expect(rows().filter((r) => r.run === 'run-a' && r.key === 'loss')).toHaveLength(2)
+    expect(() => store.db.prepare(`INSERT INTO metrics (run_uuid, key, value, step, time) VALUES ('run-a', 'loss', 0.2, 4, 0)`).run()).toThrow(/UNIQUE/)
+    // NaN is stored as value 0 with is_nan set, read back as NaN, and never taken as the last finite value (a 0).
+    store.runs.logMetrics('run-a', [
+      { key: 'loss', value: NaN, step: 5, time: 1 },
+      { key: 'loss', value: -Infinity, step: 6, time: 1 },
+    ])
+    expect(rows().filter((r) => r.run === 'run-a' && r.key === 'loss' && r.step >= 5)).toEqual([
+      { run: 'run-a', key: 'loss', step: 5, value: 0, nan: 1 },
+      { run: 'run-a', key: 'loss', step: 6, value: -Infinity, nan: 0 },
+    ])
+    expect(last()).toContainEqual({ run: 'run-a', key: 'loss', step: 4, value: 0.5 })
+    expect(
+      store.runs
+        .detail('run-a')
+        .metrics.filter((m) => m.key === 'loss')
+        .map((m) => [m.step, m.value]),
+    ).toEqual([
+      [1, 0.8],
+      [4, 0.5],
+      [5, 'NaN'],
+      [6, '-Infinity'],
+    ])
+    store.runs.logMetrics('run-a', [{ key: 'loss', value: 0.05, step: 7, time: 1 }])
+    expect(last()).toContainEqual({ run: 'run-a', key: 'loss', step: 7, value: 0.05 })
+    expect(store.db.prepare(`SELECT sql FROM sqlite_master WHERE name = 'metrics_by_run'`).pluck().get()).toMatch(/UNIQUE INDEX/)
+    expect(store.integrityCheck()).toBe('ok')
+  })
+
   it('close() can be called twice', () => {
     const store = open()
     store.close()
