@@ -7,6 +7,7 @@ import { cpSync, existsSync, readFileSync, rmSync } from 'node:fs'
 import { createRequire } from 'node:module'
 import { dirname, join } from 'node:path'
 import { fileURLToPath } from 'node:url'
+import { sandboxPlan } from './sandbox.js'
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..')
 const require = createRequire(import.meta.url)
@@ -74,18 +75,13 @@ if (!binary) {
   startWebMode(`Electron could not be downloaded: ${fetchFailure ?? 'unknown error'}`)
 } else {
   const sqlite = electronSqliteBinding()
-  // Chromium's sandbox cannot run as root; turning it off would let a compromised page reach the whole machine.
-  const asRoot = process.getuid?.() === 0
-  const unsandboxedOnPurpose = process.env.BENCHSIDE_ELECTRON_NO_SANDBOX === '1'
+  const sandbox = sandboxPlan(process.getuid?.(), process.env)
   if (!sqlite.binding) {
     startWebMode(`the database driver could not be built for Electron: ${sqlite.failure}`)
-  } else if (asRoot && !unsandboxedOnPurpose) {
-    startWebMode(
-      "Electron's sandbox cannot run as root. Start Benchside as a normal user for the desktop app, or set BENCHSIDE_ELECTRON_NO_SANDBOX=1 to run it without the sandbox on purpose",
-    )
+  } else if (sandbox.refused) {
+    startWebMode(sandbox.refused)
   } else {
-    const rootFlags = asRoot ? ['--no-sandbox'] : []
-    const app = spawn(binary, [root, ...rootFlags, ...passThrough], {
+    const app = spawn(binary, [root, ...sandbox.flags, ...passThrough], {
       stdio: 'inherit',
       env: { ...process.env, BENCHSIDE_SQLITE_BINDING: sqlite.binding },
     })

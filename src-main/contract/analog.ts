@@ -1,7 +1,7 @@
 // Analog processor boards over a serial line (or the emulated demo board): connect, calibrate Benchside's analog
 // model against a board, run layers on it (hardware in the loop) and compare float, simulated and measured accuracy.
 import { z } from 'zod'
-import { method } from './define.ts'
+import { method, Seed } from './define.ts'
 
 const Id = z.string().trim().min(1).max(200)
 /** A serial port path, or 'demo' for the emulated board. */
@@ -108,12 +108,7 @@ export const HilEvaluateParams = z.object({
   layers: AnalogLayers,
   /** Test samples run on the board. */
   limit: z.number().int().min(10).max(100_000).default(1000),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(1),
+  seed: Seed.default(1),
 })
 
 export const HilFinetuneParams = HilEvaluateParams.extend({

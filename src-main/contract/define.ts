@@ -44,3 +44,10 @@ export interface EventMessage {
   event: string
   payload: unknown
 }
+
+/** A random seed as every job takes it: a non-negative 31-bit integer. */
+export const Seed = z
+  .number()
+  .int()
+  .min(0)
+  .max(2 ** 31 - 1)

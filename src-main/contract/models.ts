@@ -1,6 +1,6 @@
 // Models & Data: datasets, architectures, trained or imported models, and the train / evaluate jobs.
 import { z } from 'zod'
-import { method } from './define.ts'
+import { method, Seed } from './define.ts'
 import { NoiseModel } from './robustness.ts'
 import { AnalogTraining } from './analog.ts'
 import { RunSummary } from './runs.ts'
@@ -66,12 +66,7 @@ export const TrainParams = z.object({
   optimizer: z.enum(['adam', 'sgd']).default('adam'),
   learningRate: z.number().positive().max(10).default(2e-3),
   schedule: z.enum(['cosine', 'constant']).default('cosine'),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(1),
+  seed: Seed.default(1),
   validationFraction: z.number().min(0).max(0.5).default(0.1),
   /** Early stopping: epochs without a better validation accuracy (0 turns it off). */
   patience: z.number().int().min(0).max(1000).default(0),

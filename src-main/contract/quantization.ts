@@ -2,7 +2,7 @@
 // and walking noise) and its results, grouped per method and bit width.
 import { z } from 'zod'
 import { toCsv } from './csv.ts'
-import { method } from './define.ts'
+import { method, Seed } from './define.ts'
 import { MidpointInfo, Sigma } from './robustness.ts'
 
 const Id = z.string().trim().min(1).max(200)
@@ -16,12 +16,7 @@ export const StudyParams = z.object({
   learningRate: z.number().positive().max(10).default(2e-3),
   /** Trainings per grid cell, with seeds seed, seed+1, …: the spread between them gives the intervals. */
   repeats: z.number().int().min(1).max(20).default(2),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(1),
+  seed: Seed.default(1),
   /** Train a float baseline. */
   float: z.boolean().default(true),
   /** Noisy training (additive, every point) at each σ; empty: none. */

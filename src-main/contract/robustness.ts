@@ -1,6 +1,6 @@
 // Layer robustness ("walking noise"): noise sweeps over injection points and their midpoint noise levels.
 import { z } from 'zod'
-import { method } from './define.ts'
+import { method, Seed } from './define.ts'
 
 const Id = z.string().trim().min(1).max(200)
 
@@ -39,12 +39,7 @@ export const SweepParams = z.object({
     .object({ from: Sigma.default(1e-2), to: Sigma.default(1e10), count: z.number().int().min(2).max(200).default(49) })
     .default({ from: 1e-2, to: 1e10, count: 49 }),
   repeats: z.number().int().min(1).max(100).default(5),
-  seed: z
-    .number()
-    .int()
-    .min(0)
-    .max(2 ** 31 - 1)
-    .default(1),
+  seed: Seed.default(1),
   /** Adaptive search stops when the midpoint's interval and bracket are this narrow, in decades of σ. */
   toleranceDecades: z.number().positive().max(2).default(0.05),
   /** Evaluate only the first N test samples (all when omitted). */

@@ -1,5 +1,6 @@
 // Web mode: serves the built renderer on 127.0.0.1 and bridges the contract over a WebSocket (and POST /api/<method>).
-// Every API call needs the per-start token; requests from other origins or hosts are refused.
+// Every API call needs the per-start token; requests from other origins or hosts are refused. Files come in as uploads
+// and go out as downloads of recorded artifacts (file-transfer.ts).
 import { randomBytes, timingSafeEqual } from 'node:crypto'
 import { existsSync } from 'node:fs'
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http'
@@ -10,6 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { CallMessage, type EventMessage } from '../contract/index.ts'
 import type { Core } from '../core.ts'
 import { CONTENT_SECURITY_POLICY } from '../security/csp.ts'
+import { MAX_UPLOAD_BYTES, receiveUpload, sendArtifact, sweepOldUploads, uploadsRoot } from './file-transfer.ts'
 
 export interface WebServerOptions {
   core: Core
@@ -17,6 +19,8 @@ export interface WebServerOptions {
   host?: string
   port?: number
   token?: string
+  /** The largest upload accepted (2 GiB); tests lower it. */
+  maxUploadBytes?: number
 }
 
 export interface WebServer {
@@ -46,6 +50,11 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     return a.length === b.length && timingSafeEqual(a, b)
   }
 
+  const headerToken = (req: IncomingMessage) =>
+    req.headers.authorization?.replace(/^Bearer\s+/i, '') ?? (req.headers['x-benchside-token'] as string | undefined)
+  const uploads = uploadsRoot(core.store.dataDir)
+  sweepOldUploads(uploads)
+
   const uiBuilt = existsSync(`${options.rendererDir}/index.html`)
   const serveStatic = uiBuilt ? sirv(options.rendererDir, { etag: true, dev: false }) : null
 
@@ -54,6 +63,18 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
     if (!url) return deny(res, 400, 'The request target is not a valid URL path.')
     if (!hostOk(req)) return deny(res, 403, 'This host name is not allowed; open Benchside at 127.0.0.1.')
     if (url.pathname.startsWith('/api/')) return void handleApiCall(req, res, url)
+    if (url.pathname === '/upload') {
+      if (!originOk(req, false)) return deny(res, 403, 'Requests from other origins are refused.')
+      if (!tokenOk(headerToken(req))) return deny(res, 401, 'Missing or wrong token: use the token printed when web mode started.')
+      return void receiveUpload(req, res, url, uploads, options.maxUploadBytes ?? MAX_UPLOAD_BYTES, deny)
+    }
+    if (url.pathname.startsWith('/download/')) {
+      if (!originOk(req, false)) return deny(res, 403, 'Requests from other origins are refused.')
+      // A link the browser follows cannot carry a header: the token comes in the query.
+      if (!tokenOk(url.searchParams.get('token') ?? headerToken(req)))
+        return deny(res, 401, 'Missing or wrong token: use the token printed when web mode started.')
+      return sendArtifact(req, res, url, core.store, deny)
+    }
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'Method not allowed.')
     res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY)
     res.setHeader('X-Content-Type-Options', 'nosniff')
@@ -65,8 +86,7 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
 
   async function handleApiCall(req: IncomingMessage, res: ServerResponse, url: URL): Promise<void> {
     if (!originOk(req, false)) return deny(res, 403, 'Requests from other origins are refused.')
-    const bearer = req.headers.authorization?.replace(/^Bearer\s+/i, '')
-    if (!tokenOk(bearer ?? (req.headers['x-benchside-token'] as string | undefined))) {
+    if (!tokenOk(headerToken(req))) {
       return deny(res, 401, 'Missing or wrong token: use the token printed when web mode started.')
     }
     if (req.method !== 'POST') return deny(res, 405, 'API calls are POST requests with a JSON body.')

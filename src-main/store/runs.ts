@@ -317,6 +317,17 @@ export class RunsRepository {
     return this.summary(uuid)
   }
 
+  /** A live run's recorded artifact at exactly `path`, or null: downloads serve only what the store recorded. */
+  recordedArtifact(uuid: string, path: string): Artifact | null {
+    const row = this.db
+      .prepare(
+        `SELECT a.path, a.sha256, a.size, a.time FROM artifacts a JOIN runs r ON r.uuid = a.run_uuid
+         WHERE a.run_uuid = ? AND a.path = ? AND r.deleted_at IS NULL`,
+      )
+      .get(uuid, path) as Artifact | undefined
+    return row ?? null
+  }
+
   /** Where a run's artifact lives on disk; refuses paths that would leave the run's folder. */
   artifactPath(uuid: string, relativePath: string): string {
     return pathInside(join(this.artifactsDir, uuid), relativePath)

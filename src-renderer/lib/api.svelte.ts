@@ -23,6 +23,9 @@ function browserApi(): BenchsideApi {
 
 export const api: BenchsideApi = window.benchside ?? browserApi()
 
+/** Web mode (a browser, no preload): files reach the server as uploads and leave it as downloads (lib/upload.ts). */
+export const webMode = window.benchside === undefined
+
 /** Calls `listener` each time the link to Benchside comes back after a drop (events may have been missed meanwhile). */
 export function onReconnect(listener: () => void): Unsubscribe {
   reconnectListeners.add(listener)

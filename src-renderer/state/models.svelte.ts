@@ -14,15 +14,27 @@ import {
   type RunSummary,
 } from '../../src-main/contract/index.ts'
 import type { z } from 'zod'
-import { api, errorText, onReconnect } from '../lib/api.svelte.ts'
+import { api, errorText, onReconnect, webMode } from '../lib/api.svelte.ts'
 import { coalesce } from '../lib/coalesce.ts'
 import { Resource } from '../lib/resource.svelte.ts'
+import { uploadForImport, type UploadItem } from '../lib/upload.ts'
 import { onRunChanged } from '../lib/run-feed.svelte.ts'
 import { ImportJob } from './import-job.svelte.ts'
 
 export type ModelsTab = 'datasets' | 'models' | 'train'
 export type Architecture = z.infer<typeof ArchitectureInfo>
 export type TrainForm = z.output<typeof TrainParams>
+
+/**
+ * What an import form gives: a server path (Electron), or files picked in a web page with the one the import opens
+ * (null: the folder they were uploaded to).
+ */
+export type ImportSource = string | { items: UploadItem[]; open: string | null }
+
+/** The server path an import reads: the path typed, or where the picked files were uploaded to. */
+function sourcePath(source: ImportSource): Promise<string> {
+  return typeof source === 'string' ? Promise.resolve(source) : uploadForImport(source.items, source.open)
+}
 
 const LIVE = ['SCHEDULED', 'RUNNING']
 /** The numeric fields of the training form (an emptied number input binds null). */
@@ -66,7 +78,8 @@ class ModelsState {
     const id = this.selectedModel
     if (!id) return null
     const trained = this.models.value.find((m) => m.id === id)?.source === 'trained'
-    const [detail, run] = await Promise.all([api.getModel({ model: id }), trained ? api.getRun({ run: id }) : Promise.resolve(null)])
+    // A trained model's run has its curves; in web mode any model's run lists the files its export downloads.
+    const [detail, run] = await Promise.all([api.getModel({ model: id }), trained || webMode ? api.getRun({ run: id }) : Promise.resolve(null)])
     return { detail, run }
   }, null)
   /** The selected model's newest evaluation (a later evaluate run, else its training's test split). */
@@ -108,8 +121,9 @@ class ModelsState {
   })
 
   /** Starts a dataset-import job; false when it could not start (the reason is in datasetImport.error). */
-  importDataset(path: string, name: string): Promise<boolean> {
-    return this.datasetImport.start(() => api.importDataset({ path, name: name.trim() || undefined }))
+  /** `source`: a path on the server (Electron), or files picked in a web page, uploaded first. */
+  importDataset(source: ImportSource, name: string): Promise<boolean> {
+    return this.datasetImport.start(async () => api.importDataset({ path: await sourcePath(source), name: name.trim() || undefined }))
   }
 
   async refreshModels(): Promise<void> {
@@ -142,8 +156,8 @@ class ModelsState {
     await this.selectModel(run)
   })
 
-  importModel(args: { path: string; architecture?: string; dataset?: string; name?: string }): Promise<boolean> {
-    return this.modelImport.start(() => api.importModel(args))
+  importModel({ source, ...args }: { source: ImportSource; architecture?: string; dataset?: string; name?: string }): Promise<boolean> {
+    return this.modelImport.start(async () => api.importModel({ ...args, path: await sourcePath(source) }))
   }
 
   defaultRunName(): string {

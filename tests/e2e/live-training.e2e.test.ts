@@ -10,41 +10,9 @@ import type { MetricPoint, RunDetail } from '../../src-main/contract/index.ts'
 import { launchChromium } from '../helpers/chromium.ts'
 import { requires } from '../helpers/components.ts'
 import { tempHome } from '../helpers/temp-home.ts'
+import { startWebMode, type WebMode } from '../helpers/web-mode.ts'
 
 const bin = fileURLToPath(new URL('../../bin/benchside.js', import.meta.url))
-
-/**
- * `benchside web` on the data folder, as startWebMode in tests/helpers does, but waiting up to two minutes for its
- * address: through tsx on a busy machine the CLI takes over 20 s to start, and this test starts two of them.
- */
-async function startWeb(home: string): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn('node', [bin, 'web', '--no-open', '--port', '0'], { env: { ...process.env, BENCHSIDE_HOME: home }, stdio: ['ignore', 'pipe', 'inherit'] })
-  const stop = () =>
-    new Promise<void>((resolve) => {
-      if (child.exitCode !== null) return resolve()
-      child.once('exit', () => resolve())
-      child.kill('SIGTERM')
-    })
-  try {
-    const url = await new Promise<string>((resolve, reject) => {
-      let out = ''
-      const timer = setTimeout(() => reject(new Error(`benchside web printed no address in 120 s: ${out}`)), 120_000)
-      child.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString()
-        const match = /^Benchside web: (http:\/\/127\.0\.0\.1:\d+\/\?token=[\w-]+)$/m.exec(out)
-        if (match) {
-          clearTimeout(timer)
-          resolve(match[1]!)
-        }
-      })
-      child.once('exit', (code) => reject(new Error(`benchside web exited with ${code}: ${out}`)))
-    })
-    return { url, stop }
-  } catch (error) {
-    await stop()
-    throw error
-  }
-}
 
 /** What the page's WebSocket carried for getRun: each call's arguments and each answer's run and metrics. */
 interface GetRunTraffic {
@@ -93,7 +61,7 @@ const RECORD_SHOWN = `(() => {
 
 describe('A CLI training followed live in web mode (Chromium)', requires('chromium'), () => {
   const home = tempHome()
-  let web: { url: string; stop(): Promise<void> }
+  let web: WebMode
   let browser: BrowserContext
   let page: Page
   let cli: ChildProcess | null = null
@@ -115,7 +83,7 @@ describe('A CLI training followed live in web mode (Chromium)', requires('chromi
   }
 
   beforeAll(async () => {
-    web = await startWeb(home.dir)
+    web = await startWebMode(home.dir)
     browser = await launchChromium()
     page = await browser.newPage()
     page.on('pageerror', (error) => pageErrors.push(error.message))

@@ -1,6 +1,6 @@
 // The Models & Data room in real Chromium against real web mode: dataset samples, train from the form with live curves,
 // the trained model's layer table, an evaluation and its confusion matrix.
-import { mkdirSync, writeFileSync } from 'node:fs'
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import type { Page } from 'playwright-core'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
@@ -71,19 +71,26 @@ describe('Models & Data view in web mode (Chromium)', requires('chromium'), () =
     expect(await counts.count()).toBe(10)
     expect(await counts.first().textContent()).toMatch(/T-shirt\/top.*1,000.*200/)
 
-    // A bad import path gets a sentence saying what was wrong, and nothing is added.
+    // In web mode the form takes files, not server paths. A file that is not a dataset is uploaded, and the import job
+    // says what was wrong; nothing is added.
     const datasetCount = await page.getByTestId('dataset-row').count()
     await page.getByTestId('open-import-dataset').click()
-    await page.getByLabel('Dataset path').fill('/no/such/folder')
-    await page.getByTestId('import-dataset').getByRole('button', { name: 'Import' }).click()
-    await expect.poll(() => page.getByTestId('import-dataset-error').textContent()).toMatch(/There is no file or folder at \/no\/such\/folder/)
+    expect(await page.getByLabel('Dataset path').count()).toBe(0)
+    const importButton = page.getByTestId('import-dataset').getByRole('button', { name: 'Import' })
+    expect(await importButton.isDisabled()).toBe(true)
+    await page.getByLabel('Dataset file').setInputFiles({ name: 'notes.npz', mimeType: 'application/octet-stream', buffer: Buffer.from('not a zip archive') })
+    await importButton.click()
+    await expect
+      .poll(() => page.getByTestId('import-dataset-error').textContent(), { timeout: 30_000 })
+      .toMatch(/^The import failed: notes\.npz: this is not a readable \.npz \(zip\) archive/)
     expect(await page.getByTestId('dataset-row').count()).toBe(datasetCount)
     await page.screenshot({ path: 'test-results/models-view-datasets.png', fullPage: true })
 
-    // A good one runs as a job; when it finishes the form says what was imported and the new dataset is listed.
-    await page.getByLabel('Dataset path').fill(npzFile)
+    // A good one is uploaded, then imported as a job; when it finishes the form says what was imported and the new
+    // dataset is listed.
+    await page.getByLabel('Dataset file').setInputFiles(npzFile)
     await page.getByLabel('Dataset name').fill('tiny')
-    await page.getByTestId('import-dataset').getByRole('button', { name: 'Import' }).click()
+    await importButton.click()
     await expect
       .poll(() => page.getByTestId('import-dataset-done').textContent(), { timeout: 30_000 })
       .toMatch(/^Imported tiny as 'tiny-[0-9a-f]{8}': 40 train \/ 40 test samples of 4×4×1\.$/)
@@ -149,6 +156,14 @@ describe('Models & Data view in web mode (Chromium)', requires('chromium'), () =
       'logits',
     ])
     expect(await card.locator('[data-testid=layer-row][data-point=fc1]').textContent()).toMatch(/fc1.*dense.*64.*50,176|fc1.*dense.*64.*50\.2 k/)
+    // Web mode exports by download: the run's model files as links the browser saves, named after the file.
+    const downloads = card.getByTestId('export-download')
+    await expect.poll(() => downloads.allTextContents(), { timeout: 15_000 }).toEqual(expect.arrayContaining(['Download model.json', 'Download weights.bin']))
+    expect(await card.getByLabel('Export path').count()).toBe(0)
+    const [download] = await Promise.all([page.waitForEvent('download'), downloads.filter({ hasText: 'model.json' }).click()])
+    expect(download.suggestedFilename()).toBe('model.json')
+    const exported = JSON.parse(readFileSync(await download.path(), 'utf8')) as { weightsManifest?: unknown }
+    expect(exported.weightsManifest).toBeDefined()
     // Until it is evaluated, the confusion matrix is the training run's, on the test split.
     await card.locator(`[data-testid=confusion-source][data-kind=train]`).waitFor({ timeout: 15_000 })
 

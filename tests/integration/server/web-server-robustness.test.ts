@@ -126,7 +126,8 @@ describe('web server robustness (server in its own process)', () => {
     socket.on('error', () => {})
     let statuses = 0
     for (let i = 0; i < 400; i++) {
-      const method = random() < 0.05 ? randomString(random, 12) : pick(names)
+      // A made-up name now and then; a URL path cannot carry a lone surrogate, so those stay in the arguments.
+      const method = random() < 0.05 ? randomString(random, 12).replace(/\p{Cs}/gu, '?') : pick(names)
       const args = randomArgs(random, 0)
       if (i % 2 === 0) {
         const reply = await http(server!.port, { method: 'POST', path: `/api/${encodeURIComponent(method)}`, headers: headers(), body: JSON.stringify(args) })

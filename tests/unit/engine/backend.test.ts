@@ -1,14 +1,19 @@
+import { existsSync } from 'node:fs'
 import { createRequire } from 'node:module'
+import { dirname, join } from 'node:path'
 import * as tf from '@tensorflow/tfjs'
 import { afterEach, describe, expect, it } from 'vitest'
 import { initBackend, resolvePreference } from '../../../src-main/engine/backend.ts'
 
-const tfjsNodePresent = (() => {
+const require = createRequire(import.meta.url)
+
+/** Installed, and with its native part: an install whose download failed (offline) leaves the package without lib/. */
+const tfjsNode = (() => {
   try {
-    createRequire(import.meta.url).resolve('@tensorflow/tfjs-node')
-    return true
+    const root = dirname(require.resolve('@tensorflow/tfjs-node/package.json'))
+    return existsSync(join(root, 'lib')) ? 'built' : 'unbuilt'
   } catch {
-    return false
+    return 'absent'
   }
 })()
 
@@ -21,11 +26,11 @@ describe('initBackend', () => {
     const info = await initBackend('auto')
     expect(tf.getBackend()).toBe(info.name)
     expect(info.version).toMatch(/^\d+\.\d+\.\d+/)
-    if (tfjsNodePresent) {
+    if (tfjsNode === 'built') {
       expect(info.name).toBe('tensorflow')
     } else {
       expect(info.name).toBe('wasm')
-      expect(info.fallbackReason).toMatch(/tfjs-node is not installed/)
+      expect(info.fallbackReason).toMatch(tfjsNode === 'absent' ? /tfjs-node is not installed/ : /tfjs-node did not load/)
       expect(info.simd).toBe(true)
       expect(info.threads).toBeGreaterThanOrEqual(1)
     }
@@ -59,9 +64,12 @@ describe('initBackend', () => {
 
   it('falls back from an unavailable tensorflow preference and records the reason', async () => {
     const info = await initBackend('tensorflow')
-    if (tfjsNodePresent) return
-    expect(info.name).toBe('wasm')
-    expect(info.fallbackReason).toMatch(/tensorflow: .*tfjs-node/)
+    if (tfjsNode === 'built') {
+      expect(info.name).toBe('tensorflow')
+    } else {
+      expect(info.name).toBe('wasm')
+      expect(info.fallbackReason).toMatch(/tensorflow: .*tfjs-node/)
+    }
   })
 
   it('switches when a different backend is asked for', async () => {
