@@ -64,7 +64,15 @@ describe('Analog boards and hardware in the loop in web mode (Chromium)', requir
       .toContain('There is no serial port at /dev/ttyBENCHSIDE-MISSING')
 
     await demo.getByTestId('connect').click()
-    await expect.poll(() => demo.getAttribute('data-state'), { timeout: 20_000 }).toBe('connected')
+    // The state, and what the page says went wrong when it is not 'connected' (once seen staying 'available' under a
+    // full parallel suite, not reproduced alone): a failure then names its cause.
+    const stateOrError = async () => {
+      const state = await demo.getAttribute('data-state')
+      if (state === 'connected') return state
+      const errors = await page.locator('[data-testid=board-error], [data-testid=connect-error]').allTextContents()
+      return `${state}${errors.length ? `: ${errors.join(' | ')}` : ''}`
+    }
+    await expect.poll(stateOrError, { timeout: 60_000 }).toBe('connected')
     expect(await demo.locator('td').nth(4).textContent()).toMatch(/^EMU-/)
     await expect.poll(() => page.getByTestId('board-array').textContent()).toBe('128 rows × 256 columns')
     const info = await page.getByTestId('board-info').innerText()
@@ -93,7 +101,7 @@ describe('Analog boards and hardware in the loop in web mode (Chromium)', requir
     await page.goto(web.url + '#/analog')
     expect(await page.getByTestId('no-models').textContent()).toContain('benchside train --model mlp-tfc --epochs 1')
     expect(pageErrors).toEqual([])
-  }, 90_000)
+  }, 150_000)
 
   it('evaluates a tiny model on the board: four accuracies, the per-layer table and scatter', async () => {
     const train = await app.call<RunSummary>('startJob', { kind: 'train', params: { architecture: 'mlp-tfc', epochs: 1 } })
