@@ -74,6 +74,19 @@ describe('router', () => {
     ['startJob', { kind: 'analog-calibrate', params: { repeats: 0 } }, 'params.repeats'],
     ['startJob', { kind: 'hil-evaluate', params: { model: 'm', limit: 1 } }, 'params.limit'],
     ['startJob', { kind: 'hil-finetune', params: { model: 'm', epochs: 0 } }, 'params.epochs'],
+    ['queryRuns', { limit: 0 }, 'limit'],
+    ['queryRuns', { sort: { by: { kind: 'tag', key: 'x' } } }, 'sort.by'],
+    ['queryRuns', { columns: [{ kind: 'metric', key: '' }] }, 'columns.0.key'],
+    ['queryRuns', { where: 'params.lr >' }, 'where'],
+    ['queryRuns', { where: "params.x = '1'' OR 1=1 --" }, 'where'],
+    ['runColumns', { includeDeleted: 'yes' }, 'includeDeleted'],
+    ['compareRuns', { runs: ['only-one'] }, 'runs'],
+    ['compareRuns', { runs: Array.from({ length: 21 }, (_, i) => `r${i}`) }, 'runs'],
+    ['unlockBoard', { board: 'rpi', passphrase: '' }, 'passphrase'],
+    ['forgetHostKey', {}, 'board'],
+    ['importDataset', { path: 'relative/folder' }, 'path'],
+    ['exportModel', { model: 'm', format: 'npz', path: 'out.npz' }, 'path'],
+    ['startJob', { kind: 'train', params: { noise: { sigma: 1e300 } } }, 'params.noise.sigma'],
   ])('refuses bad arguments to %s, naming %j', async (method, args, field) => {
     const reply = await core.router.handle(method, args)
     expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', field } })

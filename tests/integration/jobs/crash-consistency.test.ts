@@ -3,23 +3,13 @@
 // logged twice for one step, no sweep cell twice, the same metrics, cells and artifacts.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import type { Core } from '../../../src-main/core.ts'
+import { seededRandom } from '../../../src-main/engine/random.ts'
 import { jobHarness, type JobHarness } from '../../helpers/job-harness.ts'
 import { waitFor } from '../../helpers/temp-home.ts'
 
 /** The kill points are drawn from this seed; a failure names them, and the same seed lands them in the same places. */
 const SEED = 20_260_312
 const KILLS = 3
-
-/** mulberry32: a small seeded generator of uniform numbers in [0, 1). */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0
-    let t = Math.imul(a ^ (a >>> 15), 1 | a)
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296
-  }
-}
 
 describe('crash consistency of a resumed robustness study', () => {
   let harness: JobHarness
@@ -65,7 +55,7 @@ describe('crash consistency of a resumed robustness study', () => {
         .pluck()
         .get(uuid, uuid) as number
     const total = rowsOf(reference.uuid)
-    const random = seeded(SEED)
+    const random = seededRandom(SEED)
     // Increasing numbers of stored rows (5–90% of them: most are walking-noise cells, where a variant's metrics wait for
     // its marker), each followed by a short random delay that lands the kill between messages.
     const points = Array.from({ length: KILLS }, () => ({ rows: Math.round(total * (0.05 + 0.85 * random())), delayMs: Math.floor(50 * random()) })).sort(
