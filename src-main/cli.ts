@@ -10,6 +10,7 @@ import { registerBoardCommands } from './cli/boards.ts'
 import { registerRobustnessCommands } from './cli/robustness.ts'
 import { registerQuantizationCommands } from './cli/quantization.ts'
 import { registerAnalogCommands } from './cli/analog.ts'
+import { registerCompressionCommands } from './cli/compression.ts'
 import { registerDoctorCommand } from './cli/doctor.ts'
 import { exitWithError } from './cli/output.ts'
 import { registerRunCommands } from './cli/runs.ts'
@@ -46,6 +47,7 @@ registerBoardCommands(program, openApi)
 registerRobustnessCommands(program, openApi)
 registerQuantizationCommands(program, openApi)
 registerAnalogCommands(program, openApi)
+registerCompressionCommands(program, openApi)
 registerWebCommand(program, openCore)
 registerDoctorCommand(program, () => defaultDataDir())
 

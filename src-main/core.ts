@@ -4,11 +4,12 @@ import { createClient, type AppInfo, type BenchsideApi } from './contract/index.
 import { ChangeFeed } from './change-feed.ts'
 import { EventHub } from './event-hub.ts'
 import { JobManager } from './jobs/manager.ts'
-import type { JobLauncher } from './jobs/protocol.ts'
+import type { JobLauncher, JobProcess } from './jobs/protocol.ts'
 import { Router } from './router.ts'
 import { BoardAccess } from './jobs/board-access.ts'
 import { inlineJobProcess } from './jobs/inline-launcher.ts'
 import { serveBoards, type BoardServerDeps } from './jobs/board-server.ts'
+import { serveLatency } from './jobs/latency-server.ts'
 import { createBoardPool, createHandlers, DatasetCatalog, ModelCatalog, prepareJobInputs } from './services/index.ts'
 import { Store } from './store/store.ts'
 import { AnalogDeviceRegistry } from './hardware/analog-devices.ts'
@@ -67,14 +68,24 @@ export function createCore(options: CoreOptions): Core {
     saveCalibration: (deviceId, runUuid, model, quality) => store.analogDevices.addCalibration(deviceId, runUuid, model, quality),
     seen: (info, port) => store.analogDevices.seen(info.deviceId, info.firmware, info, port),
   }
+  const agentLatency = { boards: boardAccess, latency: store.latency }
+  // Every job process may ask for network latency (compression) and for analog-board sessions (HIL), both answered here.
+  const serve = (child: JobProcess) => serveLatency(serveBoards(child, analogSessions), agentLatency)
   const jobs = new JobManager({
     store,
-    launch: () => serveBoards(options.launch(), analogSessions),
+    launch: () => serve(options.launch()),
     concurrency: options.concurrency ?? availableParallelism(),
     onProgress: (progress) => events.emit('jobProgress', progress),
     onStoreChanged: changed,
-    prepareInputs: (spec) => prepareJobInputs(spec, datasets, models, (deviceId) => latestCalibration(store, deviceId)),
-    launchInline: () => serveBoards(inlineJobProcess({ boards: boardAccess, latency: store.latency }), analogSessions),
+    prepareInputs: (spec) =>
+      prepareJobInputs(
+        spec,
+        datasets,
+        models,
+        (deviceId) => latestCalibration(store, deviceId),
+        (id) => void boardAccess.get(id),
+      ),
+    launchInline: () => serve(inlineJobProcess(agentLatency)),
     ...importHooks(store),
   })
   const router = new Router(createHandlers({ host: options.host, store, jobs, datasets, models, boards, boardAccess, analog, changed }))

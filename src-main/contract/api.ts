@@ -10,6 +10,7 @@ import { robustnessMethods } from './robustness.ts'
 import { runEvents, runMethods } from './runs.ts'
 import { resultMethods } from './results.ts'
 import { compareMethods } from './compare.ts'
+import { compressionMethods } from './compression.ts'
 
 export const methods = {
   ...appMethods,
@@ -22,6 +23,7 @@ export const methods = {
   ...analogMethods,
   ...resultMethods,
   ...compareMethods,
+  ...compressionMethods,
 }
 export const events = { ...appEvents, ...runEvents, ...jobEvents, ...analogEvents }
 

@@ -6,6 +6,7 @@ import { DatasetImportParams, EvaluateParams, ModelImportParams, TrainParams } f
 import { StudyParams } from './quantization.ts'
 import { CalibrateParams, HilEvaluateParams, HilFinetuneParams } from './analog.ts'
 import { SweepParams } from './robustness.ts'
+import { CompressionApplyParams, CompressionBaselineParams, CompressionProfileParams, CompressionSearchParams } from './compression.ts'
 import { RunSummary } from './runs.ts'
 
 /** Parameters of the selftest job: it writes metrics for a few seconds so the job machinery can be seen working. */
@@ -35,6 +36,10 @@ export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('hil-finetune'), params: HilFinetuneParams }),
   z.object({ kind: z.literal('dataset-import'), params: DatasetImportParams }),
   z.object({ kind: z.literal('model-import'), params: ModelImportParams }),
+  z.object({ kind: z.literal('compression-search'), params: CompressionSearchParams }),
+  z.object({ kind: z.literal('compression-baseline'), params: CompressionBaselineParams }),
+  z.object({ kind: z.literal('compression-apply'), params: CompressionApplyParams }),
+  z.object({ kind: z.literal('compression-profile'), params: CompressionProfileParams }),
 ])
 export type JobSpec = z.output<typeof JobSpec>
 export type JobKind = JobSpec['kind']

@@ -7,6 +7,7 @@ import { LayerLatencyMeasurement, RooflineMeasurement } from './boards.ts'
 import { method } from './define.ts'
 import type { JobKind } from './jobs.ts'
 import { DatasetInfo } from './models.ts'
+import { CompressionApplyResult, CompressionBaselineResult, CompressionProfileResult, CompressionSearchResult } from './compression.ts'
 
 export const Confusion = z.object({
   classNames: z.array(z.string()),
@@ -112,6 +113,10 @@ export const jobResults = {
   'layer-latency': LayerLatencyMeasurement,
   'dataset-import': DatasetImportResult,
   'model-import': ModelImportResult,
+  'compression-search': CompressionSearchResult,
+  'compression-baseline': CompressionBaselineResult,
+  'compression-apply': CompressionApplyResult,
+  'compression-profile': CompressionProfileResult,
 } satisfies Record<JobKind, z.ZodType>
 
 export type JobResult<K extends JobKind> = z.output<(typeof jobResults)[K]>
@@ -133,6 +138,10 @@ export const RunResult = z.discriminatedUnion('kind', [
   runResultOf('layer-latency'),
   runResultOf('dataset-import'),
   runResultOf('model-import'),
+  runResultOf('compression-search'),
+  runResultOf('compression-baseline'),
+  runResultOf('compression-apply'),
+  runResultOf('compression-profile'),
 ])
 export type RunResult = z.output<typeof RunResult>
 

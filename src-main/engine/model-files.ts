@@ -12,6 +12,7 @@ import type { ModelSpec } from './graph.ts'
 import { Network } from './network.ts'
 import type { FrozenQuant } from './quant.ts'
 import type { AnalogPlan } from './analog-plan.ts'
+import type { LayerPolicy } from '../contract/index.ts'
 
 /** What Benchside stores beside the weights so a file alone can rebuild and evaluate the network. */
 export interface ModelMetadata {
@@ -23,6 +24,13 @@ export interface ModelMetadata {
   quant?: FrozenQuant
   /** Set for models trained through the analog model: the array mapping to run them with (simulated or on a board). */
   analog?: AnalogPlan
+  /** Set for compressed models (already pruned in `spec`): per-layer bits and the calibrated input ranges they use. */
+  compression?: StoredCompression
+}
+
+export interface StoredCompression {
+  policy: LayerPolicy[]
+  inputRanges: Record<string, { min: number; max: number }>
 }
 
 /** Weight name as files show it: `conv2.bn/gamma` for the tf layer `conv2__bn`'s `gamma`. */

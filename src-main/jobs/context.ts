@@ -6,6 +6,7 @@ import type { LatencyTable } from '../store/latency-table.ts'
 import { pathInside, writeFileAtomic } from '../store/files.ts'
 import type { SweepCell } from '../store/sweeps.ts'
 import type { JobInputs } from './inputs.ts'
+import type { LatencyClient } from './latency-rpc.ts'
 import type { FromJob, ResumeState, StartJob } from './protocol.ts'
 
 export interface JobContext<K extends JobKind = JobKind> {
@@ -30,6 +31,8 @@ export interface JobContext<K extends JobKind = JobKind> {
   result(value: JobResult<K>): void
   /** Analog boards, reached through the main process where their connections live (board-client.ts). */
   readonly boards: BoardSessions
+  /** Network latency on agent boards, measured (or read from the latency table) by the main process. */
+  readonly latency: LatencyClient
 }
 
 /** What jobs that run inside the main process (board measurements: I/O, not compute) may use; null in a job process. */
@@ -41,9 +44,16 @@ export interface InlineServices {
 export type JobFunction<K extends JobKind = JobKind> = (context: JobContext<K>, services: InlineServices | null) => Promise<void>
 
 /** The context a job function sees, reporting through `send` — a process channel, or a direct call for inline jobs. */
-export function createJobContext(start: StartJob, send: (message: FromJob) => void, signal: AbortSignal, boards: BoardSessions): JobContext {
+export function createJobContext(
+  start: StartJob,
+  send: (message: FromJob) => void,
+  signal: AbortSignal,
+  boards: BoardSessions,
+  latency: LatencyClient,
+): JobContext {
   return {
     boards,
+    latency,
     runUuid: start.runUuid,
     params: start.spec.params,
     signal,

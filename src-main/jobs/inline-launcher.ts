@@ -4,6 +4,7 @@ import { BoardClient } from './board-client.ts'
 import type { InlineServices, JobFunction } from './context.ts'
 import { createJobContext } from './context.ts'
 import { jobKinds } from './kinds/index.ts'
+import { LatencyClient } from './latency-rpc.ts'
 import type { FromJob, JobProcess, ToJob } from './protocol.ts'
 
 export function inlineJobProcess(services: InlineServices): JobProcess {
@@ -14,15 +15,16 @@ export function inlineJobProcess(services: InlineServices): JobProcess {
   const send = (message: FromJob) => setImmediate(() => messageListeners.forEach((l) => l(message)))
   const exit = (code: number, signal: string | null) => setImmediate(() => setImmediate(() => exitListeners.forEach((l) => l(code, signal))))
   const boards = new BoardClient(send)
+  const latency = new LatencyClient(send)
 
   return {
     pid: undefined,
     send(message: ToJob) {
-      if (boards.receive(message) || message.type !== 'start') return
+      if (boards.receive(message) || latency.receive(message) || message.type !== 'start') return
       void (async () => {
         try {
           const jobFunction = (await jobKinds[message.spec.kind].load()).default as JobFunction
-          await jobFunction(createJobContext(message, send, abort.signal, boards), services)
+          await jobFunction(createJobContext(message, send, abort.signal, boards, latency), services)
           send({ type: 'done' })
           exit(0, null)
         } catch (error) {

@@ -21,6 +21,17 @@ export interface JobInputsByKind {
   'dataset-import': { datasetsDir: string }
   /** The dataset named in params (its classes and sample shape complete an NPZ or a tfjs model.json). */
   'model-import': { dataset: DatasetSource | null }
+  'compression-search': CompressionInputs
+  'compression-baseline': CompressionInputs
+  'compression-apply': CompressionInputs
+  'compression-profile': CompressionInputs
+}
+
+/** The model to compress and the dataset it was trained on (retraining and validation draw from it). */
+export interface CompressionInputs {
+  modelUuid: string
+  modelJson: string
+  dataset: DatasetSource
 }
 
 export type JobInputs<K extends JobKind = JobKind> = JobInputsByKind[K]

@@ -7,6 +7,7 @@ import { fileURLToPath } from 'node:url'
 import { BoardClient } from './board-client.ts'
 import { createJobContext, type JobFunction } from './context.ts'
 import { jobKinds } from './kinds/index.ts'
+import { LatencyClient } from './latency-rpc.ts'
 import type { FromJob, StartJob, ToJob } from './protocol.ts'
 
 interface ParentPort {
@@ -46,14 +47,15 @@ process.on('SIGTERM', () => {
 })
 
 const boards = new BoardClient(send)
+const latency = new LatencyClient(send)
 
 async function run(start: StartJob): Promise<void> {
   const jobFunction = (await jobKinds[start.spec.kind].load()).default as JobFunction
-  await jobFunction(createJobContext(start, send, abort.signal, boards), null)
+  await jobFunction(createJobContext(start, send, abort.signal, boards, latency), null)
 }
 
 onMessage((message) => {
-  if (boards.receive(message) || message.type !== 'start') return
+  if (boards.receive(message) || latency.receive(message) || message.type !== 'start') return
   run(message).then(
     () => {
       send({ type: 'done' })

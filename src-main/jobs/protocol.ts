@@ -2,6 +2,7 @@
 import type { JobSpec, MetricPoint } from '../contract/index.ts'
 import type { SweepCell } from '../store/sweeps.ts'
 import type { BoardReply, BoardRequest } from './board-rpc.ts'
+import type { LatencyReply, LatencyRequest } from './latency-rpc.ts'
 
 export interface ResumeState {
   /** Last step logged per metric key before the interruption. */
@@ -22,7 +23,7 @@ export interface StartJob {
 }
 
 /** The start, then replies to the job's board requests (board-rpc.ts). */
-export type ToJob = StartJob | BoardReply
+export type ToJob = StartJob | BoardReply | LatencyReply
 
 export type FromJob =
   | { type: 'progress'; fraction: number; phase: string; message: string }
@@ -37,6 +38,8 @@ export type FromJob =
   | { type: 'error'; message: string }
   /** Board sessions and calls, answered by board-server.ts and never seen by the manager. */
   | BoardRequest
+  /** Network latency on an agent board, answered by latency-server.ts and never seen by the manager. */
+  | LatencyRequest
 
 /** A running job process, whatever started it (child_process.fork or Electron's utilityProcess). */
 export interface JobProcess {

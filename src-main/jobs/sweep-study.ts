@@ -6,7 +6,7 @@ import { loadDataset, type DatasetSource } from '../engine/data/registry.ts'
 import { logGrid, type MidpointEstimate } from '../engine/midpoint.ts'
 import { importLayersModel } from '../engine/model-files.ts'
 import type { NoiseScope } from '../engine/noise.ts'
-import { frozenQuantHooks } from '../engine/quant.ts'
+import { storedModelHooks } from '../engine/stored-hooks.ts'
 import type { CellResult, SweepCost } from '../engine/sweep.ts'
 import { searchMidpoints } from '../engine/walking-noise.ts'
 
@@ -40,7 +40,7 @@ export async function runSweepShare(share: SweepShare, callbacks: ShareCallbacks
     // The model's own normalisation, so it sees inputs as it did in training.
     const dataset = { ...loadDataset(share.dataset), normalization: metadata.normalization }
     const p = share.params
-    const base = metadata.quant ? frozenQuantHooks(net, metadata.quant) : undefined
+    const base = storedModelHooks(net, metadata)
     const summaries: ScopeSummary[] = []
     for (const [index, scope] of share.scopes.entries()) {
       const [found] = await searchMidpoints(

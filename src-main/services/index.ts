@@ -14,6 +14,7 @@ import { quantizationHandlers } from './quantization.ts'
 import { analogHandlers } from './analog.ts'
 import { resultHandlers } from './results.ts'
 import { compareHandlers } from './compare.ts'
+import { compressionHandlers } from './compression.ts'
 import type { AnalogDeviceRegistry } from '../hardware/analog-devices.ts'
 import type { BoardPool } from '../hardware/board-pool.ts'
 import type { BoardAccess } from '../jobs/board-access.ts'
@@ -44,6 +45,7 @@ export function createHandlers(deps: ServiceDeps): Handlers {
     ...analogHandlers(deps.store, deps.analog),
     ...resultHandlers(deps.store),
     ...compareHandlers(deps.store),
+    ...compressionHandlers(deps.store, deps.models, deps.boardAccess),
   }
 }
 

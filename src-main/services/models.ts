@@ -6,6 +6,8 @@ import { DataFileError } from '../engine/data/errors.ts'
 import type { ModelMetadata } from '../engine/model-files.ts'
 import { architecture, architectures } from '../engine/zoo.ts'
 import type { LayerShape } from '../hardware/layer-latency.ts'
+import { boardLayersOf } from '../jobs/network-layers.ts'
+import { checkCompressible } from './compression-inputs.ts'
 import type { JobInputs } from '../jobs/inputs.ts'
 import type { JobManager } from '../jobs/manager.ts'
 import type { Store } from '../store/store.ts'
@@ -14,7 +16,7 @@ import type { HandlersFor } from './handlers.ts'
 import { engine, loadEngine } from './lazy-engine.ts'
 
 const MODEL_FILE = 'model/model.json'
-const MODEL_KINDS = ['train', 'model-import', 'hil-finetune']
+const MODEL_KINDS = ['train', 'model-import', 'hil-finetune', 'compression-apply']
 
 type ModelMethod = 'listArchitectures' | 'describeArchitecture' | 'listModels' | 'getModel' | 'exportModel' | 'importModel'
 
@@ -175,9 +177,11 @@ export function prepareJobInputs(
   datasets: DatasetCatalog,
   models: ModelCatalog,
   calibrationOf: (deviceId: string) => AnalogCalibration | null = () => null,
+  /** Throws a NOT_FOUND BenchsideError for a board id nobody registered. */
+  checkBoard: (id: string) => void = () => {},
 ): { spec: JobSpec; inputs: JobInputs } {
   const spec = withFullModelId(typed, models)
-  return { spec, inputs: inputsOf(spec, datasets, models, calibrationOf) }
+  return { spec, inputs: inputsOf(spec, datasets, models, calibrationOf, checkBoard) }
 }
 
 function withFullModelId(spec: JobSpec, models: ModelCatalog): JobSpec {
@@ -185,7 +189,13 @@ function withFullModelId(spec: JobSpec, models: ModelCatalog): JobSpec {
   return { ...spec, params: { ...spec.params, model: models.resolve(spec.params.model) } } as JobSpec
 }
 
-function inputsOf(spec: JobSpec, datasets: DatasetCatalog, models: ModelCatalog, calibrationOf: (deviceId: string) => AnalogCalibration | null): JobInputs {
+function inputsOf(
+  spec: JobSpec,
+  datasets: DatasetCatalog,
+  models: ModelCatalog,
+  calibrationOf: (deviceId: string) => AnalogCalibration | null,
+  checkBoard: (id: string) => void,
+): JobInputs {
   switch (spec.kind) {
     case 'selftest':
     case 'analog-calibrate':
@@ -221,32 +231,28 @@ function inputsOf(spec: JobSpec, datasets: DatasetCatalog, models: ModelCatalog,
     case 'model-import':
       if (spec.params.architecture !== undefined) knownArchitecture(spec.params.architecture)
       return { dataset: spec.params.dataset === undefined ? null : datasets.resolve(spec.params.dataset) }
+    case 'compression-search':
+    case 'compression-baseline':
+    case 'compression-apply':
+    case 'compression-profile': {
+      const modelUuid = models.resolve(spec.params.modelUuid)
+      if (spec.params.board !== null) checkBoard(spec.params.board)
+      checkCompressible(models.metadata(modelUuid), spec.kind === 'compression-apply' ? spec.params.policy : null)
+      return { modelUuid, modelJson: models.modelJson(modelUuid), dataset: datasets.resolve(datasetOfModel(models, modelUuid)) }
+    }
     case 'layer-latency':
-      return { ...boardLayersOf(models.metadata(spec.params.model)), modelUuid: spec.params.model }
+      return { ...boardLayersOfModel(models.metadata(spec.params.model)), modelUuid: spec.params.model }
   }
 }
 
-/** The dense and conv layers of a stored model, in the agent's terms; depthwise layers are not timed yet. */
-function boardLayersOf(metadata: ModelMetadata): { layers: LayerShape[]; skipped: string[] } {
-  const { Network } = engine().network
-  const net = new Network(metadata.spec)
-  const layers: LayerShape[] = []
-  const skipped: string[] = []
-  for (const node of metadata.spec.nodes) {
-    const point = net.point(node.id)
-    const input = point.inputShapes[0] ?? []
-    if (node.op === 'dense') layers.push({ id: node.id, op: 'dense', fields: { in: input.reduce((a, b) => a * b, 1), out: node.units } })
-    else if (node.op === 'conv2d') {
-      const pad = (node.padding ?? 'same') === 'same' ? Math.floor(node.kernel / 2) : 0
-      layers.push({
-        id: node.id,
-        op: 'conv2d',
-        fields: { cin: input[2]!, cout: node.filters, h: input[0]!, w: input[1]!, k: node.kernel, stride: node.stride ?? 1, pad },
-      })
-    } else if (node.op === 'depthwiseConv2d') skipped.push(node.id)
+/** The dense and conv layers of a stored model, in the agent's terms. */
+function boardLayersOfModel(metadata: ModelMetadata): { layers: LayerShape[]; skipped: string[] } {
+  const net = new (engine().network.Network)(metadata.spec)
+  try {
+    return boardLayersOf(net)
+  } finally {
+    net.dispose()
   }
-  net.dispose()
-  return { layers, skipped }
 }
 
 function datasetOfModel(models: ModelCatalog, model: string): string {

@@ -3,7 +3,7 @@ import { initBackend } from '../../engine/backend.ts'
 import { loadDataset } from '../../engine/data/registry.ts'
 import { evaluate } from '../../engine/evaluate.ts'
 import { importLayersModel } from '../../engine/model-files.ts'
-import { frozenQuantHooks } from '../../engine/quant.ts'
+import { storedModelHooks } from '../../engine/stored-hooks.ts'
 import type { JobContext } from '../context.ts'
 
 export default async function evaluateJob(context: JobContext<'evaluate'>): Promise<void> {
@@ -22,8 +22,8 @@ export default async function evaluateJob(context: JobContext<'evaluate'>): Prom
   const evaluated = { ...dataset, normalization: metadata.normalization }
   const split = context.params.split === 'train' ? dataset.train : dataset.test
   context.progress(0.1, 'evaluating', `${split.count} samples`)
-  // A quantization-aware-trained model is evaluated with its quantization.
-  const hooks = metadata.quant ? frozenQuantHooks(net, metadata.quant) : undefined
+  // A quantization-aware-trained or compressed model is evaluated with its quantization.
+  const hooks = storedModelHooks(net, metadata)
   const result = await evaluate(net, evaluated, split, { hooks })
   context.metric('accuracy', result.accuracy, 0)
   context.metric('loss', result.loss, 0)

@@ -58,6 +58,22 @@ export const jobKinds: { [K in JobKind]: JobKindEntry<K> } = {
     inline: true,
     load: () => import('./roofline.ts'),
   },
+  'compression-search': {
+    summary: 'Searches per-layer pruning + quantization policies with a DDPG agent whose reward uses latency measured on the board.',
+    load: () => import('./compression-search.ts'),
+  },
+  'compression-baseline': {
+    summary: 'Compression baselines near a target latency: uniform, random or sensitivity-greedy policies, scored like search episodes.',
+    load: () => import('./compression-baseline.ts'),
+  },
+  'compression-apply': {
+    summary: 'Applies a compression policy to a model, retrains and tests it; the run becomes the compressed model.',
+    load: () => import('./compression-apply.ts'),
+  },
+  'compression-profile': {
+    summary: "Times a model's uniform keep × bits grid on a board: the per-layer cost model that predicts a policy's latency.",
+    load: () => import('./compression-profile.ts'),
+  },
   'layer-latency': {
     summary: "Times a model's dense and conv layers on a board, optionally under a pruning + quantization policy.",
     inline: true,
