@@ -3,13 +3,14 @@
 // baselines near the same target, retrain the best in-band policy of each (the search's final pick and every baseline's)
 // for the same epochs and test them, and report the Pareto comparison, the cost model's error and where an episode's
 // time goes. Prints one JSON object.
-// Run: node --import tsx bench/compression-demo.ts [--episodes 100] [--target 0.25] [--architecture lenet5-bn] [--epochs 5]
+// Run: node --import tsx bench/compression-demo.ts [--episodes 100] [--target 0.25] [--agent joint|prune|quant] [--architecture lenet5-bn] [--epochs 5]
 import { mkdtempSync, rmSync } from 'node:fs'
 import { loadavg, tmpdir } from 'node:os'
 import { join } from 'node:path'
 import { parseArgs } from 'node:util'
 import type { z } from 'zod'
 import {
+  AgentKind,
   CompressionApplyResult,
   CompressionBaselineResult,
   CompressionSearchResult,
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     episodes: { type: 'string', default: '100' },
     warmup: { type: 'string', default: '10' },
     target: { type: 'string', default: '0.25' },
+    agent: { type: 'string', default: 'joint' },
     architecture: { type: 'string', default: 'lenet5-bn' },
     epochs: { type: 'string', default: '5' },
     'final-epochs': { type: 'string', default: '3' },
@@ -77,7 +79,15 @@ try {
   const model = await run({ kind: 'train', params: { architecture: values.architecture, epochs: Number(values.epochs), seed: 1 } })
   const search = await run({
     kind: 'compression-search',
-    params: { modelUuid: model, episodes, warmupEpisodes: Number(values.warmup), target, finalEpochs, pickWindow: episodes },
+    params: {
+      modelUuid: model,
+      agent: AgentKind.parse(values.agent),
+      episodes,
+      warmupEpisodes: Number(values.warmup),
+      target,
+      finalEpochs,
+      pickWindow: episodes,
+    },
   })
   const searched = await resultOf(CompressionSearchResult, search)
   const baselines: Record<string, z.output<typeof CompressionBaselineResult>> = {}
@@ -123,6 +133,7 @@ try {
     JSON.stringify(
       {
         architecture: searched.architecture,
+        agent: searched.agent,
         target,
         episodes,
         machine: { cores: (await import('node:os')).availableParallelism(), loadAverage: loadavg().map((l) => round(l, 2)) },
@@ -143,7 +154,23 @@ try {
         },
         atTarget: tested,
         pareto: {
-          searchFront: paretoFront(searched.episodes).length,
+          searchFront: paretoFront(searched.episodes)
+            .sort((a, b) => a.latencyRatio - b.latencyRatio)
+            .map((e) => [round(e.latencyRatio, 3), round(e.accuracy, 3)]),
+          // Each baseline point beside the search's best validation accuracy at the same or lower measured latency.
+          baselinePoints: Object.fromEntries(
+            Object.entries(baselines).map(([k, b]) => [
+              k,
+              b.episodes.map((e) => {
+                const better = searched.episodes.filter((s) => s.latencyRatio <= e.latencyRatio)
+                return {
+                  ratio: round(e.latencyRatio, 3),
+                  accuracy: round(e.accuracy, 3),
+                  searchBest: better.length ? round(Math.max(...better.map((s) => s.accuracy)), 3) : null,
+                }
+              }),
+            ]),
+          ),
           baselinePointsDominatedBySearch: Object.fromEntries(
             Object.entries(baselines).map(([k, b]) => [k, round(dominated(b.episodes, searched.episodes), 3)]),
           ),

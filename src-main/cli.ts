@@ -11,6 +11,7 @@ import { registerRobustnessCommands } from './cli/robustness.ts'
 import { registerQuantizationCommands } from './cli/quantization.ts'
 import { registerAnalogCommands } from './cli/analog.ts'
 import { registerCompressionCommands } from './cli/compression.ts'
+import { registerUncertaintyCommands } from './cli/uncertainty.ts'
 import { registerDoctorCommand } from './cli/doctor.ts'
 import { exitWithError } from './cli/output.ts'
 import { registerRunCommands } from './cli/runs.ts'
@@ -48,6 +49,7 @@ registerRobustnessCommands(program, openApi)
 registerQuantizationCommands(program, openApi)
 registerAnalogCommands(program, openApi)
 registerCompressionCommands(program, openApi)
+registerUncertaintyCommands(program, openApi)
 registerWebCommand(program, openCore)
 registerDoctorCommand(program, () => defaultDataDir())
 

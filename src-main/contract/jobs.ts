@@ -6,6 +6,7 @@ import { DatasetImportParams, EvaluateParams, ModelImportParams, TrainParams } f
 import { StudyParams } from './quantization.ts'
 import { CalibrateParams, HilEvaluateParams, HilFinetuneParams } from './analog.ts'
 import { SweepParams } from './robustness.ts'
+import { ActiveLearningParams, EnsembleTrainParams, UncertaintyEvaluateParams } from './uncertainty.ts'
 import { CompressionApplyParams, CompressionBaselineParams, CompressionProfileParams, CompressionSearchParams } from './compression.ts'
 import { RunSummary } from './runs.ts'
 
@@ -40,6 +41,9 @@ export const JobSpec = z.discriminatedUnion('kind', [
   z.object({ kind: z.literal('compression-baseline'), params: CompressionBaselineParams }),
   z.object({ kind: z.literal('compression-apply'), params: CompressionApplyParams }),
   z.object({ kind: z.literal('compression-profile'), params: CompressionProfileParams }),
+  z.object({ kind: z.literal('ensemble-train'), params: EnsembleTrainParams }),
+  z.object({ kind: z.literal('uncertainty-evaluate'), params: UncertaintyEvaluateParams }),
+  z.object({ kind: z.literal('active-learning'), params: ActiveLearningParams }),
 ])
 export type JobSpec = z.output<typeof JobSpec>
 export type JobKind = JobSpec['kind']

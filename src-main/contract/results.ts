@@ -7,6 +7,7 @@ import { LayerLatencyMeasurement, RooflineMeasurement } from './boards.ts'
 import { method } from './define.ts'
 import type { JobKind } from './jobs.ts'
 import { DatasetInfo } from './models.ts'
+import { ActiveLearningResult, EnsembleTrainResult, UncertaintyEvaluateResult } from './uncertainty.ts'
 import { CompressionApplyResult, CompressionBaselineResult, CompressionProfileResult, CompressionSearchResult } from './compression.ts'
 
 export const Confusion = z.object({
@@ -117,6 +118,9 @@ export const jobResults = {
   'compression-baseline': CompressionBaselineResult,
   'compression-apply': CompressionApplyResult,
   'compression-profile': CompressionProfileResult,
+  'ensemble-train': EnsembleTrainResult,
+  'uncertainty-evaluate': UncertaintyEvaluateResult,
+  'active-learning': ActiveLearningResult,
 } satisfies Record<JobKind, z.ZodType>
 
 export type JobResult<K extends JobKind> = z.output<(typeof jobResults)[K]>
@@ -142,6 +146,9 @@ export const RunResult = z.discriminatedUnion('kind', [
   runResultOf('compression-baseline'),
   runResultOf('compression-apply'),
   runResultOf('compression-profile'),
+  runResultOf('ensemble-train'),
+  runResultOf('uncertainty-evaluate'),
+  runResultOf('active-learning'),
 ])
 export type RunResult = z.output<typeof RunResult>
 

@@ -4,6 +4,7 @@ import type { JobKind } from '../contract/index.ts'
 import type { DatasetSource } from '../engine/data/registry.ts'
 import type { LayerShape } from '../hardware/layer-latency.ts'
 import type { AnalogDeviceModel } from '../engine/analog.ts'
+import type { EnsembleSource } from './ensembles.ts'
 
 export interface JobInputsByKind {
   selftest: Record<string, never>
@@ -25,6 +26,10 @@ export interface JobInputsByKind {
   'compression-baseline': CompressionInputs
   'compression-apply': CompressionInputs
   'compression-profile': CompressionInputs
+  /** oodDataset: for repulsion samples (samples = ood) and the OOD metrics. */
+  'ensemble-train': { modelUuid: string; modelJson: string; dataset: DatasetSource; oodDataset: DatasetSource | null }
+  'uncertainty-evaluate': { ensembleRun: string; ensemble: EnsembleSource; dataset: DatasetSource; oodDataset: DatasetSource | null }
+  'active-learning': { modelUuid: string; modelJson: string; dataset: DatasetSource }
 }
 
 /** The model to compress and the dataset it was trained on (retraining and validation draw from it). */

