@@ -119,14 +119,26 @@ export function registerUncertaintyCommands(program: Command, openApi: OpenApi):
     .option('--per-round <n>', withDefault('samples labelled per round', a.perRound), Number)
     .option('--rounds <n>', withDefault('rounds', a.rounds), Number)
     .option('--heads <n>', withDefault('ensemble heads', a.heads), Number)
-    .option('--epochs <n>', withDefault('epochs per round', a.epochs), Number)
+    .option('--steps <n>', withDefault('training steps per round', a.steps), Number)
+    .option('--learning-rate <lr>', withDefault('Adam step size', a.learningRate), Number)
     .option('--pool <n>', withDefault('pool size (from the training split)', a.pool), Number)
     .option('--seed <n>', withDefault('seed', a.seed), Number)
     .option('--json', 'print the result as JSON')
     .action(async (model: string, o) => {
       const params = checked(
         ActiveLearningParams,
-        { model, acquire: o.acquire, initial: o.initial, perRound: o.perRound, rounds: o.rounds, heads: o.heads, epochs: o.epochs, pool: o.pool, seed: o.seed },
+        {
+          model,
+          acquire: o.acquire,
+          initial: o.initial,
+          perRound: o.perRound,
+          rounds: o.rounds,
+          heads: o.heads,
+          steps: o.steps,
+          learningRate: o.learningRate,
+          pool: o.pool,
+          seed: o.seed,
+        },
         'params',
       )
       const api = await openApi()

@@ -74,7 +74,9 @@ export const ActiveLearningParams = z
     perRound: z.number().int().min(1).max(10_000).default(50),
     rounds: z.number().int().min(1).max(200).default(5),
     heads: z.number().int().min(2).max(50).default(5),
-    epochs: z.number().int().min(1).max(100).default(5),
+    /** Gradient steps per round: the labelled set is small, so rounds are sized in steps, not epochs. */
+    steps: z.number().int().min(1).max(100_000).default(300),
+    learningRate: z.number().positive().max(1).default(1e-2),
     /** The unlabelled pool is drawn from the training split; null: all of it. */
     pool: z.number().int().min(100).nullable().default(5000),
     seed: Seed.default(1),

@@ -43,10 +43,12 @@ export default async function activeLearningJob(context: JobContext<'active-lear
       const fraction = (done: number) => (round + done) / (p.rounds + 1)
       const labelledSet = new Set(state.labelled)
       const labelled: Dataset = { ...dataset, train: take(dataset.train, state.labelled, dataset.sampleShape), validation: null }
+      const batchSize = Math.min(64, state.labelled.length)
+      const epochs = Math.ceil(p.steps / Math.ceil(state.labelled.length / batchSize))
       const heads = await trainEnsemble(
         net,
         labelled,
-        { heads: p.heads, repulsion: 'none', epochs: p.epochs, batchSize: Math.min(64, state.labelled.length), seed: p.seed + round },
+        { heads: p.heads, repulsion: 'none', epochs, batchSize, learningRate: p.learningRate, seed: p.seed + round },
         { signal: context.signal, onBatch: (f) => context.progress(fraction(f * 0.7), 'training', `round ${round} · ${state.labelled.length} labelled`) },
       )
       try {

@@ -66,7 +66,7 @@ describe('uncertainty jobs', () => {
   }, 600_000)
 
   it('runs active learning, is killed with kill -9, and resumes at the round it was in', async () => {
-    const params = { model, acquire: 'bald' as const, initial: 50, perRound: 20, rounds: 3, pool: 600, heads: 2, epochs: 2 }
+    const params = { model, acquire: 'bald' as const, initial: 50, perRound: 20, rounds: 3, pool: 600, heads: 2, steps: 30 }
     const run = await core.api.startJob({ kind: 'active-learning', params })
     await waitFor(() => core.store.runs.lastSteps(run.uuid).test_accuracy === 0, 240_000, 'the first round')
     process.kill(harness.launched.at(-1)!.pid!, 'SIGKILL')
