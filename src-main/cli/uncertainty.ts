@@ -2,7 +2,7 @@
 // (also under noise), and pool-based active learning.
 import type { Command } from 'commander'
 import { ActiveLearningParams, EnsembleTrainParams, UncertaintyEvaluateParams, type UncertaintySummary } from '../contract/index.ts'
-import { checked, numberList, withDefault, type OpenApi } from './api.ts'
+import { checked, keywordOrList, numberList, withDefault, type OpenApi } from './api.ts'
 import { followJob, jobResult } from './jobs.ts'
 import { printJson, printTable } from './output.ts'
 
@@ -79,6 +79,8 @@ export function registerUncertaintyCommands(program: Command, openApi: OpenApi):
     .option('--limit <n>', 'test samples evaluated (default: all)', Number)
     .option('--noise-sigma <list>', 'σ values of noise injected into the body, e.g. 0.1,0.5,2')
     .option('--noise-point <id>', 'injection point of the noise, or global', 'global')
+    .option('--analog [device]', 'run the body on the analog model: the nominal device, or a calibrated one')
+    .option('--analog-layers <which>', 'dense, all, or a list of layer ids', 'dense')
     .option('--seed <n>', withDefault('seed', u.seed), Number)
     .option('--json', 'print the result as JSON')
     .action(async (ensemble: string, o) => {
@@ -91,6 +93,10 @@ export function registerUncertaintyCommands(program: Command, openApi: OpenApi):
           oodDataset: o.oodDataset === 'none' ? null : o.oodDataset,
           limit: o.limit,
           noise: sigmas ? { point: o.noisePoint, sigmas } : undefined,
+          analog:
+            o.analog === undefined
+              ? undefined
+              : { device: typeof o.analog === 'string' ? o.analog : undefined, layers: keywordOrList(o.analogLayers, ['dense', 'all']) },
           seed: o.seed,
         },
         'params',

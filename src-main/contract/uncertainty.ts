@@ -3,6 +3,7 @@
 import { z } from 'zod'
 import { Seed } from './define.ts'
 import { NoiseModel } from './robustness.ts'
+import { AnalogTraining } from './analog.ts'
 
 const Id = z.string().trim().min(1).max(200)
 
@@ -58,6 +59,8 @@ export const UncertaintyEvaluateParams = z
     /** Test samples evaluated (null: all). */
     limit: z.number().int().min(10).nullable().default(null),
     noise: UncertaintyNoise.optional(),
+    /** Run the body through the analog model (planned on training samples), the nominal device or a calibrated one. */
+    analog: AnalogTraining.optional(),
     seed: Seed.default(1),
   })
   .strict()
@@ -137,6 +140,8 @@ const GallerySample = z.object({
 export const UncertaintyEvaluateResult = z.object({
   ensemble: z.string(),
   members: z.number().int(),
+  /** 'float', or how the body ran on the analog model, e.g. 'analog (ordered, nominal device)'. */
+  body: z.string(),
   dataset: z.string(),
   oodDataset: z.string().nullable(),
   classNames: z.array(z.string()),

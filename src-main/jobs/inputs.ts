@@ -28,7 +28,14 @@ export interface JobInputsByKind {
   'compression-profile': CompressionInputs
   /** oodDataset: for repulsion samples (samples = ood) and the OOD metrics. */
   'ensemble-train': { modelUuid: string; modelJson: string; dataset: DatasetSource; oodDataset: DatasetSource | null }
-  'uncertainty-evaluate': { ensembleRun: string; ensemble: EnsembleSource; dataset: DatasetSource; oodDataset: DatasetSource | null }
+  /** analogDevice: the calibrated model named by params.analog.device. */
+  'uncertainty-evaluate': {
+    ensembleRun: string
+    ensemble: EnsembleSource
+    dataset: DatasetSource
+    oodDataset: DatasetSource | null
+    analogDevice?: AnalogDeviceModel
+  }
   'active-learning': { modelUuid: string; modelJson: string; dataset: DatasetSource }
 }
 

@@ -219,16 +219,8 @@ function inputsOf(
       return {}
     case 'train': {
       knownArchitecture(spec.params.architecture)
-      const device = spec.params.analog?.device
-      if (device === undefined) return { dataset: datasets.resolve(spec.params.dataset) }
-      const calibration = calibrationOf(device)
-      if (!calibration)
-        throw new BenchsideError({
-          code: 'INVALID_ARGS',
-          field: 'params.analog.device',
-          message: `Board '${device}' has no calibration yet. Calibrate it first (benchside analog calibrate), or leave the device out to train with the nominal model.`,
-        })
-      return { dataset: datasets.resolve(spec.params.dataset), analogDevice: calibration.model }
+      const analogDevice = calibratedDevice(spec.params.analog?.device, calibrationOf)
+      return analogDevice ? { dataset: datasets.resolve(spec.params.dataset), analogDevice } : { dataset: datasets.resolve(spec.params.dataset) }
     }
     case 'robustness-study':
       knownArchitecture(spec.params.architecture)
@@ -270,7 +262,9 @@ function inputsOf(
     case 'uncertainty-evaluate': {
       const { run, ensemble, model } = ensembleSource(models, spec.params.ensemble)
       const dataset = datasets.resolve(spec.params.dataset ?? datasetOfModel(models, model))
-      return { ensembleRun: run, ensemble, dataset, oodDataset: spec.params.oodDataset === null ? null : datasets.resolve(spec.params.oodDataset) }
+      const oodDataset = spec.params.oodDataset === null ? null : datasets.resolve(spec.params.oodDataset)
+      const analogDevice = calibratedDevice(spec.params.analog?.device, calibrationOf)
+      return { ensembleRun: run, ensemble, dataset, oodDataset, ...(analogDevice ? { analogDevice } : {}) }
     }
     case 'layer-latency':
       return { ...boardLayersOfModel(models.metadata(spec.params.model)), modelUuid: spec.params.model }
@@ -285,6 +279,19 @@ function boardLayersOfModel(metadata: ModelMetadata): { layers: LayerShape[]; sk
   } finally {
     net.dispose()
   }
+}
+
+/** The calibrated model of an analog device named in params, or undefined for none (the nominal model). */
+function calibratedDevice(device: string | undefined, calibrationOf: (deviceId: string) => AnalogCalibration | null) {
+  if (device === undefined) return undefined
+  const calibration = calibrationOf(device)
+  if (!calibration)
+    throw new BenchsideError({
+      code: 'INVALID_ARGS',
+      field: 'params.analog.device',
+      message: `Board '${device}' has no calibration yet. Calibrate it first (benchside analog calibrate), or leave the device out to use the nominal model.`,
+    })
+  return calibration.model
 }
 
 /** An ensemble-train run's members as files, or a model as an ensemble of one. */

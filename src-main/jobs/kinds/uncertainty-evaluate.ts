@@ -5,6 +5,12 @@ import type { UncertaintyEvaluateResult } from '../../contract/index.ts'
 import { initBackend } from '../../engine/backend.ts'
 import type { Dataset, Split } from '../../engine/data/dataset.ts'
 import { loadDataset } from '../../engine/data/registry.ts'
+import * as tf from '@tensorflow/tfjs'
+import { DEFAULT_ARRAY, nominalDevice } from '../../engine/analog.ts'
+import { planHooks, planNetwork, selectAnalogLayers } from '../../engine/analog-plan.ts'
+import { batchTensors } from '../../engine/data/dataset.ts'
+import { combineHooks } from '../../engine/hooks.ts'
+import type { Hooks, Network } from '../../engine/network.ts'
 import { scopeHooks, seededNormals } from '../../engine/noise.ts'
 import { reliabilityDiagram, eceOf } from '../../engine/uncertainty/calibration.ts'
 import { predictiveMean, uncertaintyDecomposition } from '../../engine/uncertainty/metrics.ts'
@@ -35,11 +41,43 @@ export default async function uncertaintyEvaluateJob(context: JobContext<'uncert
     }
     const classes = dataset.classNames.length
     const limit = p.limit ?? undefined
+    // The body on the analog model: each member network planned once on training samples, then simulated.
+    const analog = p.analog
+    const device = context.inputs.analogDevice ?? nominalDevice()
+    const analogPlans = new Map<Network, Hooks>()
+    const bodyHooks = (net: Network): Hooks | undefined => {
+      if (!analog) return undefined
+      let hooks = analogPlans.get(net)
+      if (!hooks) {
+        const { x, y } = batchTensors(dataset, dataset.train, [...Array(Math.min(512, dataset.train.count)).keys()])
+        try {
+          const plan = planNetwork(
+            net,
+            x,
+            selectAnalogLayers(net, analog.layers),
+            device,
+            DEFAULT_ARRAY,
+            analog.integration,
+            analog.device ?? null,
+            analog.fill,
+          )
+          hooks = planHooks(net, plan, device, analog.integration, p.seed)
+        } finally {
+          tf.dispose([x, y])
+        }
+        analogPlans.set(net, hooks)
+      }
+      return hooks
+    }
+    const body = analog
+      ? `analog (${analog.integration}, ${analog.device ?? 'nominal'} device, ${analog.layers === 'all' ? 'all layers' : analog.layers === 'dense' ? 'dense layers' : analog.layers.join(', ')})`
+      : 'float'
+    context.param('body', body)
     context.progress(0.05, 'predicting', `${ensemble.members} members on ${dataset.name}`)
-    const members = await ensemble.predict(dataset, dataset.test, { limit })
+    const members = await ensemble.predict(dataset, dataset.test, { limit, hooks: analog ? bodyHooks : undefined })
     const labels = dataset.test.y.subarray(0, members[0]!.length / classes)
     context.progress(0.3, 'predicting', ood ? `the OOD set ${ood.name}` : 'no OOD set')
-    const oodMembers = ood ? await ensemble.predict(ood, ood.test, { limit }) : undefined
+    const oodMembers = ood ? await ensemble.predict(ood, ood.test, { limit, hooks: analog ? bodyHooks : undefined }) : undefined
     const summary = { ...nullOod(), ...summarize({ members, labels, classes, oodMembers, bins: p.bins }) }
     for (const [key, value] of Object.entries(summary)) if (typeof value === 'number') context.metric(key, value, 0)
 
@@ -50,6 +88,7 @@ export default async function uncertaintyEvaluateJob(context: JobContext<'uncert
     const result: UncertaintyEvaluateResult = {
       ensemble: context.inputs.ensembleRun,
       members: ensemble.members,
+      body,
       dataset: dataset.id,
       oodDataset: ood?.id ?? null,
       classNames: dataset.classNames,
@@ -89,7 +128,7 @@ export default async function uncertaintyEvaluateJob(context: JobContext<'uncert
         context.progress(0.5 + 0.5 * (i / sigmas.length), 'noise', `σ = ${sigma}`)
         const noisy = await ensemble.predict(dataset, dataset.test, {
           limit,
-          hooks: (net) => scopeHooks(net, scope, noise.model, sigma, { source: seededNormals(p.seed, 0, i) }),
+          hooks: (net) => combineHooks(bodyHooks(net), scopeHooks(net, scope, noise.model, sigma, { source: seededNormals(p.seed, 0, i) })),
         })
         const m = predictiveMean(noisy, classes)
         const parts = uncertaintyDecomposition(noisy, classes)

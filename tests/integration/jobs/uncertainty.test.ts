@@ -52,6 +52,15 @@ describe('uncertainty jobs', () => {
     // σ = 0 is the clean evaluation; strong noise costs accuracy.
     expect(curve[0]!.accuracy).toBeCloseTo(result.summary.accuracy, 10)
     expect(curve[2]!.accuracy).toBeLessThan(curve[0]!.accuracy)
+
+    // The same ensemble with its body on the (nominal) analog model: it still works, and says how it ran.
+    const analog = UncertaintyEvaluateResult.parse(
+      await resultOf(await finished({ kind: 'uncertainty-evaluate', params: { ensemble: run, limit: 300, oodDataset: null, analog: { layers: 'all' } } })),
+    )
+    expect(analog.body).toBe('analog (ordered, nominal device, all layers)')
+    expect(result.body).toBe('float')
+    expect(analog.summary.accuracy).toBeGreaterThan(0.3)
+    expect(analog.summary.aurocMi).toBeNull()
   }, 600_000)
 
   it('evaluates a single model as an ensemble of one and trains a deep ensemble from scratch', async () => {
