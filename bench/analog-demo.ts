@@ -2,14 +2,8 @@
 // through the associative model; measure it on the board; fine-tune it in the loop (board forward, calibrated ordered
 // model backward); and train one from scratch through the calibrated ordered model. Prints one JSON object.
 // Run: node --import tsx bench/analog-demo.ts [--fill 6] [--epochs 5] [--samples 2000] [--architecture mlp-tfc]
-import { mkdtempSync, rmSync } from 'node:fs'
-import { tmpdir } from 'node:os'
-import { join } from 'node:path'
 import { parseArgs } from 'node:util'
-import type { JobSpec, StartJobArgs } from '../src-main/contract/index.ts'
-import type { z } from 'zod'
-import { createCore } from '../src-main/core.ts'
-import { nodeJobLauncher } from '../src-main/jobs/node-launcher.ts'
+import { benchCore } from './bench-core.ts'
 
 const { values } = parseArgs({
   options: {
@@ -22,23 +16,10 @@ const { values } = parseArgs({
 const fill = Number(values.fill)
 const epochs = Number(values.epochs)
 const limit = Number(values.samples)
-const home = mkdtempSync(join(tmpdir(), 'benchside-analog-demo-'))
-const core = createCore({ dataDir: home, host: 'cli', launch: nodeJobLauncher })
+const bench = benchCore('analog-demo')
+const { core, run } = bench
 
 /** Starts a job and resolves with its run id when it has finished; rejects when it did not. */
-function run(spec: z.input<typeof StartJobArgs>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    void core.api.startJob(spec).then((summary) => {
-      const stop = core.events.on(({ event, payload }) => {
-        const p = payload as { runUuid: string; state: string }
-        if (event !== 'jobProgress' || p.runUuid !== summary.uuid || !['finished', 'failed', 'killed'].includes(p.state)) return
-        stop()
-        if (p.state === 'finished') resolve(summary.uuid)
-        else reject(new Error(`${(spec as JobSpec).kind} ${p.state}: ${core.store.runs.summary(summary.uuid).error}`))
-      })
-    }, reject)
-  })
-}
 
 const round = (x: number | null) => (x === null ? null : Math.round(x * 1000) / 1000)
 const started = performance.now()
@@ -91,6 +72,5 @@ try {
   )
 } finally {
   await core.analog.closeAll()
-  core.close()
-  rmSync(home, { recursive: true, force: true })
+  bench.close()
 }

@@ -4,22 +4,11 @@
 // for the same epochs and test them, and report the Pareto comparison, the cost model's error and where an episode's
 // time goes. Prints one JSON object.
 // Run: node --import tsx bench/compression-demo.ts [--episodes 100] [--target 0.25] [--agent joint|prune|quant] [--architecture lenet5-bn] [--epochs 5]
-import { mkdtempSync, rmSync } from 'node:fs'
-import { loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import type { z } from 'zod'
-import {
-  AgentKind,
-  CompressionApplyResult,
-  CompressionBaselineResult,
-  CompressionSearchResult,
-  type CompressionEpisode,
-  type JobSpec,
-  type StartJobArgs,
-} from '../src-main/contract/index.ts'
-import { createCore } from '../src-main/core.ts'
-import { nodeJobLauncher } from '../src-main/jobs/node-launcher.ts'
+import { AgentKind, CompressionApplyResult, CompressionBaselineResult, CompressionSearchResult, type CompressionEpisode } from '../src-main/contract/index.ts'
+import { benchCore } from './bench-core.ts'
 
 const { values } = parseArgs({
   options: {
@@ -37,23 +26,9 @@ const { values } = parseArgs({
 const episodes = Number(values.episodes)
 const target = Number(values.target)
 const finalEpochs = Number(values['final-epochs'])
-const home = values.home ?? mkdtempSync(join(tmpdir(), 'benchside-compression-demo-'))
-const core = createCore({ dataDir: home, host: 'cli', launch: nodeJobLauncher, concurrency: 1 })
+const bench = benchCore('compression-demo', { home: values.home, concurrency: 1 })
+const { core, run, resultOf } = bench
 
-function run(spec: z.input<typeof StartJobArgs>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    void core.api.startJob(spec).then((summary) => {
-      const stop = core.events.on(({ event, payload }) => {
-        const p = payload as { runUuid: string; state: string }
-        if (event !== 'jobProgress' || p.runUuid !== summary.uuid || !['finished', 'failed', 'killed'].includes(p.state)) return
-        stop()
-        if (p.state === 'finished') resolve(summary.uuid)
-        else reject(new Error(`${(spec as JobSpec).kind} ${p.state}: ${core.store.runs.summary(summary.uuid).error}`))
-      })
-    }, reject)
-  })
-}
-const resultOf = async <S extends z.ZodType>(schema: S, uuid: string): Promise<z.output<S>> => schema.parse((await core.api.getRunResult({ run: uuid })).result)
 const round = (x: number | null, digits = 4) => (x === null ? null : Math.round(x * 10 ** digits) / 10 ** digits)
 const median = (xs: number[]) => {
   const s = [...xs].sort((a, b) => a - b)
@@ -183,6 +158,5 @@ try {
     ),
   )
 } finally {
-  core.close()
-  if (!values.home) rmSync(home, { recursive: true, force: true })
+  bench.close()
 }

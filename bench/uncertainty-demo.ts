@@ -3,14 +3,10 @@
 // function-space repulsion on training / augmented / OOD samples, weight-space repulsion and a deep ensemble; then one
 // active-learning comparison (BALD, entropy, random). Prints one JSON object: means with 95% t-intervals over seeds.
 // Run: node --import tsx bench/uncertainty-demo.ts [--seeds 3] [--heads 10] [--epochs 3] [--deep-members 5] [--rounds 5]
-import { mkdtempSync, rmSync } from 'node:fs'
-import { availableParallelism, loadavg, tmpdir } from 'node:os'
-import { join } from 'node:path'
+import { availableParallelism, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
-import type { z } from 'zod'
-import { ActiveLearningResult, EnsembleTrainResult, UncertaintyEvaluateResult, type JobSpec, type StartJobArgs } from '../src-main/contract/index.ts'
-import { createCore } from '../src-main/core.ts'
-import { nodeJobLauncher } from '../src-main/jobs/node-launcher.ts'
+import { ActiveLearningResult, EnsembleTrainResult, UncertaintyEvaluateResult } from '../src-main/contract/index.ts'
+import { benchCore } from './bench-core.ts'
 
 const { values } = parseArgs({
   options: {
@@ -25,23 +21,8 @@ const { values } = parseArgs({
 const seeds = Number(values.seeds)
 const heads = Number(values.heads)
 const epochs = Number(values.epochs)
-const home = mkdtempSync(join(tmpdir(), 'benchside-uncertainty-demo-'))
-const core = createCore({ dataDir: home, host: 'cli', launch: nodeJobLauncher, concurrency: 1 })
-
-function run(spec: z.input<typeof StartJobArgs>): Promise<string> {
-  return new Promise((resolve, reject) => {
-    void core.api.startJob(spec).then((summary) => {
-      const stop = core.events.on(({ event, payload }) => {
-        const p = payload as { runUuid: string; state: string }
-        if (event !== 'jobProgress' || p.runUuid !== summary.uuid || !['finished', 'failed', 'killed'].includes(p.state)) return
-        stop()
-        if (p.state === 'finished') resolve(summary.uuid)
-        else reject(new Error(`${(spec as JobSpec).kind} ${p.state}: ${core.store.runs.summary(summary.uuid).error}`))
-      })
-    }, reject)
-  })
-}
-const resultOf = async <S extends z.ZodType>(schema: S, uuid: string): Promise<z.output<S>> => schema.parse((await core.api.getRunResult({ run: uuid })).result)
+const bench = benchCore('uncertainty-demo', { concurrency: 1 })
+const { core, run, resultOf } = bench
 
 /** Two-sided 97.5% Student t quantiles for 1…9 degrees of freedom. */
 const T975 = [12.706, 4.303, 3.182, 2.776, 2.571, 2.447, 2.365, 2.306, 2.262]
@@ -118,6 +99,5 @@ try {
     ),
   )
 } finally {
-  core.close()
-  rmSync(home, { recursive: true, force: true })
+  bench.close()
 }

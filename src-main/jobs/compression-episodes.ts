@@ -11,6 +11,16 @@ type FinalPick = NonNullable<CompressionSearchResult['pick']>
 /** Episodes within this distance of the target latency ratio count as meeting it. */
 export const TARGET_BAND = 0.05
 
+/** The uncompressed model as every search and baseline compares against: validation accuracy, latency and costs. */
+export async function referenceOf(bench: CompressionBench, latency: 'measured' | 'predicted'): Promise<CompressionSearchResult['reference']> {
+  const policy = bench.referencePolicy()
+  const costs = bench.costs(policy)
+  const latencyS = latency === 'measured' ? await bench.measure(policy) : bench.predict(policy)
+  if (latencyS === null) throw new Error('The reference model has no predicted latency; profile the board first.')
+  const scored = await evaluate(bench.reference, bench.dataset, bench.dataset.validation!)
+  return { accuracy: scored.accuracy, latencyS, macs: costs.macs, bops: costs.bops, params: costs.params }
+}
+
 /** Applies, retrains, validates and times one policy: an episode without its reward. */
 export async function scorePolicy(
   bench: CompressionBench,

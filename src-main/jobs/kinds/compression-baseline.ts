@@ -4,11 +4,10 @@ import type { CompressionBaselineResult, CompressibleLayer, LayerPolicy, Policy,
 import { sensitivityCurves } from '../../engine/compression/sensitivity.ts'
 import { uniformPolicy } from '../../engine/compression/policy.ts'
 import { seededRandom } from '../../engine/random.ts'
-import { evaluate } from '../../engine/evaluate.ts'
 import { predictionError } from '../../engine/compression/cost-model.ts'
 import type { JobContext } from '../context.ts'
 import { CompressionBench } from '../compression-bench.ts'
-import { logEpisode, scorePolicy } from '../compression-episodes.ts'
+import { logEpisode, referenceOf, scorePolicy } from '../compression-episodes.ts'
 
 /** Bit widths in the order greedy lowers them, weights and activations together. */
 const BIT_LADDER = [32, 8, 6, 5, 4, 3, 2] as const
@@ -25,16 +24,7 @@ export default async function compressionBaselineJob(context: JobContext<'compre
     context.progress(0.02, 'profiling', `timing the keep × bits grid on '${p.board}'`)
     await bench.profile((done, total) => context.progress(0.02 + 0.08 * (done / total), 'profiling', `${done} of ${total} grid points`))
     const referencePolicy = bench.referencePolicy()
-    const referenceCosts = bench.costs(referencePolicy)
-    const referenceLatency = p.latency === 'measured' ? await bench.measure(referencePolicy) : bench.predict(referencePolicy)!
-    const referenceScore = await evaluate(bench.reference, bench.dataset, bench.dataset.validation!)
-    const reference = {
-      accuracy: referenceScore.accuracy,
-      latencyS: referenceLatency,
-      macs: referenceCosts.macs,
-      bops: referenceCosts.bops,
-      params: referenceCosts.params,
-    }
+    const reference = await referenceOf(bench, p.latency)
     // The predicted ratio chooses candidates; the measured one is what they are judged by.
     const referencePredicted = bench.predict(referencePolicy)!
     const predictedRatio = (policy: Policy) => bench.predict(policy)! / referencePredicted

@@ -12,10 +12,9 @@ import { reward } from '../../engine/compression/rewards.ts'
 import { sensitivityCurves } from '../../engine/compression/sensitivity.ts'
 import { Standardizer, type StandardizerState } from '../../engine/compression/standardizer.ts'
 import { layerState, stateSize } from '../../engine/compression/state.ts'
-import { evaluate } from '../../engine/evaluate.ts'
 import type { JobContext } from '../context.ts'
 import { CompressionBench } from '../compression-bench.ts'
-import { finalPick, logEpisode, retrainAndTest, scorePolicy, type ScoredPolicy } from '../compression-episodes.ts'
+import { finalPick, logEpisode, referenceOf, retrainAndTest, scorePolicy, type ScoredPolicy } from '../compression-episodes.ts'
 
 const CHECKPOINT = 'search/checkpoint.json'
 
@@ -57,16 +56,7 @@ async function search(context: JobContext<'compression-search'>, bench: Compress
   context.progress(0.01, 'profiling', `timing the keep × bits grid on '${p.board}'`)
   await bench.profile((done, total) => context.progress(0.01 + 0.04 * (done / total), 'profiling', `${done} of ${total} grid points on '${p.board}'`))
   const referencePolicy = bench.referencePolicy()
-  const referenceCosts = bench.costs(referencePolicy)
-  const referenceLatency = p.latency === 'measured' ? await bench.measure(referencePolicy) : bench.predict(referencePolicy)!
-  const referenceScore = await evaluate(bench.reference, bench.dataset, bench.dataset.validation!)
-  const reference = {
-    accuracy: referenceScore.accuracy,
-    latencyS: referenceLatency,
-    macs: referenceCosts.macs,
-    bops: referenceCosts.bops,
-    params: referenceCosts.params,
-  }
+  const reference = await referenceOf(bench, p.latency)
   context.progress(0.06, 'sensitivity', `${layers.length} layers on ${p.sensitivitySamples} samples`)
   const sensitivity =
     saved?.sensitivity ??
