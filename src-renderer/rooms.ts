@@ -15,7 +15,7 @@ export const rooms: Room[] = [
   { id: 'quantization', label: 'Quantization', ready: true, purpose: 'Quantization-aware training against noisy training, per bit width.' },
   { id: 'analog', label: 'Analog & HIL', ready: true, purpose: 'The analog processor model, calibration, and simulated against measured accuracy.' },
   { id: 'devices', label: 'Devices', ready: true, purpose: 'Serial analog boards and ARM boards over SSH.' },
-  { id: 'compression', label: 'Compression search', ready: false, purpose: 'Pruning and quantization policies searched with latency measured on the board.' },
+  { id: 'compression', label: 'Compression search', ready: true, purpose: 'Pruning and quantization policies searched with latency measured on the board.' },
   { id: 'operators', label: 'Operators', ready: true, purpose: 'Where dense, conv, int8 and bit-serial operators stand against the board’s limits.' },
-  { id: 'uncertainty', label: 'Uncertainty', ready: false, purpose: 'Repulsive last-layer ensembles for calibration and OOD detection.' },
+  { id: 'uncertainty', label: 'Uncertainty', ready: true, purpose: 'Repulsive last-layer ensembles for calibration and OOD detection.' },
 ]

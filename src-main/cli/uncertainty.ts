@@ -28,7 +28,7 @@ export function registerUncertaintyCommands(program: Command, openApi: OpenApi):
     .option('--repulsion <kind>', withDefault('function, weight or none', e.repulsion))
     .option('--form <form>', withDefault('wgd or svgd', e.form))
     .option('--samples <source>', withDefault('repulsion samples: train, augment or ood', e.samples))
-    .option('--ood-dataset <id>', withDefault('OOD set (repulsion samples and OOD metrics)', e.oodDataset))
+    .option('--ood-dataset <id>', withDefault('OOD set (repulsion samples and OOD metrics), or none', e.oodDataset))
     .option('--repulsion-weight <w>', withDefault('repulsion weight', e.repulsionWeight), Number)
     .option('--epochs <n>', withDefault('epochs', e.epochs), Number)
     .option('--learning-rate <lr>', withDefault('Adam step size', e.learningRate), Number)
@@ -47,7 +47,7 @@ export function registerUncertaintyCommands(program: Command, openApi: OpenApi):
           repulsion: o.repulsion,
           form: o.form,
           samples: o.samples,
-          oodDataset: o.oodDataset,
+          oodDataset: o.oodDataset === 'none' ? null : o.oodDataset,
           repulsionWeight: o.repulsionWeight,
           epochs: o.epochs,
           learningRate: o.learningRate,

@@ -26,8 +26,8 @@ export const EnsembleTrainParams = z
     repulsion: RepulsionKind.default('function'),
     form: z.enum(['wgd', 'svgd']).default('wgd'),
     samples: RepulsionSamples.default('augment'),
-    /** The unlabelled out-of-distribution set repulsion samples come from (samples = ood). */
-    oodDataset: Id.default('mnist-digits-subset'),
+    /** The out-of-distribution set: repulsion samples (samples = ood) and the OOD metrics; null: none (no OOD metrics). */
+    oodDataset: Id.nullable().default('mnist-digits-subset'),
     repulsionWeight: z.number().min(0).max(1e3).default(1),
     epochs: z.number().int().min(1).max(200).default(5),
     batchSize: z.number().int().min(8).max(1024).default(64),

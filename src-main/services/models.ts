@@ -253,8 +253,15 @@ function inputsOf(
     case 'active-learning': {
       const modelUuid = models.resolve(spec.params.model)
       const dataset = datasets.resolve(datasetOfModel(models, modelUuid))
-      const oodDataset =
-        spec.kind === 'ensemble-train' && (spec.params.samples === 'ood' || spec.params.oodDataset) ? datasets.resolve(spec.params.oodDataset) : null
+      const oodName = spec.kind === 'ensemble-train' ? spec.params.oodDataset : null
+      if (spec.kind === 'ensemble-train' && spec.params.samples === 'ood' && spec.params.repulsion === 'function' && oodName === null) {
+        throw new BenchsideError({
+          code: 'INVALID_ARGS',
+          field: 'params.oodDataset',
+          message: 'Repulsion on OOD samples needs an OOD dataset; name one, or choose train or augment samples.',
+        })
+      }
+      const oodDataset = oodName === null ? null : datasets.resolve(oodName)
       return spec.kind === 'ensemble-train'
         ? { modelUuid, modelJson: models.modelJson(modelUuid), dataset, oodDataset }
         : { modelUuid, modelJson: models.modelJson(modelUuid), dataset }

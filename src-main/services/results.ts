@@ -73,10 +73,23 @@ function legacyResult(store: Store, uuid: string, kind: JobKind): unknown {
       return file('roofline.json')
     case 'layer-latency':
       return file('layer-latency.json')
+    // Kinds that always kept their result in its one home: nothing older to read.
     case 'robustness-study':
     case 'dataset-import':
     case 'model-import':
+    case 'compression-search':
+    case 'compression-baseline':
+    case 'compression-apply':
+    case 'compression-profile':
+    case 'ensemble-train':
+    case 'uncertainty-evaluate':
+    case 'active-learning':
       return null
+    default: {
+      // A new job kind must say here whether older versions kept its result elsewhere.
+      const unhandled: never = kind
+      throw new Error(`No legacy result reader for job kind ${String(unhandled)}.`)
+    }
   }
 }
 

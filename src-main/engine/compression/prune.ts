@@ -79,7 +79,9 @@ function sliceWeight(value: tf.Tensor, node: NodeSpec, input: number[] | null, o
     gather(input, 2)
     gather(output, 3)
   } else if (node.op === 'depthwiseConv2d') gather(input, 2)
-  return sliced === value ? value.clone() : sliced
+  // Always a fresh tensor: wasm's gather keeps its internal 4-D shape in the backend's data map, and the fused matmul
+  // reads that shape, so a gathered bias used as is fails there ('only supports rank-1 bias'). A clone has the right one.
+  return sliced.clone()
 }
 
 /** A new, smaller network with the policy's pruning applied; the original is left unchanged. Quantization is not applied. */
