@@ -21,13 +21,12 @@ import {
   type PolicyMeasurement,
   type RewardKind,
   type RunRow,
-  type RunStatus,
-  type RunSummary,
   type SensitivityCurves,
 } from '../../src-main/contract/index.ts'
 import { api, errorText, onReconnect } from '../lib/api.svelte.ts'
 import { coalesce, coalesceEach } from '../lib/coalesce.ts'
 import { Resource } from '../lib/resource.svelte.ts'
+import { StartedJob } from '../lib/started-job.svelte.ts'
 import { onRunChanged } from '../lib/run-feed.svelte.ts'
 
 export const SEARCH_KIND = 'compression-search' as const
@@ -256,44 +255,6 @@ async function resultOf<K extends typeof SEARCH_KIND | typeof BASELINE_KIND | ty
   return answer.result as JobResult<K> | null
 }
 
-/** A job started from this room, followed through the change feed until it ends. */
-export class StartedRun {
-  uuid = $state<string | null>(null)
-  status = $state<RunStatus | null>(null)
-  /** Why it could not start. */
-  error = $state<string | null>(null)
-  /** Why the run failed, once it has. */
-  failure = $state<string | null>(null)
-  starting = $state(false)
-  private readonly finished: (uuid: string) => void
-
-  constructor(finished: (uuid: string) => void = () => {}) {
-    this.finished = finished
-  }
-
-  async start(begin: () => Promise<RunSummary>): Promise<void> {
-    this.starting = true
-    try {
-      const run = await begin()
-      this.uuid = run.uuid
-      this.status = run.status
-      this.error = null
-      this.failure = null
-    } catch (error) {
-      this.error = errorText(error)
-    } finally {
-      this.starting = false
-    }
-  }
-
-  changed(run: RunSummary): void {
-    if (run.uuid !== this.uuid || run.status === this.status) return
-    this.status = run.status
-    this.failure = run.error
-    if (run.status === 'FINISHED') this.finished(run.uuid)
-  }
-}
-
 /** The policy editor: one policy of the room's model, its live cost on a board, its measurement, and applying it. */
 class PolicyEditorState {
   /** The room's chosen model (the room sets it when the model changes). */
@@ -327,7 +288,7 @@ class PolicyEditorState {
 
   applyEpochs = $state<number | null>(3)
   applyOnBoard = $state(false)
-  apply = new StartedRun(() => void this.applied.reload())
+  apply = new StartedJob(() => void this.applied.reload())
   applied = new Resource<CompressionApplyResult | null>(() => (this.apply.uuid ? resultOf(this.apply.uuid, APPLY_KIND) : Promise.resolve(null)), null)
   fileError = $state<string | null>(null)
 
@@ -450,9 +411,9 @@ class CompressionState {
   trainSamples = $derived(this.catalogs.value.datasets.find((d) => d.id === this.model?.dataset)?.counts.train ?? null)
   catalogError = $derived(this.catalogs.error && `The models and boards did not load: ${this.catalogs.error}`)
 
-  search = new StartedRun()
-  baseline = new StartedRun()
-  profile = new StartedRun(() => void this.editor.evaluated.reload())
+  search = new StartedJob()
+  baseline = new StartedJob()
+  profile = new StartedJob(() => void this.editor.evaluated.reload())
 
   /** The searches and baselines of the chosen model, newest first. */
   listing = new Resource<RunRow[]>(async () => {

@@ -15,13 +15,12 @@ import {
   type RunColumn,
   type RunResult,
   type RunRow,
-  type RunStatus,
-  type RunSummary,
   type UncertaintyEvaluateResult,
 } from '../../src-main/contract/index.ts'
 import { api, errorText, onReconnect } from '../lib/api.svelte.ts'
 import { coalesce, coalesceEach } from '../lib/coalesce.ts'
 import { Resource } from '../lib/resource.svelte.ts'
+import { StartedJob } from '../lib/started-job.svelte.ts'
 import { onRunChanged } from '../lib/run-feed.svelte.ts'
 
 export const ENSEMBLE_KIND = 'ensemble-train' as const
@@ -289,53 +288,6 @@ async function activeResult(run: string, live: boolean): Promise<ActiveLearningR
   const answer = await runResult(run, live)
   if (answer && answer.kind !== ACTIVE_KIND) throw new Error(`Run ${run.slice(0, 8)} is a ${answer.kind} run, not an active-learning run.`)
   return (answer?.result ?? null) as ActiveLearningResult | null
-}
-
-/** A job started from one of the room's forms, followed through the change feed until it ends. */
-export class StartedJob {
-  uuid = $state<string | null>(null)
-  status = $state<RunStatus | null>(null)
-  /** Why it could not start. */
-  error = $state<string | null>(null)
-  /** Why the run failed, once it has. */
-  failure = $state<string | null>(null)
-  starting = $state(false)
-  private readonly finished: (uuid: string) => void
-
-  constructor(finished: (uuid: string) => void = () => {}) {
-    this.finished = finished
-  }
-
-  async start(begin: () => Promise<RunSummary>): Promise<string | null> {
-    this.starting = true
-    try {
-      const run = await begin()
-      this.uuid = run.uuid
-      this.status = run.status
-      this.error = null
-      this.failure = null
-      return run.uuid
-    } catch (error) {
-      this.error = errorText(error)
-      return null
-    } finally {
-      this.starting = false
-    }
-  }
-
-  changed(run: RunSummary): void {
-    if (run.uuid !== this.uuid || run.status === this.status) return
-    this.status = run.status
-    this.failure = run.error
-    if (run.status === 'FINISHED') this.finished(run.uuid)
-  }
-
-  forget(): void {
-    this.uuid = null
-    this.status = null
-    this.error = null
-    this.failure = null
-  }
 }
 
 class UncertaintyState {

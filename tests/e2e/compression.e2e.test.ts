@@ -10,8 +10,6 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { Policy, type ModelInfo, type RunDetail, type RunSummary } from '../../src-main/contract/index.ts'
 import { openAppSession, type AppSession } from '../helpers/app-session.ts'
 import { requires } from '../helpers/components.ts'
-import { waitFor } from '../helpers/temp-home.ts'
-import type { WebMode } from '../helpers/web-mode.ts'
 
 const EPISODES = 4
 
@@ -23,16 +21,14 @@ const EPISODE_POINTS = `(() => {
 
 describe('Compression room in web mode (Chromium)', requires('chromium'), () => {
   let app: AppSession
-  let web: WebMode
   let page: Page
   let pageErrors: string[]
   // Kept after the run so the screenshots can be looked at.
   const shots = mkdtempSync(join(tmpdir(), 'benchside-compression-e2e-'))
 
   beforeAll(async () => {
-    app = await openAppSession()
-    ;({ web, page, pageErrors } = app)
-    await page.setViewportSize({ width: 1400, height: 1000 })
+    app = await openAppSession({ viewport: { width: 1400, height: 1000 } })
+    ;({ page, pageErrors } = app)
   }, 60_000)
 
   afterAll(async () => {
@@ -40,23 +36,13 @@ describe('Compression room in web mode (Chromium)', requires('chromium'), () => 
     await app?.close()
   })
 
-  /** The whole room: <main> scrolls inside the window, so the window is made as tall as its content for the shot. */
-  async function shoot(name: string): Promise<void> {
-    const height = await page.locator('main').evaluate((main) => main.scrollHeight)
-    await page.setViewportSize({ width: 1400, height: Math.max(1000, height + 40) })
-    await page.waitForTimeout(300)
-    await page.screenshot({ path: join(shots, name) })
-    await page.setViewportSize({ width: 1400, height: 1000 })
-  }
+  const shoot = (name: string): Promise<void> => app.shootWhole(join(shots, name))
 
   const plottedEpisodes = async (p: Page): Promise<number> => (await p.evaluate(EPISODE_POINTS)) as number
 
   it('searches from the form, grows the scatter live, edits the best policy and applies it as a new model', async () => {
-    const train = await app.call<RunSummary>('startJob', { kind: 'train', params: { architecture: 'mlp-tfc', epochs: 1 } })
-    await waitFor(async () => (await app.call<RunDetail>('getRun', { run: train.uuid })).status === 'FINISHED', 90_000, 'the training to finish')
-
-    await page.goto(web.url + '#/compression')
-    await page.getByTestId('no-searches').waitFor({ timeout: 20_000 })
+    const train = await app.trainTinyModel()
+    await app.openRoom('compression', 'no-searches')
     await expect.poll(() => page.getByLabel('Model', { exact: true }).inputValue()).toBe(train.uuid)
     expect(await page.getByLabel('Board', { exact: true }).inputValue()).toBe('local')
     expect(await page.getByLabel('Target ratio').inputValue()).toBe('0.25')

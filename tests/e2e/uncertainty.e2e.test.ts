@@ -20,7 +20,6 @@ import { percent } from '../../src-renderer/lib/quantity.ts'
 import { openAppSession, type AppSession } from '../helpers/app-session.ts'
 import { requires } from '../helpers/components.ts'
 import { waitFor } from '../helpers/temp-home.ts'
-import type { WebMode } from '../helpers/web-mode.ts'
 
 /** What a plot drew: plotly keeps its traces on the element (`data`). A string: the tests have no DOM types. */
 const tracesOf = (testid: string) => `(() => {
@@ -37,16 +36,14 @@ interface Trace {
 
 describe('Uncertainty room in web mode (Chromium)', requires('chromium'), () => {
   let app: AppSession
-  let web: WebMode
   let page: Page
   let pageErrors: string[]
   // Kept after the run so the screenshots can be looked at.
   const shots = mkdtempSync(join(tmpdir(), 'benchside-uncertainty-e2e-'))
 
   beforeAll(async () => {
-    app = await openAppSession()
-    ;({ web, page, pageErrors } = app)
-    await page.setViewportSize({ width: 1400, height: 1000 })
+    app = await openAppSession({ viewport: { width: 1400, height: 1000 } })
+    ;({ page, pageErrors } = app)
   }, 60_000)
 
   afterAll(async () => {
@@ -54,14 +51,7 @@ describe('Uncertainty room in web mode (Chromium)', requires('chromium'), () => 
     await app?.close()
   })
 
-  /** The whole room: <main> scrolls inside the window, so the window is made as tall as its content for the shot. */
-  async function shoot(name: string): Promise<void> {
-    const height = await page.locator('main').evaluate((main) => main.scrollHeight)
-    await page.setViewportSize({ width: 1400, height: Math.max(1000, height + 40) })
-    await page.waitForTimeout(300)
-    await page.screenshot({ path: join(shots, name) })
-    await page.setViewportSize({ width: 1400, height: 1000 })
-  }
+  const shoot = (name: string): Promise<void> => app.shootWhole(join(shots, name))
 
   const traces = async (testid: string): Promise<Trace[] | null> => (await page.evaluate(tracesOf(testid))) as Trace[] | null
 
@@ -98,11 +88,8 @@ describe('Uncertainty room in web mode (Chromium)', requires('chromium'), () => 
   }
 
   it('trains an ensemble, evaluates it against OOD digits with every plot, and runs a round of active learning', async () => {
-    const train = await app.call<RunSummary>('startJob', { kind: 'train', params: { architecture: 'mlp-tfc', epochs: 1 } })
-    await waitFor(async () => (await app.call<RunDetail>('getRun', { run: train.uuid })).status === 'FINISHED', 90_000, 'the training to finish')
-
-    await page.goto(web.url + '#/uncertainty')
-    await page.getByTestId('no-runs').waitFor({ timeout: 20_000 })
+    const train = await app.trainTinyModel()
+    await app.openRoom('uncertainty', 'no-runs')
     await expect.poll(() => page.getByLabel('Model', { exact: true }).inputValue()).toBe(train.uuid)
     // Each form's fields are looked up inside it: the forms share words (Heads, Learning rate).
     const ensembleForm = page.getByTestId('ensemble-form')
