@@ -1,6 +1,15 @@
 // benchside jobs kinds|run|resume — and the foreground runner every job command of later rooms reuses.
 import type { Command } from 'commander'
-import { BenchsideError, StartJobArgs, type BenchsideApi, type JobKind, type JobProgress, type JobResult, type RunSummary } from '../contract/index.ts'
+import {
+  BenchsideError,
+  resultOfKind,
+  StartJobArgs,
+  type BenchsideApi,
+  type JobKind,
+  type JobProgress,
+  type JobResult,
+  type RunSummary,
+} from '../contract/index.ts'
 import { checked, type OpenApi } from './api.ts'
 import { formatDuration, printJson, printTable } from './output.ts'
 import { ProgressLine } from './progress.ts'
@@ -35,14 +44,14 @@ export async function followJob(api: BenchsideApi, run: RunSummary, quiet: boole
 
 /** The result a finished job reported, typed by its kind. */
 export async function jobResult<K extends JobKind>(api: BenchsideApi, run: string, kind: K): Promise<JobResult<K>> {
-  const answer = await api.getRunResult({ run })
-  if (answer.kind !== kind || answer.result === null) {
+  const result = resultOfKind(await api.getRunResult({ run }), kind)
+  if (result === null) {
     throw new BenchsideError({
       code: 'NOT_FOUND',
       message: `Run ${run.slice(0, 8)} reported no ${kind} result; 'benchside runs show ${run.slice(0, 8)}' says what happened.`,
     })
   }
-  return answer.result as JobResult<K>
+  return result
 }
 
 /** The final progress comes before the process has exited; closing the core earlier would kill it mid-exit. */

@@ -4,7 +4,7 @@
 import { z } from 'zod'
 import { CalibrationQuality, AnalogDeviceModelSchema, HilMeasurement } from './analog.ts'
 import { LayerLatencyMeasurement, RooflineMeasurement } from './boards.ts'
-import { method } from './define.ts'
+import { BenchsideError, method } from './define.ts'
 import type { JobKind } from './jobs.ts'
 import { DatasetInfo } from './models.ts'
 import { ActiveLearningResult, EnsembleTrainResult, UncertaintyEvaluateResult } from './uncertainty.ts'
@@ -197,4 +197,16 @@ export function perClassScores(confusion: Confusion): ModelEvaluation['perClass'
     const hits = row[c] ?? 0
     return { className, precision: predicted > 0 ? hits / predicted : null, recall: present > 0 ? hits / present : null }
   })
+}
+
+/**
+ * A run's result narrowed to one kind and checked by that kind's schema (null while the job has reported none); another
+ * kind is an error naming both. Every reader of a RunResult goes through this: no casts.
+ */
+export function resultOfKind<K extends JobKind>(answer: RunResult, kind: K): JobResult<K> | null {
+  if (answer.kind !== kind) {
+    throw new BenchsideError({ code: 'INVALID_ARGS', field: 'run', message: `Run ${answer.run.slice(0, 8)} is a ${answer.kind} run, not a ${kind} run.` })
+  }
+  // parse is the check; TypeScript cannot follow a generic key into the schema table, hence this one assertion.
+  return answer.result === null ? null : (jobResults[kind].parse(answer.result) as JobResult<K>)
 }

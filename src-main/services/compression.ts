@@ -57,7 +57,13 @@ export function compressionHandlers(store: Store, models: ModelCatalog, boards: 
     }
   }
   /** The cost model from the profile grid, when every grid point is in the latency table for this board. */
+  // A complete profile never changes (the table keeps it), so its fitted model is built once per network shape, board
+  // and agent version; the editor asks on every edit. Incomplete ones are looked at again: a profile may be running.
+  const fitted = new Map<string, CostModel>()
   const costModelOf = async (c: Compression, net: Net, layers: Layers, boardId: string) => {
+    const key = JSON.stringify([boardId, (await board(boardId).info()).agentVersion, net.spec])
+    const known = fitted.get(key)
+    if (known) return { model: known, missing: 0 }
     const deps = { boards, latency: store.latency }
     const samples: ReturnType<Compression['latency']['costSamplesOf']> = []
     let missing = 0
@@ -67,7 +73,10 @@ export function compressionHandlers(store: Store, models: ModelCatalog, boards: 
       if (stored) samples.push(...c.latency.costSamplesOf(network, stored.layersS))
       else missing++
     }
-    return { model: missing === 0 ? c.costModel.buildCostModel(samples) : null, missing }
+    if (missing > 0) return { model: null, missing }
+    const model = c.costModel.buildCostModel(samples)
+    fitted.set(key, model)
+    return { model, missing }
   }
   const predictedTotal = (c: Compression, net: Net, model: CostModel | null, policy: Policy) => {
     if (!model) return { total: null, layers: new Map<string, number>() }

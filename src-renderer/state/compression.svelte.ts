@@ -22,6 +22,7 @@ import {
   type RewardKind,
   type RunRow,
   type SensitivityCurves,
+  resultOfKind,
 } from '../../src-main/contract/index.ts'
 import { api, errorText, onReconnect } from '../lib/api.svelte.ts'
 import { coalesce, coalesceEach } from '../lib/coalesce.ts'
@@ -245,14 +246,9 @@ export function paramOf(row: RunRow, key: RunColumnKey): string | null {
   return value === null || value === undefined ? null : String(value)
 }
 
-/**
- * A run's result as its kind's schema says (null while the job has reported none). The cast is the one the contract's
- * RunResult needs: its `result` is not narrowed by `kind` in the type, though the service checks it against that kind.
- */
+/** A run's result as its kind's schema says (null while the job has reported none). */
 async function resultOf<K extends typeof SEARCH_KIND | typeof BASELINE_KIND | typeof APPLY_KIND>(run: string, kind: K): Promise<JobResult<K> | null> {
-  const answer = await api.getRunResult({ run })
-  if (answer.kind !== kind) throw new Error(`Run ${run.slice(0, 8)} is a ${answer.kind} run, not a ${kind} run.`)
-  return answer.result as JobResult<K> | null
+  return resultOfKind(await api.getRunResult({ run }), kind)
 }
 
 /** The policy editor: one policy of the room's model, its live cost on a board, its measurement, and applying it. */

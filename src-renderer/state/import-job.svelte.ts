@@ -1,7 +1,7 @@
 // One import started from a form (a dataset or a model): its live progress from jobProgress, its end from the change
 // feed (which also reports an end this page missed while the link was down), then its result or the sentence saying
 // why it failed.
-import type { JobProgress, JobResult, RunSummary } from '../../src-main/contract/index.ts'
+import { resultOfKind, type JobProgress, type JobResult, type RunSummary } from '../../src-main/contract/index.ts'
 import { api, errorText } from '../lib/api.svelte.ts'
 import { onRunChanged } from '../lib/run-feed.svelte.ts'
 
@@ -61,8 +61,9 @@ export class ImportJob<K extends ImportKind> {
     }
     try {
       const answer = await api.getRunResult({ run: run.uuid })
-      if (answer.kind !== this.kind || answer.result === null) throw new Error(`Run ${run.uuid.slice(0, 8)} reported no ${this.kind} result.`)
-      this.result = answer.result as JobResult<K>
+      const result = resultOfKind(answer, this.kind)
+      if (result === null) throw new Error(`Run ${run.uuid.slice(0, 8)} reported no ${this.kind} result.`)
+      this.result = result
       await this.finished(this.result, run.uuid)
     } catch (error) {
       this.error = errorText(error)

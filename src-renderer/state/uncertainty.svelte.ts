@@ -16,6 +16,7 @@ import {
   type RunResult,
   type RunRow,
   type UncertaintyEvaluateResult,
+  resultOfKind,
 } from '../../src-main/contract/index.ts'
 import { api, errorText, onReconnect } from '../lib/api.svelte.ts'
 import { coalesce, coalesceEach } from '../lib/coalesce.ts'
@@ -276,18 +277,14 @@ async function runResult(run: string, live: boolean): Promise<RunResult | null> 
   }
 }
 
-// The casts are the ones the contract's RunResult needs: its `result` is not narrowed by `kind` in the type, though the
-// service checks it against that kind.
 async function evaluationResult(run: string, live: boolean): Promise<UncertaintyEvaluateResult | null> {
   const answer = await runResult(run, live)
-  if (answer && answer.kind !== EVALUATE_KIND) throw new Error(`Run ${run.slice(0, 8)} is a ${answer.kind} run, not an evaluation.`)
-  return (answer?.result ?? null) as UncertaintyEvaluateResult | null
+  return answer && resultOfKind(answer, EVALUATE_KIND)
 }
 
 async function activeResult(run: string, live: boolean): Promise<ActiveLearningResult | null> {
   const answer = await runResult(run, live)
-  if (answer && answer.kind !== ACTIVE_KIND) throw new Error(`Run ${run.slice(0, 8)} is a ${answer.kind} run, not an active-learning run.`)
-  return (answer?.result ?? null) as ActiveLearningResult | null
+  return answer && resultOfKind(answer, ACTIVE_KIND)
 }
 
 class UncertaintyState {

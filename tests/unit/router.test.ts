@@ -87,6 +87,32 @@ describe('router', () => {
     ['importDataset', { path: 'relative/folder' }, 'path'],
     ['exportModel', { model: 'm', format: 'npz', path: 'out.npz' }, 'path'],
     ['startJob', { kind: 'train', params: { noise: { sigma: 1e300 } } }, 'params.noise.sigma'],
+    ['compressionLayers', { modelUuid: '' }, 'modelUuid'],
+    ['evaluatePolicy', { modelUuid: 'm', policy: { architecture: 'x', layers: [] } }, 'policy.layers'],
+    [
+      'evaluatePolicy',
+      { modelUuid: 'm', policy: { architecture: 'x', layers: [{ layer: 'fc1', keep: 1.5, weightBits: 8, activationBits: 8 }] } },
+      'policy.layers.0.keep',
+    ],
+    [
+      'measurePolicy',
+      { modelUuid: 'm', policy: { architecture: 'x', layers: [{ layer: 'fc1', keep: 1, weightBits: 9, activationBits: 8 }] } },
+      'policy.layers.0.weightBits',
+    ],
+    ['measurePolicy', { modelUuid: 'm', board: '' }, 'board'],
+    ['startJob', { kind: 'compression-search', params: { modelUuid: 'm', target: 0 } }, 'params.target'],
+    ['startJob', { kind: 'compression-baseline', params: { modelUuid: 'm', kind: 'best' } }, 'params.kind'],
+    [
+      'startJob',
+      {
+        kind: 'compression-apply',
+        params: { modelUuid: 'm', policy: { architecture: 'x', layers: [{ layer: 'a', keep: 1, weightBits: 4, activationBits: 0 }] } },
+      },
+      'params.policy.layers.0.activationBits',
+    ],
+    ['startJob', { kind: 'ensemble-train', params: { model: 'm', heads: 1 } }, 'params.heads'],
+    ['startJob', { kind: 'uncertainty-evaluate', params: { ensemble: 'e', noise: { sigmas: [] } } }, 'params.noise.sigmas'],
+    ['startJob', { kind: 'active-learning', params: { model: 'm', acquire: 'oracle' } }, 'params.acquire'],
   ])('refuses bad arguments to %s, naming %j', async (method, args, field) => {
     const reply = await core.router.handle(method, args)
     expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', field } })
