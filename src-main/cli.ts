@@ -14,8 +14,11 @@ import { registerCompressionCommands } from './cli/compression.ts'
 import { registerUncertaintyCommands } from './cli/uncertainty.ts'
 import { registerDoctorCommand } from './cli/doctor.ts'
 import { exitWithError } from './cli/output.ts'
+import { plainCommandErrors } from './cli/plain-errors.ts'
+import { plainApi } from './cli/api.ts'
 import { registerRunCommands } from './cli/runs.ts'
 import { registerWebCommand } from './cli/web.ts'
+import { registerClusterCommands } from './cli/clusters.ts'
 // Static on purpose: the launcher finds job-host.js next to the module it is in, so it must stay in this entry file.
 import { nodeJobLauncher } from './jobs/node-launcher.ts'
 import { version } from './services/app.ts'
@@ -33,13 +36,16 @@ function openCore(host: AppInfo['host'] = 'cli'): Promise<Core> {
   core ??= import('./core.ts').then(({ createCore }) => createCore({ dataDir: defaultDataDir(), host, launch: nodeJobLauncher }))
   return core
 }
-const openApi = async () => (await openCore()).api
+// Every call's arguments are checked in the CLI's words first (cli/api.ts plainApi).
+const openApi = async () => plainApi((await openCore()).api)
 
 const program = new Command()
   .name('benchside')
   .description(`Benchside ${version}: a workbench for hardware-aware neural networks. Data folder: ${defaultDataDir()} (set BENCHSIDE_HOME to change it).`)
   .version(version)
   .showHelpAfterError()
+// Before any command is added: subcommands inherit how errors are written and that bad input exits 2.
+plainCommandErrors(program)
 
 registerRunCommands(program, openApi)
 registerJobCommands(program, openApi)
@@ -51,6 +57,7 @@ registerAnalogCommands(program, openApi)
 registerCompressionCommands(program, openApi)
 registerUncertaintyCommands(program, openApi)
 registerWebCommand(program, openCore)
+registerClusterCommands(program, openApi, nodeJobLauncher)
 registerDoctorCommand(program, () => defaultDataDir())
 
 async function closeCore(): Promise<void> {

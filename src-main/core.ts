@@ -10,7 +10,7 @@ import { BoardAccess } from './jobs/board-access.ts'
 import { inlineJobProcess } from './jobs/inline-launcher.ts'
 import { serveBoards, type BoardServerDeps } from './jobs/board-server.ts'
 import { serveLatency } from './jobs/latency-server.ts'
-import { createBoardPool, createHandlers, DatasetCatalog, ModelCatalog, prepareJobInputs } from './services/index.ts'
+import { ClusterService, createBoardPool, createHandlers, DatasetCatalog, ModelCatalog, prepareJobInputs } from './services/index.ts'
 import { Store } from './store/store.ts'
 import { AnalogDeviceRegistry } from './hardware/analog-devices.ts'
 import { latestCalibration } from './services/analog.ts'
@@ -40,6 +40,9 @@ export interface Core {
   close(): void
 }
 
+/** How often a long-lived host looks for cluster jobs whose host died. */
+const ADOPT_INTERVAL_MS = 10_000
+
 export function isProcessAlive(pid: number): boolean {
   try {
     process.kill(pid, 0)
@@ -51,6 +54,9 @@ export function isProcessAlive(pid: number): boolean {
 
 export function createCore(options: CoreOptions): Core {
   const store = new Store({ dataDir: options.dataDir, nativeBinding: options.nativeBinding, busyTimeoutMs: options.busyTimeoutMs })
+  const clusters = new ClusterService(store)
+  // Jobs on a cluster outlive the host that started them: taken over here, they are not interrupted but re-attached.
+  const adopted = clusters.adoptOrphans(isProcessAlive)
   store.runs.interruptOrphans(hostname(), isProcessAlive)
   sweepStaleImports(store)
   const events = new EventHub()
@@ -86,9 +92,26 @@ export function createCore(options: CoreOptions): Core {
         (id) => void boardAccess.get(id),
       ),
     launchInline: () => serve(inlineJobProcess(agentLatency)),
+    launchOnCluster: (runUuid, reattach) => clusters.launch(runUuid, reattach),
     ...importHooks(store),
   })
-  const router = new Router(createHandlers({ host: options.host, store, jobs, datasets, models, boards, boardAccess, analog, changed }))
+  // Another host sharing the data folder asked to cancel one of this process's jobs (issue 13, item 7).
+  feed.onCancelRequest((run) => {
+    if (!jobs.list().some((job) => job.runUuid === run)) return false
+    jobs.cancel(run)
+    return true
+  })
+  for (const runUuid of adopted) jobs.reattach(runUuid)
+  // A host that stops while this one runs (a CLI killed mid-job) leaves its cluster jobs to whoever is still here.
+  const adoption = setInterval(() => {
+    try {
+      for (const runUuid of clusters.adoptOrphans(isProcessAlive)) jobs.reattach(runUuid)
+    } catch {
+      // A busy store is asked again at the next tick.
+    }
+  }, ADOPT_INTERVAL_MS)
+  adoption.unref()
+  const router = new Router(createHandlers({ host: options.host, store, jobs, datasets, models, boards, boardAccess, analog, clusters, changed }))
   const api = createClient({
     call: (method, args) => router.handle(method, args).then((reply) => ({ id: 0, ...reply })),
     subscribe: (listener) => events.on(({ event, payload }) => listener(event, payload)),
@@ -102,6 +125,7 @@ export function createCore(options: CoreOptions): Core {
     analog,
     api,
     close() {
+      clearInterval(adoption)
       jobs.shutdown()
       feed.check()
       feed.close()

@@ -3,6 +3,7 @@ import { app, BrowserWindow, dialog, net, protocol, session, shell } from 'elect
 import { join } from 'node:path'
 import { fileURLToPath, pathToFileURL } from 'node:url'
 import { createCore, type Core } from './core.ts'
+import { wireDialogs } from './desktop/dialogs.ts'
 import { wireIpc } from './desktop/ipc.ts'
 import { APP_SCHEME, APP_URL, appFilePath, isAllowedExternalUrl, isAllowedNavigation, secureWindowOptions } from './desktop/security.ts'
 import { CONTENT_SECURITY_POLICY } from './security/csp.ts'
@@ -40,7 +41,8 @@ async function createWindow(): Promise<void> {
   const window = new BrowserWindow(secureWindowOptions(join(here, '../preload/index.cjs')))
   const appUrl = process.env.ELECTRON_RENDERER_URL ?? APP_URL
   const stopIpc = wireIpc(core!, window, appUrl)
-  window.on('closed', stopIpc)
+  const stopDialogs = wireDialogs(window, appUrl)
+  window.on('closed', () => (stopIpc(), stopDialogs()))
   window.once('ready-to-show', () => window.show())
   // No new windows, no navigation away: links to the documentation hosts open in the system browser, others nowhere.
   window.webContents.setWindowOpenHandler(({ url }) => {

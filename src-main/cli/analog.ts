@@ -4,7 +4,7 @@ import type { Command } from 'commander'
 import { CalibrateParams, HilEvaluateParams, HilFinetuneParams, type AnalogCalibration, type HilResult } from '../contract/index.ts'
 import { checked, keywordOrList, withDefault, type OpenApi } from './api.ts'
 import { followJob } from './jobs.ts'
-import { printJson, printTable } from './output.ts'
+import { formatTime, printJson, printTable } from './output.ts'
 
 const percent = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`)
 const num = (v: number, digits = 3) => Number(v.toPrecision(digits)).toString()
@@ -38,7 +38,7 @@ export function registerAnalogCommands(program: Command, openApi: OpenApi): void
         `array ${i.rows} rows × ${i.cols} columns · inputs ${i.inputBits}-bit · weights ${i.weightBits}-bit + sign · ADC ${i.adcBits}-bit · ${i.slots} slots · batches up to ${i.maxBatch}`,
       )
       if (status.calibration)
-        console.log(`calibrated ${new Date(status.calibration.createdAt).toISOString()} (validation RMS ${num(status.calibration.validationRms)} codes)`)
+        console.log(`calibrated ${formatTime(status.calibration.createdAt)} (validation RMS ${num(status.calibration.validationRms)} codes)`)
     })
   analog
     .command('calibrate')
@@ -128,7 +128,7 @@ export function registerAnalogCommands(program: Command, openApi: OpenApi): void
 
 function printCalibration(c: AnalogCalibration): void {
   const q = c.quality
-  console.log(`Device ${c.deviceId}, calibrated ${new Date(c.createdAt).toISOString()}${c.run ? ` (run ${c.run.slice(0, 8)})` : ''}`)
+  console.log(`Device ${c.deviceId}, calibrated ${formatTime(c.createdAt)}${c.run ? ` (run ${c.run.slice(0, 8)})` : ''}`)
   console.log(
     `column gain ${num(q.columnGain.mean)} ± ${num(q.columnGain.std)} · offset ${num(q.columnOffset.mean)} ± ${num(q.columnOffset.std)} codes · noise ${num(q.noiseStd)} codes · saturation ±${num(q.saturation)} codes · gain fit R² median ${num(q.gainR2.median, 4)}`,
   )

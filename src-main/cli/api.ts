@@ -1,8 +1,9 @@
 // How CLI commands meet the contract: they get the typed API only, their help shows the schema's defaults, and the
 // values they build are checked against the schema, so no default or allowed value is written down twice.
 import { z } from 'zod'
-import { BenchsideError, type BenchsideApi } from '../contract/index.ts'
+import { BenchsideError, methods, type BenchsideApi } from '../contract/index.ts'
 import { validationError } from '../router.ts'
+import { plainIssue } from './plain-errors.ts'
 
 /** Opens the core on first use (so `--help` never touches the data folder) and hands out its typed API. */
 export type OpenApi = () => Promise<BenchsideApi>
@@ -22,14 +23,34 @@ export function withDefault<T>(text: string, field: z.ZodType<T>, show: (value: 
 }
 
 /**
- * Checks what a command built against the contract's schema and returns it typed, defaults filled in. A failure is
- * the router's own sentence (exit 2): the same words whether the CLI or the router catches it.
+ * Checks what a command built against the contract's schema and returns it typed, defaults filled in. A failure is one
+ * plain sentence naming the option as it was typed (exit 2), e.g. "--epochs must be a whole number, got 1.5."
  */
 export function checked<S extends z.ZodType>(schema: S, value: unknown, under?: string): z.output<S> {
   const parsed = schema.safeParse(value)
   if (parsed.success) return parsed.data
   const issues = under === undefined ? parsed.error.issues : parsed.error.issues.map((issue) => ({ ...issue, path: [under, ...issue.path] }))
-  throw new BenchsideError(validationError(new z.ZodError(issues)))
+  const input = under === undefined ? value : { [under]: value }
+  const { field } = validationError(new z.ZodError(issues))
+  throw new BenchsideError({ code: 'INVALID_ARGS', field, message: plainIssue(issues[0]!, input, under) })
+}
+
+/**
+ * The typed API with every call's arguments checked first in the CLI's words, so a value no option check caught (a
+ * limit of 0, a run id of the wrong shape) reads as plainly as the rest. What is sent is the call's own arguments.
+ */
+export function plainApi(api: BenchsideApi): BenchsideApi {
+  return new Proxy(api, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver)
+      if (typeof property !== 'string' || typeof value !== 'function' || !Object.hasOwn(methods, property)) return value
+      const schema = methods[property as keyof typeof methods].args
+      return (args: unknown) => {
+        checked(schema, args)
+        return (value as (args: unknown) => unknown).call(target, args)
+      }
+    },
+  })
 }
 
 /** "a,b,c" as a list, "" as none, nothing as undefined (the contract's default). */

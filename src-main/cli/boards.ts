@@ -1,7 +1,8 @@
 // benchside boards add|list|test|remove, ops roofline|layers|latency
 import { readFileSync, writeFileSync } from 'node:fs'
+import { extname } from 'node:path'
 import type { Command } from 'commander'
-import { AddBoardArgs, BenchsideError, boardMethods, LayerLatencyParams, RooflineParams } from '../contract/index.ts'
+import { AddBoardArgs, BenchsideError, boardMethods, LayerLatencyParams, parseCsv, RooflineParams } from '../contract/index.ts'
 import { checked, numberList, withDefault, type OpenApi } from './api.ts'
 import { followJob, jobResult, repeatable } from './jobs.ts'
 import { printJson, printTable } from './output.ts'
@@ -159,17 +160,43 @@ export function registerBoardCommands(program: Command, openApi: OpenApi): void 
   latency
     .command('export')
     .option('--board <id>', 'only this board')
-    .option('--out <file>', 'write to a file')
-    .action(async (o) => {
+    .option('--out <file>', 'write to a file: .csv, or .json for one object per row')
+    .action(async (o: { board?: string; out?: string }) => {
+      const format = o.out === undefined ? 'csv' : latencyFormat(o.out)
       const { csv, rows } = await (await openApi()).exportLatencyTable({ board: o.board })
       if (!o.out) return void process.stdout.write(csv)
-      writeFileSync(o.out, csv)
-      console.error(`Exported ${rows} rows to ${o.out}.`)
+      writeFileSync(o.out, format === 'json' ? latencyJson(csv) : csv)
+      console.error(`Exported ${rows} rows to ${o.out} as ${format.toUpperCase()}.`)
     })
   latency.command('import <file>').action(async (file: string) => {
     const { rows } = await (await openApi()).importLatencyTable({ csv: readFileSync(file, 'utf8') })
     console.log(`Imported ${rows} rows.`)
   })
+}
+
+/** The format a file name asks for; a name that asks for neither is refused rather than given CSV it does not expect. */
+function latencyFormat(file: string): 'csv' | 'json' {
+  const extension = extname(file).toLowerCase()
+  if (extension === '.csv') return 'csv'
+  if (extension === '.json') return 'json'
+  throw new BenchsideError({
+    code: 'INVALID_ARGS',
+    field: 'out',
+    message: `--out must end in .csv or .json (the format follows the extension), got '${file}'.`,
+  })
+}
+
+/** The CSV's rows as JSON objects keyed by its header; cells that are numbers become numbers, empty cells null. */
+function latencyJson(csv: string): string {
+  const [header = [], ...rows] = parseCsv(csv)
+  const cell = (text: string): string | number | null => (text === '' ? null : Number.isFinite(Number(text)) ? Number(text) : text)
+  return (
+    JSON.stringify(
+      rows.map((row) => Object.fromEntries(header.map((key, i) => [key, cell(row[i] ?? '')]))),
+      null,
+      2,
+    ) + '\n'
+  )
 }
 
 /** An option that holds JSON; text that is not JSON gets a sentence, not a parser's stack trace. */

@@ -11,6 +11,7 @@ import {
   type RunSummary,
 } from '../contract/index.ts'
 import { checked, type OpenApi } from './api.ts'
+import { executorOf, withExecutor } from './clusters.ts'
 import { formatDuration, printJson, printTable } from './output.ts'
 import { ProgressLine } from './progress.ts'
 
@@ -98,15 +99,14 @@ export function registerJobCommands(program: Command, openApi: OpenApi): void {
       )
     })
 
-  jobs
-    .command('run <kind>')
+  withExecutor(jobs.command('run <kind>'))
     .description('run a job in the foreground with a progress bar; Ctrl-C cancels it')
     .option('-p, --param <key=value>', 'a job parameter (repeatable), e.g. -p seconds=3', repeatable)
     .option('--name <name>', 'a name for the run')
     .option('--experiment <name>', 'the experiment the run belongs to')
     .option('--json', 'print the finished run as JSON')
     .action(async (kind: string, o) => {
-      const spec = checked(StartJobArgs, { kind, params: parseParams(o.param ?? []), name: o.name, experiment: o.experiment })
+      const spec = checked(StartJobArgs, { kind, params: parseParams(o.param ?? []), name: o.name, experiment: o.experiment, executor: executorOf(o) })
       const api = await openApi()
       const run = await api.startJob(spec)
       if (!o.json) process.stderr.write(`Run ${run.uuid} started (${kind}).\n`)

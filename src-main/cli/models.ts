@@ -4,6 +4,7 @@ import type { Command } from 'commander'
 import { AnalogTraining, EvaluateParams, metricNumber, modelMethods, NoiseModel, TrainParams, type RunSummary } from '../contract/index.ts'
 import { checked, keywordOrList, withDefault, type OpenApi } from './api.ts'
 import { followJob, jobResult } from './jobs.ts'
+import { executorOf, withExecutor } from './clusters.ts'
 import { formatTime, printJson, printTable } from './output.ts'
 
 const percent = (v: number | null) => (v === null ? '-' : `${(v * 100).toFixed(1)}%`)
@@ -128,8 +129,7 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
 
   const qat = TrainParams.shape.qat.unwrap().shape
   const noise = TrainParams.shape.noise.unwrap().shape
-  program
-    .command('train')
+  withExecutor(program.command('train'))
     .description('train an architecture on a dataset (a job with progress; Ctrl-C cancels)')
     .option('--dataset <id>', withDefault('dataset id (benchside data list)', TrainParams.shape.dataset))
     .option('--model <architecture>', withDefault('architecture (benchside models list --architectures)', TrainParams.shape.architecture))
@@ -203,7 +203,7 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
         'params',
       )
       const api = await openApi()
-      const run = await api.startJob({ kind: 'train', name: o.name, params })
+      const run = await api.startJob({ kind: 'train', name: o.name, params, executor: executorOf(o) })
       const done = await followJob(api, run, Boolean(o.json))
       const detail = await api.getRun({ run: done.uuid })
       if (o.json) printJson(detail)
@@ -216,8 +216,7 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
       process.exitCode = done.status === 'FINISHED' ? 0 : 1
     })
 
-  program
-    .command('eval <model>')
+  withExecutor(program.command('eval <model>'))
     .description('evaluate a model on a dataset split (a job)')
     .option('--dataset <id>', 'dataset id (default: the one it was trained on)')
     .option('--split <name>', withDefault('test or train', EvaluateParams.shape.split))
@@ -225,7 +224,7 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
     .action(async (model: string, o) => {
       const params = checked(EvaluateParams, { model, dataset: o.dataset, split: o.split }, 'params')
       const api = await openApi()
-      const run = await api.startJob({ kind: 'evaluate', params })
+      const run = await api.startJob({ kind: 'evaluate', params, executor: executorOf(o) })
       const done = await followJob(api, run, Boolean(o.json))
       const detail = await api.getRun({ run: done.uuid })
       if (o.json) printJson(detail)

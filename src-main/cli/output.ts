@@ -27,11 +27,14 @@ export function formatDuration(seconds: number | null): string {
   return `${Math.floor(seconds / 3600)}h${String(Math.floor((seconds % 3600) / 60)).padStart(2, '0')}m`
 }
 
-/** Ends the process with a sentence, not a stack trace: exit 2 for bad input, 1 for everything else. */
+/**
+ * Ends the process with a sentence, not a stack trace: exit 2 for bad input (a value that does not fit, or an id, name
+ * or file that does not exist: an unknown architecture, dataset or run), 1 for everything else.
+ */
 export function exitWithError(error: unknown): never {
   if (error instanceof BenchsideError) {
     process.stderr.write(`benchside: ${error.message}\n`)
-    process.exit(error.code === 'INVALID_ARGS' ? 2 : 1)
+    process.exit(error.code === 'INVALID_ARGS' || error.code === 'NOT_FOUND' ? 2 : 1)
   }
   process.stderr.write(`benchside: ${error instanceof Error ? error.message : String(error)}\n`)
   process.exit(1)

@@ -3,6 +3,7 @@ import type { Command } from 'commander'
 import { metricNumber, StudyParams, studyCsv, TrainParams, type StudyResult } from '../contract/index.ts'
 import { checked, gridOption, gridText, numberList, unlessNegated, withDefault, type OpenApi } from './api.ts'
 import { followJob } from './jobs.ts'
+import { executorOf, withExecutor } from './clusters.ts'
 import { printJson, printTable } from './output.ts'
 
 const sci = (v: number | null) => (v === null ? '-' : v.toExponential(2))
@@ -65,8 +66,7 @@ export function registerQuantizationCommands(program: Command, openApi: OpenApi)
 
   const evaluation = StudyParams.shape.evaluation.unwrap().shape
   const study = program.command('study').description('studies that train and measure many networks')
-  study
-    .command('robustness')
+  withExecutor(study.command('robustness'))
     .description('QAT vs noisy training: trains the grid, measures global-noise curves and midpoints (a job; Ctrl-C cancels, `jobs resume` continues)')
     .option('--dataset <id>', withDefault('dataset id', StudyParams.shape.dataset))
     .option('--model <architecture>', withDefault('architecture', StudyParams.shape.architecture))
@@ -103,7 +103,12 @@ export function registerQuantizationCommands(program: Command, openApi: OpenApi)
         'params',
       )
       const api = await openApi()
-      const run = await api.startJob({ kind: 'robustness-study', name: o.name ?? `robustness study · ${params.architecture} · ${params.dataset}`, params })
+      const run = await api.startJob({
+        kind: 'robustness-study',
+        name: o.name ?? `robustness study · ${params.architecture} · ${params.dataset}`,
+        params,
+        executor: executorOf(o),
+      })
       const done = await followJob(api, run, Boolean(o.json))
       const result = await api.getStudy({ run: done.uuid })
       if (o.json) printJson(result)

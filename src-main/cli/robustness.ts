@@ -3,14 +3,14 @@ import type { Command } from 'commander'
 import { NoiseModel, SweepParams } from '../contract/index.ts'
 import { checked, gridOption, gridText, withDefault, type OpenApi } from './api.ts'
 import { followJob } from './jobs.ts'
+import { executorOf, withExecutor } from './clusters.ts'
 import { printJson, printTable } from './output.ts'
 
 const sci = (v: number | null) => (v === null ? '-' : v.toExponential(2))
 
 export function registerRobustnessCommands(program: Command, openApi: OpenApi): void {
   const noise = NoiseModel.shape
-  program
-    .command('sweep <model>')
+  withExecutor(program.command('sweep <model>'))
     .description('noise sweep over injection points; prints the midpoint noise level per point (a job)')
     .option('--dataset <id>', 'dataset (default: the one the model was trained on)')
     .option('--noise <kind>', withDefault('additive, multiplicative or combined', noise.kind))
@@ -68,7 +68,7 @@ export function registerRobustnessCommands(program: Command, openApi: OpenApi): 
         'params',
       )
       const api = await openApi()
-      const run = await api.startJob({ kind: 'sweep', name: o.name ?? `sweep of ${model.slice(0, 8)} · ${params.noise.kind} · ${params.scope.kind}`, params })
+      const run = await api.startJob({ kind: 'sweep', name: o.name, params, executor: executorOf(o) })
       const done = await followJob(api, run, Boolean(o.json))
       const result = await api.getSweep({ run: done.uuid })
       if (o.json) return printJson(result)

@@ -4,6 +4,7 @@ import type { Command } from 'commander'
 import { ActiveLearningParams, EnsembleTrainParams, UncertaintyEvaluateParams, type UncertaintySummary } from '../contract/index.ts'
 import { checked, keywordOrList, numberList, withDefault, type OpenApi } from './api.ts'
 import { followJob, jobResult } from './jobs.ts'
+import { executorOf, withExecutor } from './clusters.ts'
 import { printJson, printTable } from './output.ts'
 
 const fixed = (v: number | null) => (v === null ? null : v.toFixed(4))
@@ -17,10 +18,8 @@ function printSummary(summary: UncertaintySummary): void {
 
 export function registerUncertaintyCommands(program: Command, openApi: OpenApi): void {
   const e = EnsembleTrainParams.shape
-  program
-    .command('ensemble')
-    .description('repulsive last-layer ensembles and their baselines')
-    .command('train <model>')
+  const ensemble = program.command('ensemble').description('repulsive last-layer ensembles and their baselines')
+  withExecutor(ensemble.command('train <model>'))
     .description("train M heads on the model's frozen body as repulsive particles, or a plain or deep ensemble (a job)")
     .option('--method <m>', withDefault('last-layer (heads on the body) or deep (M models from scratch)', e.method))
     .option('--heads <n>', withDefault('members', e.heads), Number)
@@ -59,7 +58,12 @@ export function registerUncertaintyCommands(program: Command, openApi: OpenApi):
       const api = await openApi()
       const label =
         params.method === 'deep' ? 'deep ensemble' : `${params.repulsion === 'none' ? 'plain' : `${params.repulsion}-space ${params.samples}`} ensemble`
-      const run = await api.startJob({ kind: 'ensemble-train', name: o.name ?? `${label} ×${params.heads} of ${model.slice(0, 8)}`, params })
+      const run = await api.startJob({
+        kind: 'ensemble-train',
+        name: o.name ?? `${label} ×${params.heads} of ${model.slice(0, 8)}`,
+        params,
+        executor: executorOf(o),
+      })
       const done = await followJob(api, run, Boolean(o.json))
       if (done.status !== 'FINISHED') return void (process.exitCode = 1)
       const result = await jobResult(api, done.uuid, 'ensemble-train')

@@ -11,6 +11,7 @@ import { runEvents, runMethods } from './runs.ts'
 import { resultMethods } from './results.ts'
 import { compareMethods } from './compare.ts'
 import { compressionMethods } from './compression.ts'
+import { clusterMethods } from './clusters.ts'
 
 export const methods = {
   ...appMethods,
@@ -24,6 +25,7 @@ export const methods = {
   ...resultMethods,
   ...compareMethods,
   ...compressionMethods,
+  ...clusterMethods,
 }
 export const events = { ...appEvents, ...runEvents, ...jobEvents, ...analogEvents }
 

@@ -85,12 +85,28 @@ export const RooflineStudy = RooflineMeasurement.extend({ runUuid: z.string(), m
 export type RooflineStudy = z.infer<typeof RooflineStudy>
 
 export const LayerLatencyMeasurement = z.object({
-  layers: z.array(z.object({ id: z.string(), op: z.string(), kernel: z.string(), medianS: z.number(), keep: z.number(), bits: z.number(), ops: z.number() })),
+  layers: z.array(
+    z.object({
+      id: z.string(),
+      op: z.string(),
+      kernel: z.string(),
+      medianS: z.number(),
+      keep: z.number(),
+      bits: z.number(),
+      ops: z.number(),
+      /** Bytes moved at least once (weights at their bits, fp32 activations): ops / bytes places the layer on the roofline. Absent in older results. */
+      bytes: z.number().optional(),
+    }),
+  ),
   totalS: z.number(),
   skipped: z.array(z.string()),
 })
 export type LayerLatencyMeasurement = z.infer<typeof LayerLatencyMeasurement>
-export const LayerLatencyResult = LayerLatencyMeasurement.extend({ runUuid: z.string(), measuredAt: z.number() })
+/**
+ * `model`: the model the timing run timed, which may be another model of the same architecture and weight shapes
+ * (timings are kept by architecture, layer shapes and policy, not by model); null for runs that did not say.
+ */
+export const LayerLatencyResult = LayerLatencyMeasurement.extend({ runUuid: z.string(), measuredAt: z.number(), model: z.string().nullable() })
 export type LayerLatencyResult = z.infer<typeof LayerLatencyResult>
 
 const MeasurableOperation = z.enum(['peak_flops', 'bandwidth', 'gemm_f32', 'gemm_i8', 'gemm_bitserial', 'conv2d', 'network'])
@@ -111,7 +127,7 @@ export const boardMethods = {
   getLayerLatency: method(
     z.object({ board: BoardId, model: z.string().trim().min(1) }),
     LayerLatencyResult.nullable(),
-    'The latest layer-by-layer latency of a model on a board, or null.',
+    'The latest layer-by-layer latency of a model on a board (timed with it, or with another model of the same architecture and layer shapes), or null.',
   ),
   listBoards: method(z.object({}).default({}), z.array(BoardSummary), 'This computer and the SSH boards that were added.'),
   addBoard: method(

@@ -9,6 +9,7 @@ import { SweepParams } from './robustness.ts'
 import { ActiveLearningParams, EnsembleTrainParams, UncertaintyEvaluateParams } from './uncertainty.ts'
 import { CompressionApplyParams, CompressionBaselineParams, CompressionProfileParams, CompressionSearchParams } from './compression.ts'
 import { RunSummary } from './runs.ts'
+import { Executor, Placement } from './clusters.ts'
 
 /** Parameters of the selftest job: it writes metrics for a few seconds so the job machinery can be seen working. */
 export const SelftestParams = z.object({
@@ -49,7 +50,8 @@ export type JobSpec = z.output<typeof JobSpec>
 export type JobKind = JobSpec['kind']
 export type JobParams<K extends JobKind> = Extract<JobSpec, { kind: K }>['params']
 
-export const StartJobArgs = z.intersection(JobSpec, z.object({ name: JobName, experiment: Experiment }))
+/** executor: where the job runs; omitted = here (a local process). */
+export const StartJobArgs = z.intersection(JobSpec, z.object({ name: JobName, experiment: Experiment, executor: Executor.optional() }))
 
 export const JobState = z.enum(['queued', 'running', 'finished', 'failed', 'killed'])
 export const JobProgress = z.object({
@@ -62,6 +64,8 @@ export const JobProgress = z.object({
   message: z.string(),
   etaSeconds: z.number().nullable(),
   startedAt: z.number().nullable(),
+  /** Set when the job runs on a cluster; absent for a local process. */
+  placement: Placement.optional(),
 })
 export type JobProgress = z.infer<typeof JobProgress>
 
@@ -69,9 +73,13 @@ export const JobKindInfo = z.object({ kind: z.string(), summary: z.string() })
 
 export const jobMethods = {
   startJob: method(StartJobArgs, RunSummary, 'Starts a job in its own process; the run it writes is returned at once.'),
-  cancelJob: method(z.object({ run: z.string().min(1) }), RunSummary, 'Stops a queued or running job; its run becomes KILLED.'),
+  cancelJob: method(
+    z.object({ run: z.string().min(1) }),
+    RunSummary,
+    'Stops a queued or running job, also one another process sharing the data folder runs (the CLI, another window); its run becomes KILLED.',
+  ),
   resumeJob: method(z.object({ run: z.string().min(1) }), RunSummary, 'Continues an INTERRUPTED, FAILED or KILLED run where it stopped.'),
-  listJobs: method(z.object({}).default({}), z.array(JobProgress), 'Jobs queued or running in this process, with progress.'),
+  listJobs: method(z.object({}).default({}), z.array(JobProgress), 'Jobs queued or running in any process sharing the data folder, with progress.'),
   listJobKinds: method(z.object({}).default({}), z.array(JobKindInfo), 'The kinds of job that can be started.'),
 }
 

@@ -45,8 +45,17 @@ export const ModelInfo = z.object({
   architecture: z.string(),
   dataset: z.string(),
   source: z.enum(['trained', 'imported']),
+  /** How it was made: train, model-import, hil-finetune, compression-apply. */
+  kind: z.string(),
+  /** Accuracy on the dataset's whole test split (null when never measured so: imported, or HIL fine-tuned). */
   testAccuracy: z.number().nullable(),
+  /** Accuracy measured on an analog board after HIL fine-tuning, over `boardSamples` test samples. */
+  boardAccuracy: z.number().nullable(),
+  boardSamples: z.number().nullable(),
+  /** The tfjs backend it was computed with (null: not recorded, e.g. an import, or a fine-tuning whose forward ran on a board). */
   backend: z.string().nullable(),
+  /** The analog device it was fine-tuned on, for HIL fine-tuned models. */
+  device: z.string().nullable(),
   createdAt: z.number(),
 })
 export type ModelInfo = z.infer<typeof ModelInfo>
@@ -70,6 +79,8 @@ export const TrainParams = z.object({
   validationFraction: z.number().min(0).max(0.5).default(0.1),
   /** Early stopping: epochs without a better validation accuracy (0 turns it off). */
   patience: z.number().int().min(0).max(1000).default(0),
+  /** Training loss and accuracy are logged every this many batches (step_loss, step_accuracy), besides per epoch. */
+  logEverySteps: z.number().int().min(1).max(100_000).default(10),
   /** Quantization-aware training: fake-quantized weights and ReLU activations, kept for evaluation and sweeps. */
   qat: z
     .object({
@@ -167,6 +178,16 @@ export const modelMethods = {
     }),
     z.object({ files: z.array(z.string()) }),
     'Writes a model as tfjs LayersModel (model.json + weights.bin, into a folder) or as weights-only NPZ (a file); refuses to replace existing files unless `overwrite` is set.',
+  ),
+  renameModel: method(
+    z.object({ model: Id, name: z.string().trim().min(1, 'Give the model a name.').max(200) }),
+    ModelInfo,
+    "Renames a model (its run's name).",
+  ),
+  deleteModel: method(
+    z.object({ model: Id }),
+    RunSummary,
+    "Deletes a model: its run is soft-deleted with everything it holds; restoreRun (or Runs' deleted filter) brings it back.",
   ),
   importModel: method(
     ModelImportParams.extend({ name: z.string().trim().min(1).max(200).optional() }),

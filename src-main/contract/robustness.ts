@@ -62,6 +62,10 @@ export const SweepResult = z.object({
   run: z.string(),
   status: z.string(),
   classes: z.number(),
+  /** adaptive sweeps measure each point at the σ its search chose (curves); grid sweeps every σ of the grid (a heatmap). */
+  strategy: z.enum(['adaptive', 'grid']),
+  /** Accuracy without noise (σ = 0, every scope's clean cells pooled), null before it is measured. */
+  clean: z.number().nullable(),
   scopes: z.array(
     z.object({
       scope: z.string(),

@@ -20,6 +20,8 @@ export interface ModelMetadata {
   classNames: string[]
   normalization: Normalization
   sampleShape: number[]
+  /** The id of the dataset it was trained on, so an exported model imported again says it (absent in older files). */
+  dataset?: string
   /** Set for quantization-aware-trained models: evaluation and sweeps apply the same quantization. */
   quant?: FrozenQuant
   /** Set for models trained through the analog model: the array mapping to run them with (simulated or on a board). */

@@ -119,17 +119,18 @@ export function summarizeGroups(groups: readonly StudyGroup[]): string[] {
   }
   const describe = (g: StudyGroup): string =>
     `${g.label}: midpoint σ ${fmt(g.midpoint!)} (95% CI ${g.midpointCi.map((c) => (c === null ? '?' : fmt(c))).join('–')}), clean ${pct(g.cleanAccuracy)}${versus(g)}`
-  if (float) lines.push(`Float baseline — ${describe(float)}.`)
-  for (const g of noisy) lines.push(`Noisy training — ${describe(g)}.`)
+  // Float and noisy training keep 32-bit float weights: named as such, and never the winner at a bit width.
+  if (float) lines.push(`Float baseline (32-bit float) — ${describe(float)}.`)
+  for (const g of noisy) lines.push(`Noisy training (32-bit float) — ${describe(g)}.`)
   const bitWidths = [...new Set(groups.filter((g) => g.bits !== null).map((g) => g.bits!))].sort((a, b) => a - b)
   for (const bits of bitWidths) {
-    const candidates = [...groups.filter((g) => g.bits === bits && g.midpoint !== null), ...noisy]
+    const candidates = groups.filter((g) => g.bits === bits && g.midpoint !== null)
     if (!candidates.length) {
       lines.push(`${bits}-bit: no midpoint yet (the models may be at chance or still training).`)
       continue
     }
     const best = candidates.reduce((a, b) => (b.midpoint! > a.midpoint! ? b : a))
-    const qat = groups.filter((g) => g.bits === bits && g.method === 'qat' && g.midpoint !== null)
+    const qat = candidates.filter((g) => g.method === 'qat')
     const bestQat = qat.length ? qat.reduce((a, b) => (b.midpoint! > a.midpoint! ? b : a)) : null
     const parts = [`At ${bits} bits the most robust is ${describe(best)}.`]
     if (bestQat && bestQat !== best) parts.push(`Best QAT alone: ${describe(bestQat)}.`)

@@ -18,6 +18,18 @@ export interface TrainOptions {
   hooks?: Hooks
   /** Hooks that change per epoch (a noise ramp); takes precedence over `hooks`. */
   hooksForEpoch?: (epoch: number) => Hooks | undefined
+  /** onStep is called after every this many batches (and after an epoch's last one). */
+  logEverySteps?: number
+}
+
+export interface StepReport {
+  /** Batches done since the start of training (1-based): epoch·batchesPerEpoch + batch + 1. */
+  step: number
+  epoch: number
+  batchesPerEpoch: number
+  /** Mean training loss and accuracy over the samples of the batches since the last report. */
+  loss: number
+  accuracy: number
 }
 
 export interface EpochReport {
@@ -34,6 +46,8 @@ export interface TrainCallbacks {
   signal?: AbortSignal
   /** Called after each batch with the fraction of the whole training done. */
   onBatch?: (fraction: number, epoch: number, loss: number) => void
+  /** Called every `logEverySteps` batches with the loss and accuracy over those batches. */
+  onStep?: (report: StepReport) => void
   /** Called after each epoch; a checkpoint may be written here. */
   onEpoch?: (report: EpochReport) => void | Promise<void>
   /** First epoch to run, when resuming from a checkpoint taken after epoch startEpoch − 1. */
@@ -64,6 +78,10 @@ export async function train(net: Network, dataset: Dataset, options: TrainOption
       const order = shuffled([...Array(dataset.train.count).keys()], seededRandom(options.seed * 1000 + epoch))
       let lossSum = 0
       let correctSum = 0
+      const every = Math.max(1, options.logEverySteps ?? batchesPerEpoch)
+      let windowLoss = 0
+      let windowCorrect = 0
+      let windowCount = 0
       for (let b = 0; b < batchesPerEpoch; b++) {
         if (callbacks.signal?.aborted) throw callbacks.signal.reason
         const indices = order.slice(b * options.batchSize, (b + 1) * options.batchSize)
@@ -82,6 +100,19 @@ export async function train(net: Network, dataset: Dataset, options: TrainOption
         tf.dispose([x, y, loss, correct!])
         lossSum += lossValue[0]! * indices.length
         correctSum += correctValue[0]!
+        windowLoss += lossValue[0]! * indices.length
+        windowCorrect += correctValue[0]!
+        windowCount += indices.length
+        if (callbacks.onStep && ((b + 1) % every === 0 || b === batchesPerEpoch - 1)) {
+          callbacks.onStep({
+            step: epoch * batchesPerEpoch + b + 1,
+            epoch,
+            batchesPerEpoch,
+            loss: windowLoss / windowCount,
+            accuracy: windowCorrect / windowCount,
+          })
+          windowLoss = windowCorrect = windowCount = 0
+        }
         callbacks.onBatch?.((epoch * batchesPerEpoch + b + 1) / (options.epochs * batchesPerEpoch), epoch, lossValue[0]!)
         // Yield so cancel messages and progress get through between batches.
         await new Promise((resolve) => setImmediate(resolve))

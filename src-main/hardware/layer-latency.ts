@@ -24,6 +24,8 @@ export interface LayerLatency {
   ops: number
   keep: number
   bits: number
+  /** Bytes the layer moves at least once (weights at its bits, fp32 activations in and out), for its roofline intensity. */
+  bytes: number
 }
 
 export function agentModel(layers: readonly LayerShape[]): string {
@@ -35,6 +37,30 @@ export function agentModel(layers: readonly LayerShape[]): string {
           .join(',')}`,
     )
     .join(';')
+}
+
+/**
+ * What a layer timing depends on: the architecture, every timed layer's shape and the policy. Models that share it take
+ * the same time on a board, so one timing serves them all (another training of the same architecture, say).
+ */
+export function layerTimingKey(architecture: string, layers: readonly LayerShape[], policy: readonly LayerPolicy[] | null): string {
+  const policyText = policy ? policy.map((p) => `${p.keep}x${p.bits}`).join(',') : 'full'
+  return `${architecture}|${agentModel(layers)}|${policyText}`
+}
+
+/** The least a layer moves through memory: its kept weights at `bits`, its input and kept output as fp32. */
+export function layerBytes(layer: LayerShape, keep: number, bits: number): number {
+  const f = layer.fields
+  if (layer.op === 'dense') {
+    const out = Math.max(1, Math.round(f['out']! * keep))
+    return (f['in']! * out * bits) / 8 + (f['in']! + out) * 4
+  }
+  const cout = Math.max(1, Math.round(f['cout']! * keep))
+  const stride = f['stride'] ?? 1
+  const pad = f['pad'] ?? 0
+  const ho = Math.floor((f['h']! + 2 * pad - f['k']!) / stride) + 1
+  const wo = Math.floor((f['w']! + 2 * pad - f['k']!) / stride) + 1
+  return (cout * f['cin']! * f['k']! * f['k']! * bits) / 8 + (f['cin']! * f['h']! * f['w']! + cout * ho * wo) * 4
 }
 
 export async function measureLayerLatency(
@@ -63,6 +89,7 @@ export async function measureLayerLatency(
       ops: t.ops,
       keep: t.keep,
       bits: t.bits,
+      bytes: layerBytes(layers[i]!, t.keep, t.bits),
     })),
     totalS: (answer.total as { median_s: number }).median_s,
   }

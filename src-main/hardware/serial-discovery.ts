@@ -82,7 +82,7 @@ export async function listSerialBoards(options: SerialDiscoveryOptions = {}): Pr
   } catch (error) {
     warning =
       `Serial ports could not be listed (${error instanceof Error ? error.message : String(error)}), so boards are not found automatically; ` +
-      'this happens where udev is not available (e.g. in a container). Name the board’s port path in the board settings instead.'
+      'this happens where udev is not available (e.g. in a container). Name the board’s port path instead: “Another port” under Analog boards in Devices, or --board <path> on the command line.'
   }
 
   const namedReal = new Map<string, string>()

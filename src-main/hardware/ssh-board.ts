@@ -1,8 +1,7 @@
 // An ARM (or any POSIX) board reached over SSH with ssh2: host keys trusted on first use, the agent uploaded over SFTP
 // into ~/.benchside/agent/<version>/, compiled there once per version, and run with a timeout that kills the remote process.
-import { readFileSync } from 'node:fs'
 import { posix } from 'node:path'
-import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from 'ssh2'
+import type { Client, ClientChannel, SFTPWrapper } from 'ssh2'
 import { agentInput, cancelledError, parseAgentOutput, timeoutError, toBoardInfo, type AgentExit } from './agent-answer.ts'
 import { AGENT_BINARY, BUILD_SCRIPT, compileError, loadAgentSource, type AgentSource } from './agent-source.ts'
 import {
@@ -16,18 +15,10 @@ import {
   type BoardCapabilities,
   type RunOptions,
 } from './board.ts'
-import { hostId, keyTypeOf, sha256Fingerprint, type KnownHosts } from './known-hosts.ts'
+import { hostId, type KnownHosts } from './known-hosts.ts'
+import { connectSsh, shellQuote, type HostKeyStatus, type SshHostSettings } from './ssh-connect.ts'
 
-export interface SshHostSettings {
-  host: string
-  port?: number
-  username: string
-  /** A private key file; without one, the ssh-agent at SSH_AUTH_SOCK is used. */
-  privateKeyPath?: string
-  passphrase?: string
-  /** Defaults to process.env.SSH_AUTH_SOCK when no key file is given. */
-  agentSocket?: string
-}
+export { shellQuote, type HostKeyStatus, type SshHostSettings } from './ssh-connect.ts'
 
 export interface SshBoardOptions extends SshHostSettings {
   id?: string
@@ -41,20 +32,7 @@ export interface SshBoardOptions extends SshHostSettings {
   compileTimeoutMs?: number
 }
 
-export interface HostKeyStatus {
-  fingerprint: string
-  keyType: string
-  /** True when this connect recorded the key (trust on first use); false when it matched a recorded key. */
-  firstSeen: boolean
-}
-
-const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH', 'EAI_AGAIN', 'ECONNRESET'])
 const MAX_OUTPUT = 16 * 1024 * 1024
-
-/** Quotes a word for a POSIX shell. */
-export function shellQuote(word: string): string {
-  return `'${word.replace(/'/g, `'\\''`)}'`
-}
 
 interface ExecHandle {
   channel: ClientChannel
@@ -108,126 +86,27 @@ export class SshBoard implements Board {
     return this.connecting
   }
 
-  private authConfig(): Pick<ConnectConfig, 'privateKey' | 'passphrase' | 'agent'> {
-    const { privateKeyPath, passphrase } = this.options
-    if (privateKeyPath) {
-      let privateKey: Buffer
-      try {
-        privateKey = readFileSync(privateKeyPath)
-      } catch (error) {
-        throw new BoardError(
-          'AUTH',
-          `Could not read the SSH key file ${privateKeyPath} for ${this.label} (${(error as NodeJS.ErrnoException).code}) — check the path in the board settings.`,
-        )
-      }
-      return passphrase === undefined ? { privateKey } : { privateKey, passphrase }
-    }
-    const agent = this.options.agentSocket ?? process.env.SSH_AUTH_SOCK
-    if (!agent) {
-      throw new BoardError(
-        'AUTH',
-        `No SSH key file is set for ${this.options.username}@${this.host} and SSH_AUTH_SOCK is not set — set a key file in the board settings or start ssh-agent.`,
-      )
-    }
-    return { agent }
-  }
-
   private async open(): Promise<Client> {
-    // ssh2 is loaded on first connection: every host process imports this module, few of them reach a board.
-    const { Client } = await import('ssh2')
-    const known = hostId(this.host, this.port)
-    const recorded = this.options.knownHosts.get(known)
-    let offered: { fingerprint: string; keyType: string } | null = null
-    const auth = this.authConfig()
-    return new Promise<Client>((resolve, reject) => {
-      const client = new Client()
-      let settled = false
-      const fail = (error: BoardError) => {
-        if (settled) return
-        settled = true
-        client.end()
-        reject(error)
-      }
-      client.on('ready', () => {
-        if (settled) return
-        settled = true
-        const key = offered!
-        if (!recorded) this.options.knownHosts.remember(known, { ...key, addedAt: Date.now() })
-        this.lastHostKey = { ...key, firstSeen: !recorded }
-        this.client = client
-        // A dropped connection is reopened on the next call.
-        client.on('close', () => {
-          if (this.client === client) this.client = null
-          this.prepared = null
-        })
-        resolve(client)
-      })
-      client.on('error', (error: Error & { level?: string; code?: string }) => {
-        if (this.client === client) this.client = null
-        if (offered && recorded && offered.fingerprint !== recorded.fingerprint) {
-          fail(
-            new BoardError(
-              'HOST_KEY',
-              `The host key of ${known} has changed: Benchside trusted ${recorded.fingerprint} (${recorded.keyType}) but the host now offers ${offered.fingerprint} (${offered.keyType}). ` +
-                `The connection was refused. If the board was reinstalled, forget its host key (Devices → Forget host key, or \`benchside boards forget-key ${this.options.id}\`) and connect again; otherwise someone may be intercepting the connection.`,
-            ),
-          )
-        } else if (error.level === 'client-authentication') {
-          const via = this.options.privateKeyPath ? `the key file ${this.options.privateKeyPath}` : 'the ssh-agent keys'
-          fail(
-            new BoardError(
-              'AUTH',
-              `Authentication failed for ${this.options.username}@${this.host} with ${via} — check the key file / agent and that the public key is in the board's authorized_keys.`,
-            ),
-          )
-        } else if ((error.code && UNREACHABLE_CODES.has(error.code)) || error.level === 'client-timeout') {
-          fail(
-            new BoardError(
-              'UNREACHABLE',
-              `Could not reach ${this.host}:${this.port} (${error.code ?? 'no SSH handshake in time'}) — check the address and that sshd runs.`,
-            ),
-          )
-        } else {
-          fail(
-            new BoardError('UNREACHABLE', `The SSH connection to ${this.host}:${this.port} failed: ${error.message} — check the address and that sshd runs.`),
-          )
-        }
-      })
-      client.on('close', () =>
-        fail(
-          new BoardError(
-            'UNREACHABLE',
-            `The SSH connection to ${this.host}:${this.port} closed before login — check that sshd runs and accepts ${this.options.username}.`,
-          ),
-        ),
-      )
-      try {
-        client.connect({
-          host: this.host,
-          port: this.port,
-          username: this.options.username,
-          ...auth,
-          readyTimeout: this.options.connectTimeoutMs ?? 20_000,
-          hostVerifier: (key: Buffer) => {
-            offered = { fingerprint: sha256Fingerprint(key), keyType: keyTypeOf(key) }
-            return !recorded || recorded.fingerprint === offered.fingerprint
-          },
-        })
-      } catch (error) {
-        // ssh2 throws synchronously for a key it cannot parse, typically an encrypted key without the right passphrase.
-        const file = this.options.privateKeyPath ?? '(agent)'
-        const why = (error as Error).message
-        fail(
-          new BoardError(
-            'AUTH',
-            /passphrase|encrypted|decrypt/i.test(why)
-              ? `The SSH key file ${file} for ${this.label} is protected by a passphrase${this.options.passphrase === undefined ? '' : ', and the one given does not open it'}. ` +
-                  `Unlock the board with its passphrase (Devices → Unlock; Benchside keeps it in memory only, until it quits), or load the key into ssh-agent (ssh-add ${file}) and remove the key file from the board's settings.`
-              : `The SSH key file ${file} could not be used for ${this.label}: ${why} — check the key file.`,
-          ),
-        )
-      }
+    const { client, hostKey } = await connectSsh({
+      ...this.options,
+      subject: {
+        label: this.label,
+        noun: 'board',
+        settings: 'board settings',
+        forgetKey: `Devices → Forget host key, or \`benchside boards forget-key ${this.options.id}\``,
+      },
     })
+    this.lastHostKey = hostKey
+    this.client = client
+    // A dropped connection is reopened on the next call.
+    client.on('error', () => {
+      if (this.client === client) this.client = null
+    })
+    client.on('close', () => {
+      if (this.client === client) this.client = null
+      this.prepared = null
+    })
+    return client
   }
 
   private async exec(command: string, input?: string): Promise<ExecHandle> {

@@ -8,6 +8,7 @@ import type { SweepCell } from '../store/sweeps.ts'
 import type { JobInputs } from './inputs.ts'
 import type { LatencyClient } from './latency-rpc.ts'
 import type { FromJob, ResumeState, StartJob } from './protocol.ts'
+import type { TaskShare } from './cluster/task-plan.ts'
 
 export interface JobContext<K extends JobKind = JobKind> {
   readonly runUuid: string
@@ -20,6 +21,8 @@ export interface JobContext<K extends JobKind = JobKind> {
   readonly inputs: JobInputs<K>
   /** The run's artifact folder, where checkpoints are read back on resume. */
   readonly artifactDir: string
+  /** On a cluster, the part of a fanned-out job this task does; null when the job runs whole. */
+  readonly share: TaskShare | null
   progress(fraction: number, phase?: string, message?: string): void
   metric(key: string, value: number, step: number): void
   /** Sweep cells, stored as they are measured. */
@@ -60,6 +63,7 @@ export function createJobContext(
     resume: start.resume,
     inputs: start.inputs as JobContext['inputs'],
     artifactDir: start.artifactDir,
+    share: start.share ?? null,
     progress: (fraction, phase = '', message = '') => send({ type: 'progress', fraction: Math.min(1, Math.max(0, fraction)), phase, message }),
     metric: (key, value, step) => send({ type: 'metrics', points: [{ key, value, step, time: Date.now() }] }),
     cells: (cells) => send({ type: 'cells', cells }),

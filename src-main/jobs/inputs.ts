@@ -12,7 +12,7 @@ export interface JobInputsByKind {
   train: { dataset: DatasetSource; analogDevice?: AnalogDeviceModel }
   evaluate: { dataset: DatasetSource; modelJson: string }
   roofline: Record<string, never>
-  'layer-latency': { layers: LayerShape[]; skipped: string[]; modelUuid: string }
+  'layer-latency': { layers: LayerShape[]; skipped: string[]; modelUuid: string; architecture: string }
   sweep: { dataset: DatasetSource; modelJson: string }
   'robustness-study': { dataset: DatasetSource }
   'analog-calibrate': Record<string, never>

@@ -2,7 +2,7 @@
 // The parent writes everything a job reports straight into the store, so a crash loses only the work in flight.
 import { hostname } from 'node:os'
 import { join } from 'node:path'
-import { BenchsideError, jobResults, type JobProgress, type JobSpec, type RunSummary } from '../contract/index.ts'
+import { BenchsideError, jobResults, type Executor, type JobProgress, type JobSpec, type RunSummary } from '../contract/index.ts'
 import type { Store } from '../store/store.ts'
 import { jobKinds } from './kinds/index.ts'
 import type { FromJob, JobLauncher, JobProcess, ResumeState } from './protocol.ts'
@@ -19,6 +19,11 @@ export interface JobManagerOptions {
   killGraceMs?: number
   /** Starts an inline job (see kinds/index.ts); without it, every job gets a process. */
   launchInline?: () => JobProcess
+  /**
+   * Starts a run placed on a cluster (cluster/cluster-job.ts); null for a local run. reattach: a restarted host takes
+   * over a job whose array is still in the queue.
+   */
+  launchOnCluster?: (runUuid: string, reattach: boolean) => JobProcess | null
   /**
    * Resolves a job's inputs (dataset and model files) and the spec as it is stored: every id a user may type short
    * becomes the full uuid here, once. Throws a BenchsideError when something does not exist.
@@ -44,6 +49,8 @@ interface ActiveJob {
   lastEmit: number
   /** First progress report of this launch, the origin of the ETA (a resumed job starts part-way). */
   origin: { fraction: number; time: number } | null
+  /** Runs on a cluster: it takes no local slot and never waits in this queue. */
+  remote: boolean
 }
 
 const PROGRESS_INTERVAL_MS = 100
@@ -71,7 +78,7 @@ export class JobManager {
 
   constructor(private readonly options: JobManagerOptions) {}
 
-  start(typed: JobSpec, naming: { name?: string; experiment?: string } = {}): RunSummary {
+  start(typed: JobSpec, naming: { name?: string; experiment?: string } = {}, executor: Executor = { kind: 'local' }): RunSummary {
     const { spec, inputs } = this.prepare(typed)
     const run = this.options.store.runs.create({
       name: naming.name ?? `${spec.kind} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`,
@@ -83,8 +90,24 @@ export class JobManager {
     for (const [key, value] of Object.entries(spec.params)) {
       if (value !== undefined) this.options.store.runs.logParam(run.uuid, key, typeof value === 'string' ? value : JSON.stringify(value))
     }
+    if (executor.kind === 'slurm') this.options.store.clusters.place(run.uuid, executor.cluster, null)
     this.enqueue(run, spec, null, inputs)
     return this.options.store.runs.summary(run.uuid)
+  }
+
+  /**
+   * Takes over a cluster job whose host stopped (a crash, a kill -9) while its array ran: the run stays RUNNING and
+   * its results are followed from where the last host stopped reading.
+   */
+  reattach(runUuid: string): void {
+    if (this.jobs.has(runUuid)) return
+    const run = this.options.store.runs.summary(runUuid)
+    const spec = this.options.store.runs.jobSpec(runUuid) as JobSpec | null
+    if (!spec || !this.options.store.clusters.placementOf(runUuid)) return
+    const job = this.newJob(run, spec, null, {})
+    job.remote = true
+    this.jobs.set(runUuid, job)
+    this.launch(job, true)
   }
 
   resume(runUuid: string): RunSummary {
@@ -133,6 +156,8 @@ export class JobManager {
   shutdown(): void {
     this.closing = true
     for (const job of this.jobs.values()) {
+      // A job on a cluster goes on without us: its run stays RUNNING and the next start re-attaches to it.
+      if (job.process?.detach?.()) continue
       job.process?.kill('SIGKILL')
       this.settle(job, 'INTERRUPTED', 'Benchside was closed while this job ran; resume it to continue.')
     }
@@ -151,7 +176,16 @@ export class JobManager {
       clearTimeout(unrecorded.timer)
       this.unrecorded.delete(run.uuid)
     }
-    const job: ActiveJob = {
+    const job = this.newJob(run, spec, resume, inputs)
+    job.remote = this.options.store.clusters.placementOf(run.uuid) !== null
+    this.jobs.set(run.uuid, job)
+    this.emit(job, true)
+    this.options.onStoreChanged()
+    this.pump()
+  }
+
+  private newJob(run: RunSummary, spec: JobSpec, resume: ResumeState | null, inputs: unknown): ActiveJob {
+    return {
       spec,
       resume,
       inputs,
@@ -159,6 +193,7 @@ export class JobManager {
       settled: false,
       lastEmit: 0,
       origin: null,
+      remote: false,
       progress: {
         runUuid: run.uuid,
         kind: spec.kind,
@@ -171,22 +206,19 @@ export class JobManager {
         startedAt: null,
       },
     }
-    this.jobs.set(run.uuid, job)
-    this.emit(job, true)
-    this.options.onStoreChanged()
-    this.pump()
   }
 
   private pump(): void {
-    const running = [...this.jobs.values()].filter((job) => job.progress.state === 'running').length
-    const next = [...this.jobs.values()].find((job) => job.progress.state === 'queued')
-    if (next && running < this.options.concurrency) {
+    const local = [...this.jobs.values()].filter((job) => !job.remote)
+    const running = local.filter((job) => job.progress.state === 'running').length
+    const next = [...this.jobs.values()].find((job) => job.progress.state === 'queued' && (job.remote || running < this.options.concurrency))
+    if (next) {
       this.launch(next)
       this.pump()
     }
   }
 
-  private launch(job: ActiveJob): void {
+  private launch(job: ActiveJob, reattach = false): void {
     const { store } = this.options
     const uuid = job.progress.runUuid
     job.progress = { ...job.progress, state: 'running', phase: 'starting', startedAt: Date.now() }
@@ -199,7 +231,9 @@ export class JobManager {
     }
     let child: JobProcess
     try {
-      child = jobKinds[job.spec.kind].inline && this.options.launchInline ? this.options.launchInline() : this.options.launch()
+      child =
+        (job.remote ? this.options.launchOnCluster?.(uuid, reattach) : null) ??
+        (jobKinds[job.spec.kind].inline && this.options.launchInline ? this.options.launchInline() : this.options.launch())
     } catch (error) {
       this.settle(job, 'FAILED', `The job process could not start: ${messageOf(error)}`)
       return
@@ -251,6 +285,7 @@ export class JobManager {
           phase: message.phase,
           message: message.message,
           etaSeconds: done > 0 && elapsed > 0 ? (elapsed / done) * (1 - message.fraction) : null,
+          ...(message.placement ? { placement: message.placement } : {}),
         }
         this.emit(job, message.fraction >= 1)
         break
@@ -284,6 +319,9 @@ export class JobManager {
         this.options.onStoreChanged()
         break
       }
+      case 'killed':
+        this.settle(job, 'KILLED', message.reason)
+        break
       case 'done':
         try {
           this.options.completeJob?.(uuid, job.spec)

@@ -158,6 +158,57 @@ export function sendArtifact(req: IncomingMessage, res: ServerResponse, url: URL
   stream.pipe(res)
 }
 
+/** Exports a model into `file` (an absolute path in a fresh folder): the router's exportModel, answering its reply. */
+export type ExportModel = (model: string, file: string) => Promise<{ ok: true } | { ok: false; error: { code: string; message: string } }>
+
+/**
+ * GET /export-model/<model>/weights.npz[?name=…]: the model's weights as NPZ, written by exportModel into a fresh folder
+ * under the uploads root, sent as an attachment named after `name`, then removed. The caller has already checked host,
+ * origin and token.
+ */
+export async function sendModelExport(req: IncomingMessage, res: ServerResponse, url: URL, root: string, exportModel: ExportModel, deny: Deny): Promise<void> {
+  if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'Downloads are GET requests.')
+  const match = /^\/export-model\/([^/]+)\/weights\.npz$/.exec(url.pathname)
+  let model: string
+  try {
+    model = match ? decodeURIComponent(match[1]!) : ''
+  } catch {
+    return deny(res, 400, 'The model id is not valid percent-encoding.')
+  }
+  if (!model || model.includes('\0')) return deny(res, 404, 'Ask for /export-model/<model>/weights.npz.')
+  mkdirSync(root, { recursive: true, mode: 0o700 })
+  const folder = join(root, `.export-${randomBytes(12).toString('base64url')}`)
+  mkdirSync(folder, { mode: 0o700 })
+  const remove = () => rmSync(folder, { recursive: true, force: true })
+  const file = join(folder, 'weights.npz')
+  const reply = await exportModel(model, file).catch((error: unknown) => ({ ok: false as const, error: { code: 'INTERNAL', message: String(error) } }))
+  if (!reply.ok) {
+    remove()
+    return deny(res, reply.error.code === 'NOT_FOUND' ? 404 : reply.error.code === 'INVALID_ARGS' ? 400 : 500, reply.error.message)
+  }
+  const wanted = (url.searchParams.get('name') ?? '')
+    .replace(/[^A-Za-z0-9._-]+/g, '_')
+    .replace(/^[._]+/, '')
+    .slice(0, 80)
+  const name = `${wanted || `model-${model.slice(0, 8)}`}.npz`
+  res.writeHead(200, {
+    'Content-Type': 'application/octet-stream',
+    'Content-Length': String(statSync(file).size),
+    'Content-Disposition': `attachment; filename="${name}"`,
+    'X-Content-Type-Options': 'nosniff',
+    'Cache-Control': 'no-store',
+    'Referrer-Policy': 'no-referrer',
+  })
+  if (req.method === 'HEAD') {
+    remove()
+    return void res.end()
+  }
+  const stream = createReadStream(file)
+  stream.on('error', () => res.destroy())
+  res.on('close', remove)
+  stream.pipe(res)
+}
+
 function isFolder(path: string): boolean {
   try {
     return statSync(path).isDirectory()

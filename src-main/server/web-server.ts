@@ -11,7 +11,7 @@ import { WebSocketServer, type WebSocket } from 'ws'
 import { CallMessage, type EventMessage } from '../contract/index.ts'
 import type { Core } from '../core.ts'
 import { CONTENT_SECURITY_POLICY } from '../security/csp.ts'
-import { MAX_UPLOAD_BYTES, receiveUpload, sendArtifact, sweepOldUploads, uploadsRoot } from './file-transfer.ts'
+import { MAX_UPLOAD_BYTES, receiveUpload, sendArtifact, sendModelExport, sweepOldUploads, uploadsRoot, type ExportModel } from './file-transfer.ts'
 
 export interface WebServerOptions {
   core: Core
@@ -56,7 +56,10 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
   sweepOldUploads(uploads)
 
   const uiBuilt = existsSync(`${options.rendererDir}/index.html`)
-  const serveStatic = uiBuilt ? sirv(options.rendererDir, { etag: true, dev: false }) : null
+  // Files are looked up at each request, not listed once at start: a rebuild (another `npm start`, `npm run build`)
+  // replaces the hashed assets, and a file listed at start but gone since made sirv's read stream throw unhandled,
+  // ending web mode for every open tab.
+  const serveStatic = uiBuilt ? sirv(options.rendererDir, { etag: true, dev: true }) : null
 
   const server = createServer((req, res) => {
     const url = parseTarget(req)
@@ -74,6 +77,13 @@ export async function startWebServer(options: WebServerOptions): Promise<WebServ
       if (!tokenOk(url.searchParams.get('token') ?? headerToken(req)))
         return deny(res, 401, 'Missing or wrong token: use the token printed when web mode started.')
       return sendArtifact(req, res, url, core.store, deny)
+    }
+    if (url.pathname.startsWith('/export-model/')) {
+      if (!originOk(req, false)) return deny(res, 403, 'Requests from other origins are refused.')
+      if (!tokenOk(url.searchParams.get('token') ?? headerToken(req)))
+        return deny(res, 401, 'Missing or wrong token: use the token printed when web mode started.')
+      const exportNpz: ExportModel = (model, file) => core.router.handle('exportModel', { model, format: 'npz', path: file, overwrite: true })
+      return void sendModelExport(req, res, url, uploads, exportNpz, deny)
     }
     if (req.method !== 'GET' && req.method !== 'HEAD') return deny(res, 405, 'Method not allowed.')
     res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY)

@@ -6,11 +6,14 @@ import { BoardPool } from '../hardware/board-pool.ts'
 import { dtypeOf, measureOnBoard, shapeKey } from '../hardware/roofline-study.ts'
 import type { BoardAccess } from '../jobs/board-access.ts'
 import { hostId, JsonFileKnownHosts } from '../hardware/known-hosts.ts'
+import { layerTimingKey } from '../hardware/layer-latency.ts'
 import { LOCAL_BOARD_ID, LocalBoard } from '../hardware/local-board.ts'
 import { SshBoard } from '../hardware/ssh-board.ts'
 import type { BoardRow } from '../store/boards.ts'
 import type { Store } from '../store/store.ts'
 import type { HandlersFor } from './handlers.ts'
+import { loadEngine } from './lazy-engine.ts'
+import { boardLayersOfModel, type ModelCatalog } from './models.ts'
 import { readResult } from './results.ts'
 
 type BoardMethod =
@@ -74,7 +77,7 @@ function notFound(board: string): BenchsideError {
   return new BenchsideError({ code: 'NOT_FOUND', field: 'board', message: `No board has the id '${board}'. 'benchside boards list' shows them.` })
 }
 
-export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess): HandlersFor<BoardMethod> {
+export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess, models: ModelCatalog): HandlersFor<BoardMethod> {
   const knownHosts = knownHostsOf(store)
   const summary = (row: BoardRow): BoardSummary => ({
     id: row.id,
@@ -86,7 +89,7 @@ export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess
   const local: BoardSummary = { id: LOCAL_BOARD_ID, name: 'This computer', kind: 'local', address: 'local', fingerprint: null }
 
   /** The result of the newest FINISHED run of `kind` whose params match, with which run measured it and when. */
-  const latestResult = <K extends 'roofline' | 'layer-latency'>(kind: K, params: Record<string, string>) => {
+  const latestResult = <K extends 'roofline'>(kind: K, params: Record<string, string>) => {
     for (const run of store.runs.list({ kind, status: 'FINISHED' })) {
       const runParams = store.runs.params(run.uuid)
       if (!Object.entries(params).every(([k, v]) => runParams[k] === v)) continue
@@ -115,9 +118,22 @@ export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess
 
     getRoofline: ({ board }) => latestResult('roofline', { board }),
 
-    getLayerLatency: ({ board, model }) => {
+    getLayerLatency: async ({ board, model }) => {
       const uuid = store.runs.resolve(model)
-      return latestResult('layer-latency', { board, model_uuid: uuid })
+      await loadEngine()
+      const metadata = models.metadata(uuid)
+      // Keyed by what the time depends on (architecture, layer shapes, no policy), not by the model: another training
+      // of the same network shows the same timing. Runs from before the key was logged match by their model.
+      const key = layerTimingKey(metadata.spec.architecture, boardLayersOfModel(metadata).layers, null)
+      for (const run of store.runs.list({ kind: 'layer-latency', status: 'FINISHED' })) {
+        const params = store.runs.params(run.uuid)
+        if (params['board'] !== board) continue
+        const matches = params['layers_key'] !== undefined ? params['layers_key'] === key : params['model_uuid'] === uuid && params['policy'] === undefined
+        if (!matches) continue
+        const result = readResult(store, run.uuid, 'layer-latency')
+        if (result) return { ...result, runUuid: run.uuid, measuredAt: run.endTime ?? run.createdAt, model: params['model_uuid'] ?? null }
+      }
+      return null
     },
 
     listBoards: () => [local, ...store.boards.list().map(summary)],

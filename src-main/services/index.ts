@@ -15,6 +15,7 @@ import { analogHandlers } from './analog.ts'
 import { resultHandlers } from './results.ts'
 import { compareHandlers } from './compare.ts'
 import { compressionHandlers } from './compression.ts'
+import { clusterHandlers, type ClusterService } from './clusters.ts'
 import type { AnalogDeviceRegistry } from '../hardware/analog-devices.ts'
 import type { BoardPool } from '../hardware/board-pool.ts'
 import type { BoardAccess } from '../jobs/board-access.ts'
@@ -28,6 +29,7 @@ export interface ServiceDeps {
   boards: BoardPool
   boardAccess: BoardAccess
   analog: AnalogDeviceRegistry
+  clusters: ClusterService
   /** This process wrote to the store; the change feed tells every host. */
   changed: () => void
 }
@@ -36,21 +38,23 @@ export function createHandlers(deps: ServiceDeps): Handlers {
   return {
     ...appHandlers(deps.host, deps.store.dataDir),
     ...historyHandlers(deps.store, deps.changed),
-    ...jobHandlers(deps.store, deps.jobs),
+    ...jobHandlers(deps.store, deps.jobs, deps.clusters),
     ...datasetHandlers(deps.store, deps.datasets, deps.jobs),
-    ...modelHandlers(deps.store, deps.datasets, deps.models, deps.jobs),
-    ...boardHandlers(deps.store, deps.boards, deps.boardAccess),
+    ...modelHandlers(deps.store, deps.datasets, deps.models, deps.jobs, deps.changed),
+    ...boardHandlers(deps.store, deps.boards, deps.boardAccess, deps.models),
     ...robustnessHandlers(deps.store, deps.models),
     ...quantizationHandlers(deps.store),
     ...analogHandlers(deps.store, deps.analog),
     ...resultHandlers(deps.store),
     ...compareHandlers(deps.store),
     ...compressionHandlers(deps.store, deps.models, deps.boardAccess),
+    ...clusterHandlers(deps.store, deps.clusters),
   }
 }
 
 export { DatasetCatalog } from './datasets.ts'
 export { ModelCatalog, prepareJobInputs } from './models.ts'
 export { createBoardPool } from './boards.ts'
+export { ClusterService } from './clusters.ts'
 
 export type { Handlers } from './handlers.ts'

@@ -19,7 +19,7 @@ import { engine, loadEngine } from './lazy-engine.ts'
 const MODEL_FILE = 'model/model.json'
 const MODEL_KINDS = ['train', 'model-import', 'hil-finetune', 'compression-apply']
 
-type ModelMethod = 'listArchitectures' | 'describeArchitecture' | 'listModels' | 'getModel' | 'exportModel' | 'importModel'
+type ModelMethod = 'listArchitectures' | 'describeArchitecture' | 'listModels' | 'getModel' | 'exportModel' | 'importModel' | 'renameModel' | 'deleteModel'
 
 export class ModelCatalog {
   constructor(private readonly store: Store) {}
@@ -67,16 +67,34 @@ export class ModelCatalog {
   info(uuid: string): ModelInfo {
     const run = this.store.runs.summary(uuid)
     const params = this.store.runs.params(uuid)
+    const accuracy = this.store.runs.lastMetric(uuid, 'test_accuracy')
+    // A HIL fine-tuning's test_accuracy is the board's, on `limit` test samples: never shown as a test-split figure.
+    const onBoard = run.kind === 'hil-finetune'
+    const samples = Number(params.limit)
     return {
       id: uuid,
       name: run.name,
       architecture: params.architecture ?? 'unknown',
       dataset: params.dataset ?? 'unknown',
       source: run.kind === 'model-import' ? 'imported' : 'trained',
-      testAccuracy: this.store.runs.lastMetric(uuid, 'test_accuracy'),
+      kind: run.kind,
+      testAccuracy: onBoard ? null : accuracy,
+      boardAccuracy: onBoard ? accuracy : null,
+      boardSamples: onBoard && Number.isFinite(samples) ? samples : null,
       backend: params.backend ?? null,
+      device: onBoard ? (params.device ?? params.board ?? null) : null,
       createdAt: run.createdAt,
     }
+  }
+
+  /** Throws NOT_FOUND unless `id` is a model (a live run holding a model). */
+  checkModel(id: string): string {
+    const uuid = this.resolve(id)
+    this.modelJson(uuid)
+    if (!MODEL_KINDS.includes(this.store.runs.summary(uuid).kind)) {
+      throw new BenchsideError({ code: 'NOT_FOUND', field: 'model', message: `Run ${id} is not a model; 'benchside models list' shows the models.` })
+    }
+    return uuid
   }
 
   list(): ModelInfo[] {
@@ -101,7 +119,13 @@ function knownArchitecture(id: string) {
   }
 }
 
-export function modelHandlers(store: Store, datasets: DatasetCatalog, models: ModelCatalog, jobs: JobManager): HandlersFor<ModelMethod> {
+export function modelHandlers(
+  store: Store,
+  datasets: DatasetCatalog,
+  models: ModelCatalog,
+  jobs: JobManager,
+  changed: () => void = () => {},
+): HandlersFor<ModelMethod> {
   const metadataFor = (architectureId: string, datasetId: string): ModelMetadata => {
     const dataset = datasets.load(datasetId)
     return {
@@ -124,6 +148,20 @@ export function modelHandlers(store: Store, datasets: DatasetCatalog, models: Mo
     },
 
     listModels: () => models.list(),
+
+    renameModel: ({ model, name }) => {
+      const uuid = models.checkModel(model)
+      store.runs.rename(uuid, name)
+      changed()
+      return models.info(uuid)
+    },
+
+    deleteModel: ({ model }) => {
+      const uuid = models.checkModel(model)
+      const summary = store.runs.setDeleted(uuid, true)
+      changed()
+      return summary
+    },
 
     getModel: async ({ model }) => {
       const { importLayersModel } = (await loadEngine()).modelFiles
@@ -179,7 +217,9 @@ export function modelHandlers(store: Store, datasets: DatasetCatalog, models: Mo
       // Starting it resolves the dataset id through the catalog, which needs the engine modules.
       await loadEngine()
       const fileName = basename(path)
-      const title = name ?? `imported ${architectureId ?? (fileName === 'model.json' ? basename(dirname(path)) : fileName)}`
+      // A web upload's folder is a random id: name such an import after its file, not the folder.
+      const uploaded = dirname(dirname(path)) === join(store.dataDir, 'uploads')
+      const title = name ?? `imported ${architectureId ?? (fileName === 'model.json' && !uploaded ? basename(dirname(path)) : fileName)}`
       return jobs.start({ kind: 'model-import', params: { path, architecture: architectureId, dataset } }, { name: title })
     },
   }
@@ -273,13 +313,15 @@ function inputsOf(
       const analogDevice = calibratedDevice(spec.params.analog?.device, calibrationOf)
       return { ensembleRun: run, ensemble, dataset, oodDataset, ...(analogDevice ? { analogDevice } : {}) }
     }
-    case 'layer-latency':
-      return { ...boardLayersOfModel(models.metadata(spec.params.model)), modelUuid: spec.params.model }
+    case 'layer-latency': {
+      const metadata = models.metadata(spec.params.model)
+      return { ...boardLayersOfModel(metadata), modelUuid: spec.params.model, architecture: metadata.spec.architecture }
+    }
   }
 }
 
 /** The dense and conv layers of a stored model, in the agent's terms. */
-function boardLayersOfModel(metadata: ModelMetadata): { layers: LayerShape[]; skipped: string[] } {
+export function boardLayersOfModel(metadata: ModelMetadata): { layers: LayerShape[]; skipped: string[] } {
   const net = new (engine().network.Network)(metadata.spec)
   try {
     return boardLayersOf(net)

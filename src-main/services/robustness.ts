@@ -35,7 +35,10 @@ export function robustnessHandlers(store: Store, models: ModelCatalog): Handlers
             midpoint: estimate && midpointInfo(estimate),
           }
         })
-      return { run: uuid, status: summary.status, classes, scopes }
+      const cleanCells = store.sweeps.cells(uuid).filter((c) => c.sigma === 0)
+      const clean = cleanCells.length ? accuracyCurve(cleanCells)[0]!.accuracy : null
+      const strategy = store.runs.params(uuid)['strategy'] === 'grid' ? 'grid' : 'adaptive'
+      return { run: uuid, status: summary.status, classes, strategy, clean, scopes }
     },
   }
 }

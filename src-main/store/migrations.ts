@@ -247,6 +247,40 @@ export const migrations: readonly string[] = [
       ON CONFLICT (run_uuid, key) DO UPDATE SET step = excluded.step, value = excluded.value WHERE excluded.step >= metric_last.step;
   END;
   `,
+  // Jobs across processes (issue 13, item 7): every host that shares the data folder shows every live job in its tray
+  // and may cancel it. The owning process mirrors its jobs' progress into job_progress (seq orders the writes for the
+  // other processes' change feeds); a cancel request is a row in job_cancel_requests that the owner acts on.
+  `
+  CREATE TABLE job_progress (
+    run_uuid    TEXT PRIMARY KEY REFERENCES runs(uuid) ON DELETE CASCADE,
+    owner_pid   INTEGER NOT NULL,
+    owner_host  TEXT NOT NULL,
+    progress    TEXT NOT NULL,
+    seq         INTEGER NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  CREATE INDEX job_progress_by_seq ON job_progress(seq);
+  CREATE TABLE job_cancel_requests (
+    run_uuid     TEXT PRIMARY KEY REFERENCES runs(uuid) ON DELETE CASCADE,
+    requested_at INTEGER NOT NULL
+  );
+  `,
+  // SLURM clusters (issue 18): profiles as added (tested), and per run placed on a cluster its executor state: the
+  // array and retry job ids, each task's attempt and how far its result file has been read, so a restarted host
+  // re-attaches and reads every line exactly once.
+  `
+  CREATE TABLE cluster_profiles (
+    name        TEXT PRIMARY KEY,
+    profile     TEXT NOT NULL,
+    created_at  INTEGER NOT NULL
+  );
+  CREATE TABLE cluster_runs (
+    run_uuid    TEXT PRIMARY KEY REFERENCES runs(uuid) ON DELETE CASCADE,
+    cluster     TEXT NOT NULL,
+    state       TEXT NOT NULL,
+    updated_at  INTEGER NOT NULL
+  );
+  `,
 ]
 
 /** Brings the schema to the newest version, one transaction per migration; user_version counts what is applied. */

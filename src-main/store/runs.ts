@@ -8,13 +8,14 @@ import {
   metricNumber,
   metricValue,
   type Artifact,
+  type JobProgress,
   type MetricPoint,
   type Note,
   type RunDetail,
   type RunStatus,
   type RunSummary,
 } from '../contract/index.ts'
-import { RunFilter } from '../contract/index.ts'
+import { JobProgress as JobProgressSchema, RunFilter } from '../contract/index.ts'
 import { pathInside, writeFileAtomic } from './files.ts'
 
 type RunFilterParsed = z.output<typeof RunFilter>
@@ -90,6 +91,16 @@ export function runFilterWhere(f: Omit<RunFilterParsed, 'limit'>): { where: stri
     args.push(like, like, like, like, like, like)
   }
   return { where, args }
+}
+
+/** A stored progress row as the contract has it; a row another version wrote differently is skipped. */
+function parsedProgress(text: string): JobProgress[] {
+  try {
+    const parsed = JobProgressSchema.safeParse(JSON.parse(text))
+    return parsed.success ? [parsed.data] : []
+  } catch {
+    return []
+  }
 }
 
 export class RunsRepository {
@@ -258,6 +269,77 @@ export class RunsRepository {
     return orphans.map((r) => r.uuid)
   }
 
+  /** The process a SCHEDULED or RUNNING run belongs to (null once it ended or when nobody owns it). */
+  owner(uuid: string): { pid: number; host: string } | null {
+    const row = this.db.prepare(`SELECT owner_pid, owner_host FROM runs WHERE uuid = ?`).get(uuid) as
+      { owner_pid: number | null; owner_host: string | null } | undefined
+    return row?.owner_pid != null && row.owner_host != null ? { pid: row.owner_pid, host: row.owner_host } : null
+  }
+
+  /** Mirrors a job's progress for the other processes sharing this folder (their trays show it); seq orders the writes. */
+  writeJobProgress(uuid: string, owner: { pid: number; host: string }, progress: JobProgress): void {
+    this.db
+      .prepare(
+        `INSERT INTO job_progress (run_uuid, owner_pid, owner_host, progress, seq, updated_at)
+         VALUES (?, ?, ?, ?, (SELECT coalesce(max(seq), 0) + 1 FROM job_progress), ?)
+         ON CONFLICT (run_uuid) DO UPDATE SET owner_pid = excluded.owner_pid, owner_host = excluded.owner_host,
+           progress = excluded.progress, seq = excluded.seq, updated_at = excluded.updated_at`,
+      )
+      .run(uuid, owner.pid, owner.host, JSON.stringify(progress), Date.now())
+  }
+
+  /** Where a reader of job_progress starts: the newest write. */
+  jobProgressCursor(): number {
+    return (this.db.prepare(`SELECT coalesce(max(seq), 0) AS n FROM job_progress`).get() as { n: number }).n
+  }
+
+  /** Progress other processes wrote after `afterSeq`, and the cursor to read from next. */
+  jobProgressSince(afterSeq: number, notOwner: { pid: number; host: string }): { cursor: number; jobs: JobProgress[] } {
+    const rows = this.db
+      .prepare(`SELECT progress, seq FROM job_progress WHERE seq > ? AND NOT (owner_pid = ? AND owner_host = ?) ORDER BY seq`)
+      .all(afterSeq, notOwner.pid, notOwner.host) as { progress: string; seq: number }[]
+    return { cursor: Math.max(afterSeq, this.jobProgressCursor()), jobs: rows.flatMap((r) => parsedProgress(r.progress)) }
+  }
+
+  /** The progress of every job whose run is still SCHEDULED or RUNNING, with the process that runs it. */
+  activeJobs(): { progress: JobProgress; owner: { pid: number; host: string } }[] {
+    const rows = this.db
+      .prepare(
+        `SELECT j.progress, j.owner_pid, j.owner_host FROM job_progress j JOIN runs r ON r.uuid = j.run_uuid
+         WHERE r.status IN ('SCHEDULED', 'RUNNING') ORDER BY j.seq`,
+      )
+      .all() as { progress: string; owner_pid: number; owner_host: string }[]
+    return rows.flatMap((r) => parsedProgress(r.progress).map((progress) => ({ progress, owner: { pid: r.owner_pid, host: r.owner_host } })))
+  }
+
+  /** Asks the process that runs a job to cancel it (it checks through its change feed). */
+  requestCancel(uuid: string): void {
+    this.db.prepare(`INSERT OR IGNORE INTO job_cancel_requests (run_uuid, requested_at) VALUES (?, ?)`).run(uuid, Date.now())
+  }
+
+  /** Cancel requests for active runs the given process owns. */
+  cancelRequestsFor(owner: { pid: number; host: string }): string[] {
+    const rows = this.db
+      .prepare(
+        `SELECT c.run_uuid FROM job_cancel_requests c JOIN runs r ON r.uuid = c.run_uuid
+         WHERE r.owner_pid = ? AND r.owner_host = ? AND r.status IN ('SCHEDULED', 'RUNNING')`,
+      )
+      .all(owner.pid, owner.host) as { run_uuid: string }[]
+    return rows.map((r) => r.run_uuid)
+  }
+
+  /** A request that was acted on, or whose run is over. */
+  dropCancelRequest(uuid: string): void {
+    this.db.prepare(`DELETE FROM job_cancel_requests WHERE run_uuid = ?`).run(uuid)
+  }
+
+  /** Forgets the progress of jobs that ended and the cancel requests of runs no longer active. */
+  pruneJobs(): void {
+    const ended = `SELECT uuid FROM runs WHERE status NOT IN ('SCHEDULED', 'RUNNING')`
+    this.db.prepare(`DELETE FROM job_progress WHERE updated_at < ? AND run_uuid IN (${ended})`).run(Date.now() - 60_000)
+    this.db.prepare(`DELETE FROM job_cancel_requests WHERE run_uuid IN (${ended})`).run()
+  }
+
   /** Params are written once: the same value again is fine, a different one is refused. */
   logParam(uuid: string, key: string, value: string): void {
     const existing = this.db.prepare(`SELECT value FROM params WHERE run_uuid = ? AND key = ?`).get(uuid, key) as { value: string } | undefined
@@ -310,6 +392,11 @@ export class RunsRepository {
     const time = Date.now()
     const { lastInsertRowid } = this.db.prepare(`INSERT INTO notes (run_uuid, text, time) VALUES (?, ?, ?)`).run(uuid, text, time)
     return { id: Number(lastInsertRowid), text, time }
+  }
+
+  rename(uuid: string, name: string): RunSummary {
+    this.db.prepare(`UPDATE runs SET name = ? WHERE uuid = ?`).run(name, uuid)
+    return this.summary(uuid)
   }
 
   setDeleted(uuid: string, deleted: boolean): RunSummary {

@@ -14,6 +14,7 @@ import { ChangesRepository } from './changes.ts'
 import { ResultsRepository } from './results.ts'
 import { RunTable } from './run-table.ts'
 import { RunComparisonReader } from './run-comparison.ts'
+import { ClustersRepository } from './clusters.ts'
 
 export interface StoreOptions {
   dataDir: string
@@ -68,6 +69,7 @@ export class Store {
   readonly results: ResultsRepository
   readonly runTable: RunTable
   readonly comparison: RunComparisonReader
+  readonly clusters: ClustersRepository
 
   constructor(options: StoreOptions) {
     this.dataDir = options.dataDir
@@ -103,6 +105,7 @@ export class Store {
     this.results = new ResultsRepository(this.runs)
     this.runTable = new RunTable(this.db)
     this.comparison = new RunComparisonReader(this.db)
+    this.clusters = new ClustersRepository(this.db)
   }
 
   integrityCheck(): string {

@@ -19,9 +19,16 @@ class JobsState {
     }
   }
 
+  /** Every live job of every process on this data folder; a job shown as live that is no longer listed has ended meanwhile. */
   async load(): Promise<void> {
     try {
-      for (const job of await api.listJobs({})) this.update(job)
+      const live = await api.listJobs({})
+      const listed = new Set(live.map((job) => job.runUuid))
+      for (const job of Object.values(this.byRun)) {
+        if ((job.state === 'queued' || job.state === 'running') && !listed.has(job.runUuid)) delete this.byRun[job.runUuid]
+      }
+      for (const job of live) this.update(job)
+      this.error = null
     } catch (error) {
       this.error = errorText(error)
     }

@@ -1,8 +1,16 @@
 // Shared state of the Models & Data room: datasets, models with their newest evaluation, the training form, and which
 // training run the Train tab follows (its detail comes through the change feed).
 import {
+  defaultRunName,
   metricNumber,
+  trainFormIssues,
+  trainGroupDefaults,
   TrainParams,
+  type AnalogBoardStatus,
+  type NoiseSchedule,
+  type TrainAnalog,
+  type TrainNoise,
+  type TrainQat,
   type ArchitectureInfo,
   type DatasetDetail,
   type DatasetInfo,
@@ -37,15 +45,70 @@ function sourcePath(source: ImportSource): Promise<string> {
 }
 
 const LIVE = ['SCHEDULED', 'RUNNING']
-/** The numeric fields of the training form (an emptied number input binds null). */
-const NUMBER_FIELDS: [keyof TrainForm & ('epochs' | 'batchSize' | 'learningRate' | 'seed' | 'validationFraction' | 'patience'), string][] = [
-  ['epochs', 'Epochs'],
-  ['batchSize', 'Batch size'],
-  ['learningRate', 'Learning rate'],
-  ['seed', 'Seed'],
-  ['validationFraction', 'Validation share'],
-  ['patience', 'Patience'],
-]
+
+/**
+ * The optional groups of the training form: each is sent only when switched on. σ starts empty (the schema has no
+ * default for it); how σ changes is one choice of three, which sets the schema's rampEpochs and theta.
+ */
+export interface TrainGroups {
+  noiseOn: boolean
+  noise: Omit<TrainNoise, 'sigma' | 'points'> & { sigma: number | null; schedule: NoiseSchedule; pointsMode: 'global' | 'chosen'; chosen: string[] }
+  qatOn: boolean
+  qat: TrainQat
+  analogOn: boolean
+  analog: Omit<TrainAnalog, 'layers' | 'device'> & { layers: 'dense' | 'all'; device: string }
+}
+
+function groupDefaults(): TrainGroups {
+  const d = trainGroupDefaults()
+  const { points: _points, ...noise } = d.noise
+  return {
+    noiseOn: false,
+    noise: { ...noise, rampEpochs: Math.max(1, noise.rampEpochs), theta: noise.theta, sigma: null, schedule: 'constant', pointsMode: 'global', chosen: [] },
+    qatOn: false,
+    qat: d.qat,
+    analogOn: false,
+    analog: { integration: d.analog.integration, fill: d.analog.fill, layers: 'dense', device: '' },
+  }
+}
+
+/** An emptied number input binds null (or NaN): send undefined so the schema names the field. */
+function numberOrUndefined(value: number | null | undefined): number | undefined {
+  return typeof value === 'number' && Number.isFinite(value) ? value : undefined
+}
+
+/** The train job's params as the form says them (unchecked: the contract's schema checks them). */
+export function trainParamsOf(form: TrainForm, groups: TrainGroups): Record<string, unknown> {
+  const basic: Record<string, unknown> = {}
+  for (const [key, value] of Object.entries(form)) {
+    if (key === 'noise' || key === 'qat' || key === 'analog') continue
+    basic[key] = typeof value === 'number' || value === null ? numberOrUndefined(value) : value
+  }
+  const n = groups.noise
+  return {
+    ...basic,
+    noise: groups.noiseOn
+      ? {
+          model: n.model,
+          points: n.pointsMode === 'global' ? 'global' : n.chosen,
+          sigma: numberOrUndefined(n.sigma),
+          theta: n.schedule === 'per-sample' ? numberOrUndefined(n.theta) : 0,
+          rampEpochs: n.schedule === 'ramp' ? numberOrUndefined(n.rampEpochs) : 0,
+        }
+      : undefined,
+    qat: groups.qatOn
+      ? Object.fromEntries(Object.entries(groups.qat).map(([k, v]) => [k, typeof v === 'number' || v === null ? numberOrUndefined(v) : v]))
+      : undefined,
+    analog: groups.analogOn
+      ? {
+          integration: groups.analog.integration,
+          fill: numberOrUndefined(groups.analog.fill),
+          layers: groups.analog.layers,
+          device: groups.analog.device || undefined,
+        }
+      : undefined,
+  }
+}
 
 export function lastMetric(run: RunDetail, key: string): number | null {
   let last: number | null = null
@@ -92,6 +155,9 @@ class ModelsState {
   evaluationError = $state<string | null>(null)
 
   form = $state<TrainForm>({ ...TrainParams.parse({}) })
+  groups = $state<TrainGroups>(groupDefaults())
+  /** The analog boards, for the analog group's calibrated devices (fetched when the group is switched on). */
+  analogBoards = new Resource<AnalogBoardStatus[]>(async () => (await api.listAnalogBoards({})).boards, [])
   runName = $state('')
   preview = new Resource<InjectionPointInfo[]>(() => api.describeArchitecture({ architecture: this.form.architecture, dataset: this.form.dataset }), [])
   startError = $state<string | null>(null)
@@ -160,20 +226,28 @@ class ModelsState {
     return this.modelImport.start(async () => api.importModel({ ...args, path: await sourcePath(source) }))
   }
 
+  /** The form's params and what the contract's schema says about them (the CLI's checks, as sentences). */
+  trainParams(): { params: Record<string, unknown>; issues: { path: string; message: string }[] } {
+    const params = trainParamsOf(this.form, this.groups)
+    return { params, issues: trainFormIssues(params) }
+  }
+
+  /** The name the run gets when none is typed (the jobs service names it the same way). */
   defaultRunName(): string {
-    const f = this.form
-    return `${f.architecture} on ${f.dataset}, ${f.epochs} epoch${f.epochs === 1 ? '' : 's'}`
+    const { params, issues } = this.trainParams()
+    if (issues.length) return ''
+    const modelsById = new Map(this.models.value.map((m) => [m.id, m.name]))
+    return defaultRunName({ kind: 'train', params: TrainParams.parse(params) }, (id) => modelsById.get(id) ?? null)
   }
 
   async startTraining(): Promise<void> {
-    for (const [key, label] of NUMBER_FIELDS) {
-      if (!Number.isFinite(this.form[key])) {
-        this.startError = `Give a number for ${label}.`
-        return
-      }
+    const { params, issues } = this.trainParams()
+    if (issues.length) {
+      this.startError = issues.map((i) => i.message).join(' ')
+      return
     }
     try {
-      const run = await api.startJob({ kind: 'train', params: { ...this.form }, name: this.runName.trim() || this.defaultRunName() })
+      const run = await api.startJob({ kind: 'train', params: TrainParams.parse(params), name: this.runName.trim() || undefined })
       this.startError = null
       this.training = run
     } catch (error) {
@@ -193,6 +267,49 @@ class ModelsState {
       if (newest) this.noticeTraining(newest)
     } catch (error) {
       this.startError = errorText(error)
+    }
+  }
+
+  /** The model deleted last from this view, for its undo. */
+  deleted = $state<{ id: string; name: string } | null>(null)
+  manageError = $state<string | null>(null)
+
+  async renameModel(id: string, name: string): Promise<boolean> {
+    try {
+      await api.renameModel({ model: id, name })
+      this.manageError = null
+      await this.refreshModels()
+      return true
+    } catch (error) {
+      this.manageError = errorText(error)
+      return false
+    }
+  }
+
+  /** Deletes a model (its run is soft-deleted); `restoreDeleted` brings it back. */
+  async deleteModel(id: string): Promise<void> {
+    const name = this.models.value.find((m) => m.id === id)?.name ?? id.slice(0, 8)
+    try {
+      await api.deleteModel({ model: id })
+      this.manageError = null
+      this.deleted = { id, name }
+      if (this.selectedModel === id) await this.selectModel(null)
+      await this.refreshModels()
+    } catch (error) {
+      this.manageError = errorText(error)
+    }
+  }
+
+  async restoreDeleted(): Promise<void> {
+    const deleted = this.deleted
+    if (!deleted) return
+    try {
+      await api.restoreRun({ run: deleted.id })
+      this.deleted = null
+      await this.refreshModels()
+      await this.selectModel(deleted.id)
+    } catch (error) {
+      this.manageError = errorText(error)
     }
   }
 

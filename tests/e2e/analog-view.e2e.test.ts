@@ -132,6 +132,18 @@ describe('Analog boards and hardware in the loop in web mode (Chromium)', requir
     await layers.nth(3).click()
     await expect.poll(() => page.locator('[data-testid=hil-layer-scatter] .xtitle').textContent()).toContain('logits')
     expect(await history().first().getByTestId('history-measured').textContent()).toMatch(PERCENT)
+    // When ordering changed nothing, the room says so, why, and how to see where it would.
+    const [hilRun] = await app.call<RunSummary[]>('listRuns', { kind: 'hil-evaluate' })
+    const hilResult = await app.call<{
+      accuracy: { ordered: number | null; associative: number | null }
+      perLayer: { ordered: { rms: number; correlation: number }; associative: { rms: number; correlation: number } }[]
+    }>('getHil', { run: hilRun!.uuid })
+    const same =
+      hilResult.accuracy.ordered === hilResult.accuracy.associative &&
+      hilResult.perLayer.every((l) => l.ordered.rms === l.associative.rms && l.ordered.correlation === l.associative.correlation)
+    expect(await page.getByTestId('ordering-no-difference').count()).toBe(same ? 1 : 0)
+    // innerText, as the user reads it: textContent keeps the template's line breaks inside the sentence.
+    if (same) expect(await page.getByTestId('ordering-no-difference').innerText()).toMatch(/no group saturated.*fill above 1/s)
     await shoot('hil-evaluate.png')
     expect(pageErrors).toEqual([])
   }, 120_000)
@@ -176,6 +188,7 @@ describe('Analog boards and hardware in the loop in web mode (Chromium)', requir
     await page.getByLabel('Analog training architecture').selectOption('mlp-tfc')
     await page.getByLabel('Analog training epochs').fill('1')
     await page.getByLabel('Device model').selectOption({ label: 'calibrated EMU-00000007' })
+    await page.getByLabel('Analog training fill').fill('1.5')
     await page.getByTestId('start-analog-training').click()
     await expect.poll(() => page.getByTestId('analog-train').innerText(), { timeout: 90_000 }).toContain('the model is chosen above')
     const chosen = await waitFor(
@@ -189,6 +202,7 @@ describe('Analog boards and hardware in the loop in web mode (Chromium)', requir
     )
     const run = await app.call<RunDetail>('getRun', { run: chosen })
     expect(run.name).toBe('mlp-tfc through the ordered analog model of EMU-00000007')
+    expect(JSON.parse(run.params.analog!)).toMatchObject({ fill: 1.5, integration: 'ordered' })
     await shoot('analog-training.png')
     expect(pageErrors).toEqual([])
   }, 120_000)

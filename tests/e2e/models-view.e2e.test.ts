@@ -139,7 +139,7 @@ describe('Models & Data view in web mode (Chromium)', requires('chromium'), () =
     await page.getByTestId('open-trained-model').click()
     const modelRow = page.locator(`[data-testid=model-row][data-model="${trainRun}"]`)
     await modelRow.waitFor({ timeout: 10_000 })
-    expect(await modelRow.textContent()).toMatch(/mlp-tfc on fashion-mnist-subset, 1 epoch.*mlp-tfc.*fashion-mnist-subset/)
+    expect(await modelRow.textContent()).toMatch(/mlp-tfc on fashion-mnist-subset · clean · 1 epoch.*mlp-tfc.*fashion-mnist-subset/)
     expect(await modelRow.getByTestId('model-accuracy').textContent()).toMatch(/^\d+\.\d%$/)
     expect(await modelRow.getByTestId('model-backend').textContent()).toMatch(/^(tensorflow|wasm|cpu)$/)
     const card = page.locator(`[data-testid=model-detail][data-model="${trainRun}"]`)
@@ -174,6 +174,27 @@ describe('Models & Data view in web mode (Chromium)', requires('chromium'), () =
     expect(await confusion.getAttribute('data-total')).toBe('2000')
     expect(await confusion.getAttribute('data-run')).not.toBe(trainRun)
     await confusion.locator('.heatmaplayer image').waitFor({ state: 'attached', timeout: 20_000 })
+    // The cells touch: plotly leaves gaps between heatmap cells transparent in its bitmap, and they showed as dots.
+    // Passed as text: the test's own code has no DOM types; this runs in the page.
+    const transparent = (await confusion.locator('.heatmaplayer image').evaluate(`async (image) => {
+      const source = new Image()
+      source.src = image.getAttribute('href') ?? image.getAttribute('xlink:href') ?? ''
+      await source.decode()
+      const canvas = document.createElement('canvas')
+      canvas.width = source.naturalWidth
+      canvas.height = source.naturalHeight
+      const context = canvas.getContext('2d')
+      context.drawImage(source, 0, 0)
+      const pixels = context.getImageData(0, 0, canvas.width, canvas.height).data
+      let count = 0
+      for (let i = 3; i < pixels.length; i += 4) if (pixels[i] === 0) count++
+      return { count, size: canvas.width * canvas.height }
+    }`)) as { count: number; size: number }
+    expect(transparent.size).toBeGreaterThan(0)
+    expect(transparent.count).toBe(0)
+    // Per class, its precision and recall.
+    expect(await card.locator('[data-testid=per-class] tbody tr').count()).toBe(10)
+    expect(await card.locator('[data-testid=per-class] [data-testid=precision]').first().textContent()).toMatch(/^(\d+(\.\d)?%|–)$/)
     const predictedLabels = await confusion.locator('.xaxislayer-above .xtick text').allTextContents()
     expect(predictedLabels).toEqual(['T-shirt/top', 'Trouser', 'Pullover', 'Dress', 'Coat', 'Sandal', 'Shirt', 'Sneaker', 'Bag', 'Ankle boot'])
     expect(await card.getByTestId('confusion-source').textContent()).toMatch(/Latest evaluation: fashion-mnist-subset, test split · accuracy \d+\.\d%/)

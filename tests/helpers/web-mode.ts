@@ -12,9 +12,10 @@ export interface WebMode {
   stop(): Promise<void>
 }
 
-export async function startWebMode(home: string): Promise<WebMode> {
+/** `port` 0 picks a free one; `args` are more options for `benchside web` (e.g. --new-token). */
+export async function startWebMode(home: string, options: { port?: number; args?: string[] } = {}): Promise<WebMode> {
   if (!existsSync(rendererIndex)) throw new Error('The renderer is not built: run `npm run build` (npm test does it first).')
-  const child = spawn('node', [bin, 'web', '--no-open', '--port', '0'], {
+  const child = spawn('node', [bin, 'web', '--no-open', '--port', String(options.port ?? 0), ...(options.args ?? [])], {
     env: { ...process.env, BENCHSIDE_HOME: home },
     stdio: ['ignore', 'pipe', 'inherit'],
   })

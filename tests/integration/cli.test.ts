@@ -1,6 +1,6 @@
 // The benchside command as a user runs it: a real Node process over a real data folder.
 import { execFile, spawn } from 'node:child_process'
-import { copyFileSync, existsSync, mkdirSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
+import { copyFileSync, existsSync, mkdirSync, readFileSync, symlinkSync, utimesSync, writeFileSync } from 'node:fs'
 import { join } from 'node:path'
 import { fileURLToPath } from 'node:url'
 import { promisify } from 'node:util'
@@ -60,10 +60,47 @@ describe('benchside CLI', () => {
   it('explains bad input in one sentence with exit code 2', async () => {
     const bad = await cliFails('jobs', 'run', 'selftest', '-p', 'seconds=soon')
     expect(bad.code).toBe(2)
-    expect(bad.stderr).toMatch(/^benchside: Invalid argument 'params.seconds'/)
+    expect(bad.stderr).toBe("benchside: -p seconds must be a number, got 'soon'.\n")
+    // An id, architecture or dataset that does not exist is bad input too (the README promises 2).
     const unknown = await cliFails('runs', 'show', 'ffffffff')
-    expect(unknown.code).toBe(1)
-    expect(unknown.stderr).toMatch(/No run has the id 'ffffffff'/)
+    expect(unknown.code).toBe(2)
+    expect(unknown.stderr).toMatch(/^benchside: No run has the id 'ffffffff'\./)
+  })
+
+  it('exits 2 with one plain sentence for every kind of bad input, naming the option as typed', async () => {
+    const cases: [string[], RegExp][] = [
+      [['train', '--epochs', '1.5'], /^benchside: --epochs must be a whole number, got 1\.5\.$/],
+      [['train', '--epochs', '0'], /^benchside: --epochs must be at least 1, got 0\.$/],
+      [['train', '--batch-size', 'many'], /^benchside: --batch-size must be a number, got 'many'\.$/],
+      [['train', '--lr', '0'], /^benchside: --lr must be more than 0, got 0\.$/],
+      [['train', '--optimizer', 'rmsprop'], /^benchside: --optimizer must be adam or sgd, got 'rmsprop'\.$/],
+      [['train', '--model', 'no-such-net'], /^benchside: Unknown architecture 'no-such-net'\. Known: .*mlp-tfc/],
+      [['train', '--dataset', 'no-such-data'], /^benchside: No dataset 'no-such-data'\. Known: /],
+      [['eval', 'ffffffff'], /^benchside: No run has the id 'ffffffff'\./],
+      [['runs', 'list', '--limit', '0'], /^benchside: --limit must be at least 1, got 0\.$/],
+      [['train', '--arch', 'lenet5'], /^benchside: Unknown option '--arch'\. .*--help/],
+      [['eval'], /^benchside: Missing required argument 'model'\. .*--help/],
+      [['no-such-command'], /^benchside: Unknown command 'no-such-command'\./],
+      [['ops', 'latency', 'export', '--out', 'latency.txt'], /^benchside: --out must end in \.csv or \.json .*got 'latency\.txt'\.$/],
+    ]
+    for (const [args, message] of cases) {
+      const failure = await cliFails(...args)
+      expect({ args, code: failure.code }).toEqual({ args, code: 2 })
+      const lines = failure.stderr.trim().split('\n')
+      expect({ args, lines: lines.length }).toEqual({ args, lines: 1 })
+      expect(lines[0]).toMatch(message)
+      expect(lines[0]).not.toMatch(/expected \w+, received|Invalid input|Too small|Too big/)
+    }
+    expect(JSON.parse((await cli('runs', 'list', '--json')).stdout)).toEqual([])
+  }, 120_000)
+
+  it('writes the latency table in the format its file name asks for', async () => {
+    const out = join(home.dir, 'latency.json')
+    await cli('ops', 'latency', 'export', '--out', out)
+    expect(JSON.parse(readFileSync(out, 'utf8'))).toEqual([])
+    const csv = join(home.dir, 'latency.csv')
+    await cli('ops', 'latency', 'export', '--out', csv)
+    expect(readFileSync(csv, 'utf8').split('\n')[0]).toMatch(/,/)
   })
 
   it("shows the contract's defaults in the help, read from the schema rather than restated", async () => {
@@ -81,10 +118,10 @@ describe('benchside CLI', () => {
     const bad = await cliFails('train', '--epochs', '1.5')
     expect(bad.code).toBe(2)
     expect(bad.stderr.trim().split('\n')).toHaveLength(1)
-    expect(bad.stderr).toMatch(/^benchside: Invalid argument 'params\.epochs': .*int/)
+    expect(bad.stderr).toBe('benchside: --epochs must be a whole number, got 1.5.\n')
     const kind = await cliFails('jobs', 'run', 'no-such-kind')
     expect(kind.code).toBe(2)
-    expect(kind.stderr).toMatch(/^benchside: Invalid argument 'kind': .*'selftest'/)
+    expect(kind.stderr).toMatch(/^benchside: <kind> must be one of selftest, .* got 'no-such-kind'\.$/m)
     expect(JSON.parse((await cli('runs', 'list', '--json')).stdout)).toEqual([])
   })
 

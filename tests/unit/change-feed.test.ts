@@ -93,4 +93,68 @@ describe('change feed', () => {
     expect(updates(run.uuid).some((e) => e.event === 'runUpdated' && e.payload.cellsSince !== null)).toBe(true)
     expect(app.sweeps.cells(run.uuid)).toEqual([{ ...cell, correct: 2 }])
   })
+
+  describe('jobs across processes', () => {
+    const cliOwner = { pid: 424242, host: 'cli-host' }
+    const progress = (runUuid: string, fraction: number, state: 'running' | 'killed' = 'running') => ({
+      runUuid,
+      kind: 'selftest',
+      name: 'from the CLI',
+      state,
+      fraction,
+      phase: state,
+      message: '',
+      etaSeconds: null,
+      startedAt: 1000,
+    })
+    const jobEvents = (uuid: string) => events.flatMap((e) => (e.event === 'jobProgress' && e.payload.runUuid === uuid ? [e.payload] : []))
+
+    it("mirrors one process's job progress into the store, throttled, and relays it as jobProgress to the others", async () => {
+      const run = cli.runs.create({ name: 'from the CLI', kind: 'selftest', owner: cliOwner })
+      cli.runs.markActive(run.uuid, 'RUNNING', cliOwner)
+      const cliHub = new EventHub()
+      const cliFeed = new ChangeFeed(cli, cliHub, { intervalMs: 20, owner: cliOwner })
+      try {
+        cliHub.emit('jobProgress', progress(run.uuid, 0.1))
+        cliHub.emit('jobProgress', progress(run.uuid, 0.2)) // within the throttle: held back, written a second later
+        await waitFor(() => jobEvents(run.uuid).length > 0, 2000, 'the relayed progress')
+        expect(jobEvents(run.uuid)[0]!.fraction).toBe(0.1)
+        await waitFor(() => jobEvents(run.uuid).some((p) => p.fraction === 0.2), 3000, 'the held-back progress')
+        // The other process lists it; its own progress never comes back to it as someone else's.
+        expect(app.runs.activeJobs().map((j) => j.progress.runUuid)).toEqual([run.uuid])
+        expect(cli.runs.jobProgressSince(0, cliOwner).jobs).toEqual([])
+
+        cliHub.emit('jobProgress', progress(run.uuid, 0.3, 'killed')) // a state change is written at once
+        await waitFor(() => jobEvents(run.uuid).some((p) => p.state === 'killed'), 2000, 'the end')
+      } finally {
+        cliFeed.close()
+      }
+    })
+
+    it('hands a cancel request to the process that owns the job, and keeps it when that process cannot act on it', async () => {
+      const run = cli.runs.create({ name: 'from the CLI', kind: 'selftest', owner: cliOwner })
+      cli.runs.markActive(run.uuid, 'RUNNING', cliOwner)
+      const cliFeed = new ChangeFeed(cli, new EventHub(), { intervalMs: 20, owner: cliOwner })
+      const asked: string[] = []
+      let canAct = false
+      cliFeed.onCancelRequest((uuid) => {
+        asked.push(uuid)
+        return canAct
+      })
+      // The app's feed owns nothing: a request for the CLI's job is not its to take.
+      feed.onCancelRequest(() => {
+        throw new Error('the app was asked to cancel a job it does not run')
+      })
+      try {
+        app.runs.requestCancel(run.uuid)
+        await waitFor(() => asked.length > 0, 2000, 'the request')
+        expect(cli.runs.cancelRequestsFor(cliOwner)).toEqual([run.uuid])
+        canAct = true
+        await waitFor(() => cli.runs.cancelRequestsFor(cliOwner).length === 0, 2000, 'the request to be taken')
+        expect(asked.every((uuid) => uuid === run.uuid)).toBe(true)
+      } finally {
+        cliFeed.close()
+      }
+    })
+  })
 })

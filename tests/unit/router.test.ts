@@ -42,6 +42,10 @@ describe('router', () => {
     ['describeArchitecture', { architecture: ['lenet5'] }, 'architecture'],
     ['exportModel', { model: 'm', format: 'onnx', path: '/tmp/x' }, 'format'],
     ['importModel', { path: 7 }, 'path'],
+    ['renameModel', { model: 'm', name: '   ' }, 'name'],
+    ['renameModel', { model: '', name: 'x' }, 'model'],
+    ['deleteModel', { model: 42 }, 'model'],
+    ['startJob', { kind: 'train', params: { logEverySteps: 0 } }, 'params.logEverySteps'],
     ['addBoard', { id: 'Bad Id!', host: 'pi', username: 'pi' }, 'id'],
     ['addBoard', { id: 'rpi', host: 'pi', username: 'pi', port: 70000 }, 'port'],
     ['testBoard', {}, 'board'],
@@ -113,6 +117,15 @@ describe('router', () => {
     ['startJob', { kind: 'ensemble-train', params: { model: 'm', heads: 1 } }, 'params.heads'],
     ['startJob', { kind: 'uncertainty-evaluate', params: { ensemble: 'e', noise: { sigmas: [] } } }, 'params.noise.sigmas'],
     ['startJob', { kind: 'active-learning', params: { model: 'm', acquire: 'oracle' } }, 'params.acquire'],
+    ['startJob', { kind: 'selftest', params: {}, executor: { kind: 'slurm' } }, 'executor.cluster'],
+    ['startJob', { kind: 'selftest', params: {}, executor: { kind: 'kubernetes', cluster: 'x' } }, 'executor.kind'],
+    ['addCluster', { name: 'Bad Name', login: { kind: 'local' }, benchsideDir: '/b', workDir: '/w' }, 'name'],
+    ['addCluster', { name: 'hpc', login: { kind: 'ssh', host: 'h', username: '' }, benchsideDir: '/b', workDir: '/w' }, 'login.username'],
+    ['addCluster', { name: 'hpc', login: { kind: 'local' }, benchsideDir: 'relative', workDir: '/w' }, 'benchsideDir'],
+    ['addCluster', { name: 'hpc', login: { kind: 'local' }, benchsideDir: '/b', workDir: '/w', partition: 'a;rm' }, 'partition'],
+    ['addCluster', { name: 'hpc', login: { kind: 'local' }, benchsideDir: '/b', workDir: '/w', cpusPerTask: 0 }, 'cpusPerTask'],
+    ['testCluster', { name: '' }, 'name'],
+    ['removeCluster', {}, 'name'],
   ])('refuses bad arguments to %s, naming %j', async (method, args, field) => {
     const reply = await core.router.handle(method, args)
     expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', field } })

@@ -1,5 +1,5 @@
 // The layer-latency job: a model's dense and conv layers timed on a board, under an optional per-layer policy.
-import { measureLayerLatency } from '../../hardware/layer-latency.ts'
+import { layerTimingKey, measureLayerLatency } from '../../hardware/layer-latency.ts'
 import type { JobContext, JobFunction } from '../context.ts'
 
 const layerLatencyJob: JobFunction<'layer-latency'> = async (context: JobContext<'layer-latency'>, services) => {
@@ -21,6 +21,8 @@ const layerLatencyJob: JobFunction<'layer-latency'> = async (context: JobContext
   )
   context.param('board', context.params.board)
   context.param('model_uuid', context.inputs.modelUuid)
+  // What the timing depends on, so another model of the same architecture and layer shapes finds it (getLayerLatency).
+  context.param('layers_key', layerTimingKey(context.inputs.architecture, layers, policy))
   result.layers.forEach((l, i) => context.metric('layer_latency_s', l.medianS, i))
   context.metric('total_latency_s', result.totalS, 0)
   context.result({ ...result, skipped })

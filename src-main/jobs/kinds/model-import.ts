@@ -46,13 +46,15 @@ export default async function modelImportJob(context: JobContext<'model-import'>
     const found = metadata.spec.architecture
     if (named && found !== named) throw new Error(`${path}: the file holds a ${found}, not the ${named} it was imported as.`)
     context.progress(0.7, 'writing', 'model.json and weights.bin')
-    const files = await layersModelFiles(net, metadata)
+    // An exported Benchside model says which dataset it was trained on; one named at import wins.
+    const datasetId = dataset ?? metadata.dataset ?? null
+    const files = await layersModelFiles(net, datasetId ? { ...metadata, dataset: datasetId } : metadata)
     context.param('architecture', found)
-    context.param('dataset', dataset ?? 'unknown')
+    context.param('dataset', datasetId ?? 'unknown')
     context.artifact('model/weights.bin', files['weights.bin'])
     context.artifact('model/model.json', files['model.json'])
     const weights = net.model.weights.reduce((sum, w) => sum + w.shape.reduce<number>((a, b) => a * (b ?? 1), 1), 0)
-    context.result({ architecture: found, dataset: dataset ?? null, classNames: metadata.classNames, sampleShape: metadata.sampleShape, weights })
+    context.result({ architecture: found, dataset: datasetId, classNames: metadata.classNames, sampleShape: metadata.sampleShape, weights })
     context.progress(1, 'imported', `${found}, ${weights.toLocaleString('en-US')} weights`)
   } finally {
     net.dispose()

@@ -23,6 +23,7 @@ import { searchMidpoints, walkingScopes } from '../../engine/walking-noise.ts'
 import { architecture } from '../../engine/zoo.ts'
 import type { JobContext, JobFunction } from '../context.ts'
 import { trainingHooks, type TrainingRecipe } from '../training-hooks.ts'
+import { inShare } from '../cluster/task-plan.ts'
 
 /** Share of one variant's time spent training; the rest is the noise evaluation. */
 const TRAIN_SHARE = 0.6
@@ -47,11 +48,13 @@ const studyJob: JobFunction<'robustness-study'> = async (context: JobContext<'ro
   context.param('classes', dataset.classNames.length)
   const known = context.resume?.sweepCells ?? []
 
-  for (const [index, variant] of variants.entries()) {
+  // On a cluster each task trains and measures its share of the variants; locally one process does them all.
+  const mine = inShare(variants, context.share)
+  for (const [index, variant] of mine.entries()) {
     context.signal.throwIfAborted()
     if (context.resume?.lastSteps[`evaluated:${variant.id}`] !== undefined) continue
     const report = (fraction: number, phase: string, message: string) =>
-      context.progress((index + fraction) / variants.length, phase, `${variant.id} (${index + 1} of ${variants.length}) · ${message}`)
+      context.progress((index + fraction) / mine.length, phase, `${variant.id} (${index + 1} of ${mine.length}) · ${message}`)
     const { net, metadata } = await trainedVariant(context, dataset, variant, (f, m) => report(f * TRAIN_SHARE, 'training', m))
     try {
       const prefix = `${variant.id}/`
@@ -61,8 +64,8 @@ const studyJob: JobFunction<'robustness-study'> = async (context: JobContext<'ro
       net.dispose()
     }
   }
-  context.result({ variants: variants.length, evaluated: variants.length })
-  context.progress(1, 'done', `${variants.length} training(s) measured`)
+  context.result({ variants: variants.length, evaluated: mine.length })
+  context.progress(1, 'done', `${mine.length} training(s) measured`)
 }
 
 /** The variant's model: read back when a previous attempt stored it, else trained now and stored. */

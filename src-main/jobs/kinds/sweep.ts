@@ -11,6 +11,7 @@ import type { NoiseScope } from '../../engine/noise.ts'
 import { addCost, emptyCost, type CellResult } from '../../engine/sweep.ts'
 import type { JobContext, JobFunction } from '../context.ts'
 import { runSweepShare, type ScopeSummary, type SweepShare } from '../sweep-study.ts'
+import { inShare } from '../cluster/task-plan.ts'
 
 const sweepJob: JobFunction<'sweep'> = async (context: JobContext<'sweep'>) => {
   const p = context.params
@@ -19,13 +20,14 @@ const sweepJob: JobFunction<'sweep'> = async (context: JobContext<'sweep'>) => {
   const { net, metadata } = await importLayersModel(context.inputs.modelJson)
   const order = net.points.map((point) => point.id)
   // flatten only reshapes: noise there is noise on its input.
-  const scopes: NoiseScope[] =
+  const allScopes: NoiseScope[] =
     p.scope.kind === 'walking'
       ? net.points.filter((point) => point.op !== 'flatten').map((point) => ({ kind: 'point', point: point.id }))
       : p.scope.kind === 'global'
         ? [{ kind: 'global' }]
         : [{ kind: 'set', name: p.scope.name, scales: p.scope.scales }]
   net.dispose()
+  const scopes = inShare(allScopes, context.share)
 
   const workers = Math.max(1, Math.min(p.workers ?? availableParallelism(), scopes.length))
   context.param('workers', workers)
@@ -51,7 +53,8 @@ const sweepJob: JobFunction<'sweep'> = async (context: JobContext<'sweep'>) => {
   const summaries = results.flat().sort((a, b) => order.indexOf(a.scope) - order.indexOf(b.scope))
   for (const s of summaries) if (s.midpoint.sigma !== null) context.metric(`midpoint:${s.scope}`, s.midpoint.sigma, 0)
   const cost = summaries.reduce((total, s) => addCost(total, s.cost), emptyCost())
-  context.metric('layer_evaluations', cost.layerEvaluations, 0)
+  // A task of a fanned-out sweep reports its part; the host logs the total once all parts are in (cluster/task-plan.ts).
+  if (!context.share) context.metric('layer_evaluations', cost.layerEvaluations, 0)
   context.result({
     strategy: p.strategy,
     classes: metadata.classNames.length,

@@ -21,10 +21,17 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
   context.param('backend', backend.name)
   const dataset = withValidation(loadDataset(context.inputs.dataset), p.validationFraction, p.seed)
   const spec = architecture(p.architecture).build(dataset.sampleShape, dataset.classNames.length)
-  const metadata: ModelMetadata = { spec, classNames: dataset.classNames, normalization: dataset.normalization, sampleShape: dataset.sampleShape }
+  const metadata: ModelMetadata = {
+    spec,
+    classNames: dataset.classNames,
+    normalization: dataset.normalization,
+    sampleShape: dataset.sampleShape,
+    dataset: p.dataset,
+  }
 
   const checkpoint = join(context.artifactDir, 'checkpoint', 'model.json')
   const lastEpoch = context.resume?.lastSteps['train_loss']
+  const lastStep = context.resume?.lastSteps['step_loss'] ?? 0
   let net: Network
   let startEpoch = 0
   if (lastEpoch !== undefined && existsSync(checkpoint)) {
@@ -34,6 +41,7 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
     net = new Network(spec, p.seed)
   }
   context.param('parameters', net.model.countParams())
+  context.param('steps_per_epoch', Math.ceil(dataset.train.count / p.batchSize))
 
   const saveModel = async (folder: string) => {
     const files = await layersModelFiles(net, metadata)
@@ -50,6 +58,13 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
       signal: context.signal,
       startEpoch,
       onBatch: (fraction, epoch, loss) => context.progress(fraction * 0.97, 'training', `epoch ${epoch + 1} of ${p.epochs} · loss ${loss.toFixed(3)}`),
+      // Per-step curves: step = batches done since the start, so they share an axis with the epochs (epoch e ends at step (e+1)·steps_per_epoch).
+      onStep: (r) => {
+        // A resumed run repeats the epoch it was stopped in: its steps logged before the stop are kept, not logged twice.
+        if (r.step <= lastStep) return
+        context.metric('step_loss', r.loss, r.step)
+        context.metric('step_accuracy', r.accuracy, r.step)
+      },
       onEpoch: async (r) => {
         context.metric('train_loss', r.trainLoss, r.epoch)
         context.metric('train_accuracy', r.trainAccuracy, r.epoch)

@@ -70,3 +70,16 @@ export function identityLine(values: number[]): Record<string, unknown> {
   const hi = Math.max(...values)
   return { type: 'scatter', mode: 'lines', name: 'y = x', x: [lo, hi], y: [lo, hi], line: { color: palette.muted, dash: 'dash', width: 1 }, hoverinfo: 'skip' }
 }
+
+/**
+ * Whether ordering made no difference: the ordered and associative simulations agree on every layer (to the last
+ * digit shown) and in accuracy. Ordering only matters when an operand group saturates before its chunk is summed.
+ */
+export function orderingMadeNoDifference(result: HilResult): boolean {
+  const same = (a: number, b: number) => Math.abs(a - b) <= 1e-9 * Math.max(1, Math.abs(a), Math.abs(b))
+  return (
+    result.perLayer.length > 0 &&
+    result.perLayer.every((l) => same(l.ordered.rms, l.associative.rms) && same(l.ordered.correlation, l.associative.correlation)) &&
+    result.accuracy.ordered === result.accuracy.associative
+  )
+}

@@ -119,6 +119,6 @@ describe('benchside runs list --where and runs compare', () => {
     expect(json.metrics.find((m: { key: string }) => m.key === 'val_loss').bestRun).toBe(0)
     const one = await cliFails('runs', 'compare', ids.quiet!)
     expect(one.code).toBe(2)
-    expect(one.stderr).toMatch(/^benchside: Invalid argument 'runs': Pick at least two runs to compare\./)
+    expect(one.stderr).toMatch(/^benchside: Pick at least two runs to compare\./)
   })
 })

@@ -72,7 +72,8 @@ export class SshdFixture {
     return out.split(' ')[1]!
   }
 
-  async start(port?: number): Promise<void> {
+  /** extraConfig: more sshd_config lines, e.g. SetEnv for the commands run over it. */
+  async start(port?: number, extraConfig: string[] = []): Promise<void> {
     this.port = port ?? (await freePort())
     // sshd refuses to start without its privilege separation folder.
     if (!existsSync('/run/sshd')) mkdirSync('/run/sshd', { mode: 0o755, recursive: true })
@@ -93,6 +94,7 @@ export class SshdFixture {
         'PermitRootLogin yes',
         'Subsystem sftp internal-sftp',
         'LogLevel ERROR',
+        ...extraConfig,
         '',
       ].join('\n'),
     )

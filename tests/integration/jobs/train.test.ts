@@ -73,6 +73,10 @@ describe('train job', () => {
     expect((await finish(run.uuid)).state).toBe('finished')
     const resumed = await losses(run.uuid)
     expect(resumed.map(([step]) => step)).toEqual([0, 1, 2])
+    // Per-step metrics go on where they stopped: every step once, in order, over the three epochs.
+    const steps = (await core.api.getRun({ run: run.uuid })).metrics.filter((m) => m.key === 'step_loss').map((m) => m.step)
+    expect(steps).toEqual([...new Set(steps)].sort((a, b) => a - b))
+    expect(steps.at(-1)).toBe(3 * Number((await core.api.getRun({ run: run.uuid })).params.steps_per_epoch))
     // The resumed epochs start from the checkpoint with a fresh optimizer state, so they match the reference closely, not bitwise.
     const expected = await losses(reference.uuid)
     expect(resumed[0]).toEqual(expected[0])

@@ -216,4 +216,18 @@ describe('web mode uploads and downloads', () => {
       expect((await get(`${path}?token=${server.token}`, { Host: 'evil.example' })).status).toBe(403)
     })
   })
+  it('makes an NPZ export only for a model, with the token, and leaves nothing behind', async () => {
+    const notModel = core.store.runs.create({ name: 'no model here', kind: 'selftest', experiment: 'exports' }).uuid
+    const path = (model: string) => `/export-model/${model}/weights.npz`
+    expect((await http(port, { path: path(notModel) })).status).toBe(401)
+    expect((await http(port, { path: `${path(notModel)}?token=wrong` })).status).toBe(401)
+    expect((await http(port, { path: `${path(notModel)}?token=${server.token}`, headers: { Origin: 'http://evil.example' } })).status).toBe(403)
+    const refused = await http(port, { path: `${path(notModel)}?token=${server.token}` })
+    expect(refused.status).toBe(404)
+    expect(refused.body).toMatch(/holds no model/)
+    expect((await http(port, { path: `${path('no-such-run')}?token=${server.token}` })).status).toBe(404)
+    expect((await http(port, { path: `/export-model/${notModel}/weights.bin?token=${server.token}` })).status).toBe(404)
+    // Each attempt wrote into a fresh folder of its own, removed once it was refused.
+    expect(uploadsFolders().filter((f) => f.startsWith('.export-'))).toEqual([])
+  })
 })

@@ -94,7 +94,7 @@ describe('summarizeGroups', () => {
   const variants = studyVariants(params({ repeats: 1, qatBits: [4, 8], noisySigmas: [0.5] }))
   const byId = (id: string) => variants.find((v) => v.id === id)!
 
-  it('names the most robust method per bit width and its factor over float, and says when intervals overlap', () => {
+  it('names the most robust method within each bit width and its factor over float, names float methods as float, and says when intervals overlap', () => {
     const groups = groupVariants([
       result(byId('float-r0'), 1),
       result(byId('noisy-s0.5-r0'), 5),
@@ -102,12 +102,13 @@ describe('summarizeGroups', () => {
       result(byId('qat8-c0.1-r0'), 1.2),
     ])
     const lines = summarizeGroups(groups)
-    expect(lines[0]).toMatch(/^Float baseline/)
+    expect(lines[0]).toMatch(/^Float baseline \(32-bit float\) — /)
+    expect(lines[1]).toMatch(/^Noisy training \(32-bit float\) — noisy training σ=0.5: midpoint σ 5 .*5× float's 1 \(intervals do not overlap\)/)
+    // A 32-bit method is never "the most robust at 4 bits": only 4-bit methods compete there.
     const four = lines.find((l) => l.startsWith('At 4 bits'))!
-    expect(four).toMatch(/most robust is noisy training σ=0.5: midpoint σ 5/)
-    expect(four).toMatch(/5× float's 1 \(intervals do not overlap\)/)
-    expect(four).toMatch(/Best QAT alone: QAT 4-bit, scale 0.1: midpoint σ 1.5 .*1.5× float's 1 \(intervals overlap/)
-    expect(lines.some((l) => l.startsWith('At 8 bits'))).toBe(true)
+    expect(four).toMatch(/^At 4 bits the most robust is QAT 4-bit, scale 0.1: midpoint σ 1.5 .*1.5× float's 1 \(intervals overlap/)
+    expect(four).not.toMatch(/noisy/)
+    expect(lines.find((l) => l.startsWith('At 8 bits'))).toMatch(/^At 8 bits the most robust is QAT 8-bit, scale 0.1: midpoint σ 1.2/)
   })
 
   it('says QAT wins when it does', () => {

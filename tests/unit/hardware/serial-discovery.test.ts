@@ -87,7 +87,11 @@ describe('serial board discovery', () => {
     }
     const none = await listSerialBoards({ list: failing })
     expect(none.ports).toEqual([])
-    expect(none.warning).toMatch(/could not be listed \(udev is not available\).*Name the board’s port path/)
+    expect(none.warning).toMatch(
+      /could not be listed \(udev is not available\).*Name the board’s port path instead: “Another port” under Analog boards in Devices, or --board <path>/,
+    )
+    // There are no "board settings" to point to.
+    expect(none.warning).not.toMatch(/settings/)
     const named = await listSerialBoards({ list: failing, paths: ['/dev/ttyACM3'] })
     expect(named.ports.map((p) => [p.path, p.matchedBy, p.listed])).toEqual([['/dev/ttyACM3', 'path', false]])
     expect(named.warning).not.toBeNull()
