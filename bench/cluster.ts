@@ -1,12 +1,12 @@
 // Cluster overhead on a one-node SLURM cluster started here (the test fixture: slurmctld, slurmd, munge, as root):
 // submit → first result per task, and the wall time of a robustness study run locally vs fanned out over 2 task slots.
-// Run as root: node --import tsx bench/cluster.ts [--repeats 5] [--epochs 2]. Prints JSON.
+// Run as root: node --import tsx bench/cluster.ts [--repeats 5] [--architecture lenet5] [--epochs 2]. Prints JSON.
 import { cpus, loadavg } from 'node:os'
 import { parseArgs } from 'node:util'
 import { benchCore } from './bench-core.ts'
 import { SlurmCluster, slurmAvailable } from '../tests/helpers/slurm-cluster.ts'
 
-const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, epochs: { type: 'string', default: '2' } } })
+const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, epochs: { type: 'string', default: '2' }, architecture: { type: 'string', default: 'lenet5' } } })
 const repeats = Number(values.repeats)
 if (!slurmAvailable()) throw new Error('This bench needs root and the Debian packages slurmctld, slurmd, slurm-client and munge.')
 
@@ -47,7 +47,7 @@ try {
   }
 
   const study = {
-    architecture: 'mlp-tfc',
+    architecture: values.architecture!,
     epochs: Number(values.epochs),
     repeats: 1,
     noisySigmas: [0.5],

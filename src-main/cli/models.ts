@@ -81,8 +81,18 @@ export function registerModelCommands(program: Command, openApi: OpenApi): void 
       if (o.json) return printJson(list)
       if (!list.length) return console.log('No models yet. Train one with: benchside train --model lenet5-bn --epochs 5')
       printTable(
-        ['ID', 'NAME', 'ARCHITECTURE', 'DATASET', 'TEST ACC', 'BACKEND', 'CREATED'],
-        list.map((m) => [m.id.slice(0, 8), m.name, m.architecture, m.dataset, percent(m.testAccuracy), m.backend, formatTime(m.createdAt)]),
+        ['ID', 'NAME', 'ARCHITECTURE', 'DATASET', 'TEST ACC', 'ON BOARD', 'BACKEND', 'CREATED'],
+        list.map((m) => [
+          m.id.slice(0, 8),
+          m.name,
+          m.architecture,
+          m.dataset,
+          // The whole test split, and apart from it what an analog board measured on a few samples (HIL fine-tuning).
+          percent(m.testAccuracy),
+          m.boardAccuracy === null ? '-' : `${percent(m.boardAccuracy)} of ${m.boardSamples ?? '?'}`,
+          m.backend ?? (m.device ? 'board' : 'not recorded'),
+          formatTime(m.createdAt),
+        ]),
       )
     })
   models

@@ -66,6 +66,12 @@ interface UnrecordedEnd {
   timer: NodeJS.Timeout
 }
 
+/** "2026-12-04 15:20:01" in this machine's time zone, as every other time Benchside shows. */
+function localTimestamp(): string {
+  const now = new Date()
+  return new Date(now.getTime() - now.getTimezoneOffset() * 60_000).toISOString().slice(0, 19).replace('T', ' ')
+}
+
 const messageOf = (error: unknown): string => (error instanceof Error ? error.message : String(error))
 
 export class JobManager {
@@ -81,7 +87,7 @@ export class JobManager {
   start(typed: JobSpec, naming: { name?: string; experiment?: string } = {}, executor: Executor = { kind: 'local' }): RunSummary {
     const { spec, inputs } = this.prepare(typed)
     const run = this.options.store.runs.create({
-      name: naming.name ?? `${spec.kind} ${new Date().toISOString().slice(0, 19).replace('T', ' ')}`,
+      name: naming.name ?? `${spec.kind} ${localTimestamp()}`,
       kind: spec.kind,
       experiment: naming.experiment,
       jobSpec: spec,

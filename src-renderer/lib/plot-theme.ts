@@ -30,6 +30,11 @@ function tickText(value: number): string {
   return rounded >= 1e5 || rounded < 1e-3 ? rounded.toExponential(0) : String(rounded)
 }
 
+/** A log axis labelled once per decade only (1, 10, 100, …): for axes that span several decades, like a roofline's. */
+export function decadeAxis(extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: 'log', dtick: 1, ...extra }
+}
+
 /**
  * A log axis whose every label reads as a value. Plotly's own log ticks label the minor ticks between decades with a
  * bare "2" and "5" (so the top of an axis could read "2"); here, from the values the axis shows: over three decades or
@@ -42,7 +47,7 @@ export function logAxis(values: readonly (number | null | undefined)[], extra: R
   const lo = Math.min(...positive)
   const hi = Math.max(...positive)
   const span = Math.log10(hi / lo)
-  if (span >= 3) return { type: 'log', dtick: 1, ...extra }
+  if (span >= 3) return decadeAxis(extra)
   // Candidates a little beyond the data: plotly's autorange pads the axis, and a tick there still shows.
   const pad = Math.pow(10, Math.max(span, 0.3) * 0.1)
   const ticks = (digits: number[]) => {

@@ -4,6 +4,7 @@ import {
   studyVariants,
   type ArchitectureInfo,
   type DatasetInfo,
+  type Executor,
   type InjectionPointInfo,
   type RunSummary,
   type StudyResult,
@@ -151,6 +152,8 @@ class QuantizationState {
   architectures = $derived(this.catalogs.value.architectures)
   catalogError = $derived(this.catalogs.error && `The dataset and architecture lists did not load: ${this.catalogs.error}`)
   starting = $state(false)
+  /** Where the study runs: here, or a SLURM cluster (one task per training). */
+  executor = $state<Executor | undefined>(undefined)
   startError = $state<string | null>(null)
 
   listing = new Resource(() => api.listRuns({ kind: 'robustness-study' }), [] as RunSummary[])
@@ -202,7 +205,7 @@ class QuantizationState {
     try {
       const params = studyParams(this.form)
       const name = this.form.name.trim() || `robustness study · ${params.architecture} · ${params.dataset}`
-      const run = await api.startJob({ kind: 'robustness-study', name, params })
+      const run = await api.startJob({ kind: 'robustness-study', name, params, executor: this.executor })
       this.startError = null
       this.select(run.uuid)
       await this.refreshList()

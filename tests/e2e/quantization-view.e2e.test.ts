@@ -126,6 +126,9 @@ describe('Quantization view in web mode (Chromium)', requires('chromium'), () =>
     )
     expect(await compared.nth(1).getByTestId('compare-first').textContent()).toMatch(NUMBER)
     expect(await compared.nth(1).getByTestId('compare-second').textContent()).toBe('–')
+    expect(await page.getByTestId('compare-key').innerText()).toBe(`first: ${run!.name} (solid) · second: ${second.name} (dashed)`)
+    // The table fits the room at 1400 px (no column pushed out of sight).
+    expect(await page.getByTestId('compare-table').evaluate((table) => table.parentElement!.scrollWidth <= table.parentElement!.clientWidth)).toBe(true)
     const differences = await page.getByTestId('compare-differences').innerText()
     expect(differences).toContain('network (lenet5 against mlp-tfc)')
     expect(differences).toContain('test samples (200 against 100)')
