@@ -6,7 +6,9 @@ import { parseArgs } from 'node:util'
 import { benchCore } from './bench-core.ts'
 import { SlurmCluster, slurmAvailable } from '../tests/helpers/slurm-cluster.ts'
 
-const { values } = parseArgs({ options: { repeats: { type: 'string', default: '5' }, epochs: { type: 'string', default: '2' }, architecture: { type: 'string', default: 'lenet5' } } })
+const { values } = parseArgs({
+  options: { repeats: { type: 'string', default: '5' }, epochs: { type: 'string', default: '2' }, architecture: { type: 'string', default: 'lenet5' } },
+})
 const repeats = Number(values.repeats)
 if (!slurmAvailable()) throw new Error('This bench needs root and the Debian packages slurmctld, slurmd, slurm-client and munge.')
 

@@ -175,10 +175,12 @@ describe('Models & Data view in web mode (Chromium)', requires('chromium'), () =
     expect(await confusion.getAttribute('data-run')).not.toBe(trainRun)
     await confusion.locator('.heatmaplayer image').waitFor({ state: 'attached', timeout: 20_000 })
     // The cells touch: plotly leaves gaps between heatmap cells transparent in its bitmap, and they showed as dots.
-    // Passed as text: the test's own code has no DOM types; this runs in the page.
-    const transparent = (await confusion.locator('.heatmaplayer image').evaluate(`async (image) => {
+    // The bitmap is decoded in the page. Passed as an expression (an async IIFE, which Playwright awaits): the test's own
+    // code has no DOM types.
+    const href = await confusion.locator('.heatmaplayer image').evaluate((image) => image.getAttribute('href') ?? image.getAttribute('xlink:href') ?? '')
+    const transparent = (await page.evaluate(`(async () => {
       const source = new Image()
-      source.src = image.getAttribute('href') ?? image.getAttribute('xlink:href') ?? ''
+      source.src = ${JSON.stringify(href)}
       await source.decode()
       const canvas = document.createElement('canvas')
       canvas.width = source.naturalWidth
@@ -189,7 +191,7 @@ describe('Models & Data view in web mode (Chromium)', requires('chromium'), () =
       let count = 0
       for (let i = 3; i < pixels.length; i += 4) if (pixels[i] === 0) count++
       return { count, size: canvas.width * canvas.height }
-    }`)) as { count: number; size: number }
+    })()`)) as { count: number; size: number }
     expect(transparent.size).toBeGreaterThan(0)
     expect(transparent.count).toBe(0)
     // Per class, its precision and recall.
