@@ -125,7 +125,8 @@ export const boardMethods = {
   ),
   getRoofline: method(z.object({ board: BoardId }), RooflineStudy.nullable(), 'The latest finished roofline study of a board, or null.'),
   getLayerLatency: method(
-    z.object({ board: BoardId, model: z.string().trim().min(1) }),
+    /** policy: the timing under that policy; omitted: the model as it is (every layer kept, 32 bits). */
+    z.object({ board: BoardId, model: z.string().trim().min(1), policy: LayerLatencyParams.shape.policy }),
     LayerLatencyResult.nullable(),
     'The latest layer-by-layer latency of a model on a board (timed with it, or with another model of the same architecture and layer shapes), or null.',
   ),

@@ -118,17 +118,20 @@ export function boardHandlers(store: Store, pool: BoardPool, access: BoardAccess
 
     getRoofline: ({ board }) => latestResult('roofline', { board }),
 
-    getLayerLatency: async ({ board, model }) => {
+    getLayerLatency: async ({ board, model, policy }) => {
       const uuid = store.runs.resolve(model)
       await loadEngine()
       const metadata = models.metadata(uuid)
-      // Keyed by what the time depends on (architecture, layer shapes, no policy), not by the model: another training
+      // Keyed by what the time depends on (architecture, layer shapes, policy), not by the model: another training
       // of the same network shows the same timing. Runs from before the key was logged match by their model.
-      const key = layerTimingKey(metadata.spec.architecture, boardLayersOfModel(metadata).layers, null)
+      const key = layerTimingKey(metadata.spec.architecture, boardLayersOfModel(metadata).layers, policy ?? null)
       for (const run of store.runs.list({ kind: 'layer-latency', status: 'FINISHED' })) {
         const params = store.runs.params(run.uuid)
         if (params['board'] !== board) continue
-        const matches = params['layers_key'] !== undefined ? params['layers_key'] === key : params['model_uuid'] === uuid && params['policy'] === undefined
+        const matches =
+          params['layers_key'] !== undefined
+            ? params['layers_key'] === key
+            : params['model_uuid'] === uuid && (params['policy'] === undefined) === (policy === undefined)
         if (!matches) continue
         const result = readResult(store, run.uuid, 'layer-latency')
         if (result) return { ...result, runUuid: run.uuid, measuredAt: run.endTime ?? run.createdAt, model: params['model_uuid'] ?? null }

@@ -61,7 +61,7 @@ describe('SLURM clusters in web mode (Chromium)', requires('chromium', 'slurm-cl
     await page.getByLabel('Sigma from').fill('0.1')
     await page.getByLabel('Sigma to').fill('100')
     await page.getByLabel('Grid points').fill('4')
-    await page.getByLabel('Repeats').fill('1')
+    await page.getByLabel('Repeats', { exact: true }).fill('1')
     await page.getByLabel('Sample limit').fill('300')
     await page.getByTestId('executor-select').selectOption('lab')
     await page.getByTestId('start-sweep').click()

@@ -95,7 +95,7 @@ describe('Clean against noise-trained, from the UI alone (Chromium)', requires('
       await page.getByLabel('Sigma from').fill('0.1')
       await page.getByLabel('Sigma to').fill('100')
       await page.getByLabel('Grid points').fill('4')
-      await page.getByLabel('Repeats').fill('1')
+      await page.getByLabel('Repeats', { exact: true }).fill('1')
       await page.getByLabel('Sample limit').fill('200')
       await page.getByTestId('start-sweep').click()
       await expect

@@ -77,7 +77,7 @@ describe('Robustness view in web mode (Chromium)', requires('chromium'), () => {
     await page.getByLabel('Sigma from').fill('0.1')
     await page.getByLabel('Sigma to').fill('100')
     await page.getByLabel('Grid points').fill('7')
-    await page.getByLabel('Repeats').fill('2')
+    await page.getByLabel('Repeats', { exact: true }).fill('2')
     await page.getByLabel('Sample limit').fill('300')
     await page.getByTestId('start-sweep').click()
 
@@ -116,20 +116,20 @@ describe('Robustness view in web mode (Chromium)', requires('chromium'), () => {
     expect(from).toBeGreaterThan(0)
     expect(from).toBeLessThan(to)
     expect(to).toBeLessThanOrEqual(1e4)
-    await page.getByLabel('Repeats').fill('2')
+    await page.getByLabel('Repeats', { exact: true }).fill('2')
     await page.getByLabel('Sample limit').fill('300')
     await page.getByTestId('start-sweep').click()
     await waitFor(
       async () => {
         const runs = await app.call<{ name: string; status: string }[]>('listRuns', { kind: 'sweep' })
-        return runs.some((r) => r.name.startsWith('weak mlp · additive') && r.status === 'FINISHED')
+        return runs.some((r) => r.name.startsWith('weak mlp · ') && r.status === 'FINISHED')
       },
       150_000,
       'the adaptive sweep',
     )
     const runs = await app.call<{ uuid: string; name: string }[]>('listRuns', { kind: 'sweep' })
-    const adaptive = runs.find((r) => r.name.startsWith('weak mlp · additive'))!
-    const grid = runs.find((r) => r.name.startsWith('tiny mlp · additive'))!
+    const adaptive = runs.find((r) => r.name.startsWith('weak mlp · '))!
+    const grid = runs.find((r) => r.name.startsWith('tiny mlp · '))!
     const [adaptiveSweep, gridSweep] = [await app.call<Sweep>('getSweep', { run: adaptive.uuid }), await app.call<Sweep>('getSweep', { run: grid.uuid })]
     expect(adaptiveSweep.strategy).toBe('adaptive')
     expect(Math.abs(adaptiveSweep.clean! - gridSweep.clean!)).toBeGreaterThan(0.03)
@@ -170,13 +170,13 @@ describe('Robustness view in web mode (Chromium)', requires('chromium'), () => {
     await waitFor(
       async () => {
         const all = await app.call<{ name: string; status: string }[]>('listRuns', { kind: 'sweep' })
-        return all.filter((r) => r.name.startsWith('weak mlp · additive')).every((r) => r.status === 'FINISHED') && all.length === 4
+        return all.filter((r) => r.name.startsWith('weak mlp · ')).every((r) => r.status === 'FINISHED') && all.length === 4
       },
       120_000,
       'the second grid sweep',
     )
     const second = (await app.call<{ uuid: string; name: string }[]>('listRuns', { kind: 'sweep' })).find(
-      (r) => r.name.startsWith('weak mlp · additive') && r.uuid !== adaptive.uuid,
+      (r) => r.name.startsWith('weak mlp · ') && r.uuid !== adaptive.uuid,
     )!
     await page.getByLabel(`Compare ${grid.name}`).check()
     await expect.poll(() => page.getByTestId('sweep-heatmap-of').count(), { timeout: 20_000 }).toBe(2)

@@ -126,6 +126,7 @@ describe('router', () => {
     ['addCluster', { name: 'hpc', login: { kind: 'local' }, benchsideDir: '/b', workDir: '/w', cpusPerTask: 0 }, 'cpusPerTask'],
     ['testCluster', { name: '' }, 'name'],
     ['removeCluster', {}, 'name'],
+    ['getLayerLatency', { board: 'local', model: 'm', policy: [{ keep: 0, bits: 8 }] }, 'policy.0.keep'],
   ])('refuses bad arguments to %s, naming %j', async (method, args, field) => {
     const reply = await core.router.handle(method, args)
     expect(reply).toMatchObject({ ok: false, error: { code: 'INVALID_ARGS', field } })

@@ -239,6 +239,19 @@ describe.skipIf(!slurmAvailable())('jobs on a SLURM cluster', () => {
         core.api.addCluster(profile('nohost', { login: { kind: 'ssh', host: '127.0.0.1', port, username: 'root', keyPath: sshd!.clientKey } })),
       ).rejects.toThrow(/Could not reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/)
       expect((await core.api.listClusters({})).map((p) => p.name)).not.toContain('nohost')
+      // A stored profile whose login host went away, or whose installation did: refused at submission, no run left.
+      const before = core.store.runs.list({}).length
+      core.store.clusters.save(
+        ClusterProfile.parse(profile('gone', { login: { kind: 'ssh', host: '127.0.0.1', port, username: 'root', keyPath: sshd!.clientKey } })),
+      )
+      await expect(core.api.startJob({ kind: 'sweep', params: sweepParams(), executor: { kind: 'slurm', cluster: 'gone' } })).rejects.toThrow(
+        /Could not reach 127\.0\.0\.1:\d+ \(ECONNREFUSED\)/,
+      )
+      core.store.clusters.save(ClusterProfile.parse(profile('uninstalled', { benchsideDir: '/opt/no-benchside' })))
+      await expect(core.api.startJob({ kind: 'sweep', params: sweepParams(), executor: { kind: 'slurm', cluster: 'uninstalled' } })).rejects.toThrow(
+        /Benchside is not installed at \/opt\/no-benchside/,
+      )
+      expect(core.store.runs.list({}).length).toBe(before)
     })
 
     it('runs a sweep as an array through the login host, with the cells of the local run', async () => {

@@ -95,7 +95,15 @@ describe('boards and operators', requires('cc'), () => {
       },
     })
     expect((await finish(run.uuid)).state).toBe('finished')
-    const result = (await core.api.getLayerLatency({ board: 'local', model: trained.uuid }))!
+    const policy = [
+      { keep: 0.5, bits: 8 },
+      { keep: 1, bits: 2 },
+      { keep: 1, bits: 1 },
+      { keep: 1, bits: 32 },
+    ]
+    // Timings are kept per policy: the model as it is was not timed, this policy was.
+    expect(await core.api.getLayerLatency({ board: 'local', model: trained.uuid })).toBeNull()
+    const result = (await core.api.getLayerLatency({ board: 'local', model: trained.uuid, policy }))!
     expect(result.layers.map((l) => [l.id, l.bits, l.keep])).toEqual([
       ['fc1', 8, 0.5],
       ['fc2', 2, 1],
