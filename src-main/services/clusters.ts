@@ -90,7 +90,9 @@ export class ClusterService {
         message: `The working folder ${profile.workDir} cannot be created on ${shell.label}: ${oneLine(work.stderr)}.`,
       })
     }
-    return { slurmVersion: oneLine(version.stdout).replace(/^slurm\s*/i, ''), partition: profile.partition ?? byDefault ?? '(default)' }
+    // sinfo prints "slurm 23.02.1" or Debian's "slurm-wlm 22.05.8": the version is the number.
+    const slurmVersion = /\d+\.\d+(\.\d+)?/.exec(version.stdout)?.[0] ?? oneLine(version.stdout)
+    return { slurmVersion, partition: profile.partition ?? byDefault ?? '(default)' }
   }
 
   /** Checks the login host, then runs `benchside worker --probe` as a job on a node and reads what it printed. */

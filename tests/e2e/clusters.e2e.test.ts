@@ -46,7 +46,9 @@ describe('SLURM clusters in web mode (Chromium)', requires('chromium', 'slurm-cl
 
     await form.getByLabel('Partition').fill(cluster.partition)
     await form.getByRole('button', { name: 'Test and add cluster' }).click()
-    await expect.poll(() => page.getByTestId('cluster-message').textContent(), { timeout: 60_000 }).toMatch(/^Added: lab works: SLURM .* ran on /)
+    await expect
+      .poll(() => page.getByTestId('cluster-message').textContent(), { timeout: 60_000 })
+      .toMatch(/^Added: lab works: SLURM \d+\.\d+(\.\d+)?, partition bench; the test job ran on /)
     await page.locator('[data-testid=clusters-table] tr[data-cluster=lab]').waitFor()
     mkdirSync('test-results', { recursive: true })
     await app.shootWhole('test-results/devices-clusters.png')
