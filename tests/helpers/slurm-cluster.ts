@@ -4,7 +4,7 @@
 import { execFileSync, spawnSync } from 'node:child_process'
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync, chmodSync } from 'node:fs'
 import { randomBytes } from 'node:crypto'
-import { hostname, tmpdir } from 'node:os'
+import { hostname, tmpdir, userInfo } from 'node:os'
 import { join } from 'node:path'
 import { freePort } from '../integration/hardware/sshd-fixture.ts'
 
@@ -106,6 +106,8 @@ export class SlurmCluster {
 
   /** Stops the daemons and waits until they are gone (a daemon still writing its state would make the folder's removal fail). */
   async stop(): Promise<void> {
+    // Jobs still queued or running end first, while their daemons are there to end them (a step left behind outlives us).
+    spawnSync('scancel', ['--user', userInfo().username], { env: { ...process.env, SLURM_CONF: this.conf }, timeout: 10_000 })
     const pids: number[] = []
     for (const pidFile of ['slurmd.pid', 'slurmctld.pid', join('munge', 'pid')]) {
       const path = join(this.dir, pidFile)
