@@ -6,7 +6,7 @@ import { posix } from 'node:path'
 import { BenchsideError, ClusterProfile, type ClusterTest, type Executor, type JobSpec } from '../contract/index.ts'
 import { ClusterJob } from '../jobs/cluster/cluster-job.ts'
 import { LocalShell, SshShell, type ClusterShell } from '../jobs/cluster/shell.ts'
-import { cancelJobs, oneLine, queryJobs, sbatchError } from '../jobs/cluster/slurm.ts'
+import { cancelJobs, oneLine, placementArgs, queryJobs, sbatchError } from '../jobs/cluster/slurm.ts'
 import { checkClusterKind } from '../jobs/cluster/task-plan.ts'
 import type { JobProcess } from '../jobs/protocol.ts'
 import type { Store } from '../store/store.ts'
@@ -107,19 +107,7 @@ export class ClusterService {
       const err = posix.join(folder, `probe-${tag}.err`)
       await shell.run(['mkdir', '-p', folder])
       const command = `${shellQuote(profile.nodePath)} ${shellQuote(posix.join(profile.benchsideDir, 'bin', 'benchside.js'))} worker --probe`
-      const args = [
-        'sbatch',
-        '--parsable',
-        '--job-name=benchside-test',
-        `--output=${out}`,
-        `--error=${err}`,
-        '--cpus-per-task=1',
-        `--time=${profile.timeLimit}`,
-      ]
-      if (profile.partition) args.push(`--partition=${profile.partition}`)
-      if (profile.account) args.push(`--account=${profile.account}`)
-      if (profile.memoryMb) args.push(`--mem=${profile.memoryMb}M`)
-      args.push(`--wrap=${command}`)
+      const args = ['sbatch', '--parsable', '--job-name=benchside-test', `--output=${out}`, `--error=${err}`, ...placementArgs(profile, 1), `--wrap=${command}`]
       const submitted = await shell.run(args, 60_000)
       const jobId = submitted.stdout.trim().split(';')[0]
       if (submitted.code !== 0 || !jobId) throw sbatchError(profile, shell, submitted.stderr || submitted.stdout)

@@ -43,7 +43,14 @@ export function jobHandlers(store: Store, jobs: JobManager, clusters: ClusterSer
     const owner = store.runs.owner(uuid)
     // Not active (or not a job at all): the manager says so in its own words.
     if ((run.status !== 'RUNNING' && run.status !== 'SCHEDULED') || !owner) return jobs.cancel(uuid)
-    if (ownerGone(owner)) return store.runs.finish(uuid, 'KILLED', 'Cancelled; the process that ran this job had already stopped.')
+    if (ownerGone(owner)) {
+      // A cluster job's array outlives its host: take the run over here, so cancelling it also scancels the array.
+      if (store.clusters.placementOf(uuid)) {
+        for (const adopted of clusters.adoptOrphans(processAlive)) jobs.reattach(adopted)
+        if (isLocal(uuid)) return jobs.cancel(uuid)
+      }
+      return store.runs.finish(uuid, 'KILLED', 'Cancelled; the process that ran this job had already stopped.')
+    }
     store.runs.requestCancel(uuid)
     const until = Date.now() + REMOTE_CANCEL_WAIT_MS
     while (Date.now() < until) {

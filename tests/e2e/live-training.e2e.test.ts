@@ -10,7 +10,7 @@ import type { MetricPoint, RunDetail } from '../../src-main/contract/index.ts'
 import { launchChromium } from '../helpers/chromium.ts'
 import { requires } from '../helpers/components.ts'
 import { tempHome } from '../helpers/temp-home.ts'
-import { startWebMode, type WebMode } from '../helpers/web-mode.ts'
+import { scriptApi, startWebMode, type WebMode } from '../helpers/web-mode.ts'
 
 const bin = fileURLToPath(new URL('../../bin/benchside.js', import.meta.url))
 
@@ -68,19 +68,6 @@ describe('A CLI training followed live in web mode (Chromium)', requires('chromi
   let cliOutput = ''
   const pageErrors: string[] = []
   const traffic: GetRunTraffic = { calls: new Map(), answers: [] }
-
-  /** The API as scripts use it (POST with the token), so the test's own questions stay off the page's WebSocket. */
-  async function call<T>(method: string, args: unknown): Promise<T> {
-    const url = new URL(web.url)
-    const response = await fetch(`${url.origin}/api/${method}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${url.searchParams.get('token')}`, 'content-type': 'application/json' },
-      body: JSON.stringify(args),
-    })
-    const reply = (await response.json()) as { ok: boolean; result: T; error?: { message: string } }
-    if (!reply.ok) throw new Error(reply.error!.message)
-    return reply.result
-  }
 
   beforeAll(async () => {
     web = await startWebMode(home.dir)
@@ -167,7 +154,7 @@ describe('A CLI training followed live in web mode (Chromium)', requires('chromi
 
     expect(await cliExit).toBe(0)
     await expect.poll(() => detail.getByTestId('detail-status').textContent(), { timeout: 60_000 }).toBe('FINISHED')
-    const final = await call<RunDetail>('getRun', { run: uuid })
+    const final = await scriptApi(web.url)<RunDetail>('getRun', { run: uuid })
     await expect.poll(() => detail.getAttribute('data-metrics'), { timeout: 60_000 }).toBe(String(final.metrics.length))
     await expect.poll(() => points.count(), { timeout: 60_000 }).toBe(final.metrics.length)
     expect(await detail.locator('[data-testid=metrics-table] tr[data-metric=train_loss]').getAttribute('data-points')).toBe('3')

@@ -4,7 +4,7 @@ import type { BrowserContext, Page } from 'playwright-core'
 import type { RunDetail, RunSummary } from '../../src-main/contract/index.ts'
 import { launchChromium } from './chromium.ts'
 import { tempHome, waitFor } from './temp-home.ts'
-import { startWebMode, type WebMode } from './web-mode.ts'
+import { scriptApi, startWebMode, type WebMode } from './web-mode.ts'
 
 export interface AppSession {
   web: WebMode
@@ -45,17 +45,7 @@ export async function openAppSession(options: { seed?: (dataDir: string) => void
   })
   const viewport = options.viewport ?? page.viewportSize() ?? { width: 1400, height: 900 }
   if (options.viewport) await page.setViewportSize(options.viewport)
-  const url = new URL(web.url)
-  async function call<T>(method: string, args: unknown): Promise<T> {
-    const response = await fetch(`${url.origin}/api/${method}`, {
-      method: 'POST',
-      headers: { authorization: `Bearer ${url.searchParams.get('token')}`, 'content-type': 'application/json' },
-      body: JSON.stringify(args),
-    })
-    const reply = (await response.json()) as { ok: boolean; result: T; error?: { message: string } }
-    if (!reply.ok) throw new Error(reply.error!.message)
-    return reply.result
-  }
+  const call = scriptApi(web.url)
 
   return {
     web,

@@ -44,3 +44,18 @@ export async function startWebMode(home: string, options: { port?: number; args?
       }),
   }
 }
+
+/** The API as scripts call it (POST /api/<method> with the page's token), off the page's own WebSocket. */
+export function scriptApi(webUrl: string): <T>(method: string, args: unknown) => Promise<T> {
+  const url = new URL(webUrl)
+  return async <T>(method: string, args: unknown): Promise<T> => {
+    const response = await fetch(`${url.origin}/api/${method}`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${url.searchParams.get('token')}`, 'content-type': 'application/json' },
+      body: JSON.stringify(args),
+    })
+    const reply = (await response.json()) as { ok: boolean; result: T; error?: { message: string } }
+    if (!reply.ok) throw new Error(reply.error!.message)
+    return reply.result
+  }
+}

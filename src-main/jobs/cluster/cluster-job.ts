@@ -6,7 +6,7 @@ import { createHash } from 'node:crypto'
 import { readdirSync, readFileSync, rmSync, statSync } from 'node:fs'
 import { basename, dirname, join, posix } from 'node:path'
 import { z } from 'zod'
-import type { ClusterProfile, JobSpec, Placement } from '../../contract/index.ts'
+import type { ClusterProfile, Placement } from '../../contract/index.ts'
 import { pathInside, writeFileAtomic } from '../../store/files.ts'
 import type { Store } from '../../store/store.ts'
 import type { FromJob, JobProcess, StartJob, ToJob } from '../protocol.ts'
@@ -15,7 +15,7 @@ import { shellQuote } from '../../hardware/ssh-connect.ts'
 import { cancelJobs, oneLine, queryJobs, submitArray, type TaskState } from './slurm.ts'
 import { decodeLines, TaskMessage } from './task-lines.ts'
 import { planTasks, type TaskPlan } from './task-plan.ts'
-import type { TaskFile } from './worker.ts'
+import { TaskFile } from './worker.ts'
 
 const TaskRecord = z.object({
   /** 0 until first submitted; each retry or resume is a new attempt with its own files. */
@@ -62,6 +62,7 @@ export class ClusterJob implements JobProcess {
   private plan: TaskPlan | null = null
   private timer: NodeJS.Timeout | null = null
   private stopped = false
+  private detached = false
   private exited = false
   private polling = false
   private reason = ''
@@ -87,6 +88,11 @@ export class ClusterJob implements JobProcess {
   kill(): void {
     if (this.exited) return
     this.stopped = true
+    // Cancelled before `begin` read the stored state (a re-attached job cancelled at once): the arrays are in the store.
+    if (!this.state) {
+      const stored = ClusterRunState.safeParse(this.deps.store.clusters.placementOf(this.deps.runUuid)?.state)
+      if (stored.success) this.state = stored.data
+    }
     const ids = this.liveJobIds()
     if (this.state) this.save({ ...this.state, live: false })
     void cancelJobs(this.deps.shell, ids)
@@ -97,6 +103,7 @@ export class ClusterJob implements JobProcess {
   /** The host is closing: stop following and leave the array running; the next start re-attaches. */
   detach(): boolean {
     this.stopped = true
+    this.detached = true
     if (this.timer) clearTimeout(this.timer)
     this.deps.shell.close()
     return true
@@ -176,7 +183,7 @@ export class ClusterJob implements JobProcess {
   private async submit(indices: number[], template?: Omit<TaskFile, 'share' | 'out'>): Promise<void> {
     const state = this.state!
     if (indices.length === 0) return
-    const base = template ?? TaskFileBase.parse(JSON.parse((await this.deps.shell.readFrom(posix.join(state.runDir, 'task-base.json'), 0))!.toString('utf8')))
+    const base = template ?? (await this.readBase(state.runDir))
     if (template) await this.deps.shell.writeFile(posix.join(state.runDir, 'task-base.json'), JSON.stringify(template))
     const tasks = state.tasks.map((t) => ({ ...t }))
     // All tasks of one submission share an attempt number: the script finds task-<index>.json, the files name the attempt.
@@ -198,8 +205,17 @@ export class ClusterJob implements JobProcess {
       runDir: state.runDir,
       attempt,
     })
+    // Cancelled while sbatch ran: kill() found no id to cancel, so this array is cancelled here.
+    if (this.stopped && !this.detached) return cancelJobs(this.deps.shell, [jobId])
     for (const i of indices) tasks[i] = { ...tasks[i]!, attempt, jobId, offset: 0, fraction: 0 }
     this.save({ ...state, tasks })
+  }
+
+  private async readBase(runDir: string): Promise<Omit<TaskFile, 'share' | 'out'>> {
+    const file = posix.join(runDir, 'task-base.json')
+    const text = await this.deps.shell.readFrom(file, 0)
+    if (!text) throw new Error(`${file} is gone from the cluster, so its tasks cannot be submitted again; start the job anew.`)
+    return TaskFileBase.parse(JSON.parse(text.toString('utf8')))
   }
 
   private resumeState(): TaskFile['resume'] {
@@ -288,8 +304,13 @@ export class ClusterJob implements JobProcess {
     await this.submit(again)
   }
 
+  /** Reads every task that may have written since the last poll: not those SLURM still held back then. */
   private async readAll(): Promise<void> {
-    for (let i = 0; i < this.state!.tasks.length && !this.stopped; i++) await this.readTask(i)
+    for (let i = 0; i < this.state!.tasks.length && !this.stopped; i++) {
+      const t = this.state!.tasks[i]!
+      const held = this.lastStates.some((s) => s.jobId === t.jobId && (s.index === i || s.index === null) && s.phase === 'pending')
+      if (!held) await this.readTask(i)
+    }
   }
 
   /** Reads what task i's current attempt wrote since the last read, and hands each line on in order. */
@@ -375,7 +396,8 @@ export class ClusterJob implements JobProcess {
     const counts = { pending: 0, running: 0, done: 0, failed: 0 }
     for (const [i, t] of tasks.entries()) {
       if (t.done) counts.done++
-      else if (t.failures > 0 && !t.jobId) counts.failed++
+      // A task that failed and runs again is counted as failed until it is done: the tray shows that retries happen.
+      else if (t.failures > 0) counts.failed++
       else if (this.lastStates.some((s) => s.jobId === t.jobId && (s.index === i || s.index === null) && s.phase === 'running')) counts.running++
       else counts.pending++
     }
@@ -391,13 +413,8 @@ export class ClusterJob implements JobProcess {
   }
 }
 
-const TaskFileBase = z.object({
-  runUuid: z.string(),
-  spec: z.custom<JobSpec>(),
-  inputs: z.unknown(),
-  resume: z.object({ lastSteps: z.record(z.string(), z.number()), sweepCells: z.array(z.any()) }).nullable(),
-  artifactDir: z.string(),
-})
+/** What every task file of a run shares; written once as task-base.json, read back for retries. */
+const TaskFileBase = TaskFile.omit({ share: true, out: true })
 
 /** The batch script: every array task runs `benchside worker` on its own task file. */
 export function taskScript(profile: ClusterProfile): string {

@@ -119,13 +119,18 @@ export function sbatchArgs(profile: ClusterProfile, submission: ArraySubmission)
     `--output=${submission.runDir}/task-%a.attempt-${submission.attempt}.out`,
     `--error=${submission.runDir}/task-%a.attempt-${submission.attempt}.err`,
     `--chdir=${submission.runDir}`,
-    `--cpus-per-task=${profile.cpusPerTask}`,
-    `--time=${profile.timeLimit}`,
+    ...placementArgs(profile, profile.cpusPerTask),
+    submission.script,
   ]
+  return args
+}
+
+/** Where and with what a job of this profile runs: CPUs, time limit, partition, account, memory. */
+export function placementArgs(profile: ClusterProfile, cpus: number): string[] {
+  const args = [`--cpus-per-task=${cpus}`, `--time=${profile.timeLimit}`]
   if (profile.partition) args.push(`--partition=${profile.partition}`)
   if (profile.account) args.push(`--account=${profile.account}`)
   if (profile.memoryMb) args.push(`--mem=${profile.memoryMb}M`)
-  args.push(submission.script)
   return args
 }
 

@@ -39,7 +39,8 @@ export function decodeLines(chunk: Buffer): { messages: unknown[]; consumed: num
   return { messages, consumed: end + 1 }
 }
 
-const Cell = z.object({ scope: z.string(), sigma: z.number(), repeat: z.number().int(), correct: z.number(), count: z.number() })
+/** A sweep cell as the store keeps it (store/sweeps.ts). */
+export const Cell = z.object({ scope: z.string(), sigma: z.number(), repeat: z.number().int(), correct: z.number(), count: z.number() })
 
 /** What a task may write: a file on a shared file system is input like any other, checked before it reaches the store. */
 export const TaskMessage = z.discriminatedUnion('type', [

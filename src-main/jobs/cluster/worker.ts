@@ -9,7 +9,7 @@ import { JobSpec } from '../../contract/index.ts'
 import { isBoardRequest } from '../board-rpc.ts'
 import { isLatencyRequest } from '../latency-rpc.ts'
 import type { FromJob, JobLauncher } from '../protocol.ts'
-import { encodeLine } from './task-lines.ts'
+import { Cell, encodeLine } from './task-lines.ts'
 
 /** What the host writes for each task: the job start message of a local job, plus where results go. */
 export const TaskFile = z.object({
@@ -17,7 +17,7 @@ export const TaskFile = z.object({
   spec: JobSpec,
   share: z.object({ index: z.number().int().min(0), count: z.number().int().min(1) }).nullable(),
   inputs: z.unknown(),
-  resume: z.object({ lastSteps: z.record(z.string(), z.number()), sweepCells: z.array(z.any()) }).nullable(),
+  resume: z.object({ lastSteps: z.record(z.string(), z.number()), sweepCells: z.array(Cell) }).nullable(),
   artifactDir: z.string(),
   /** The JSON-lines result file of this attempt. */
   out: z.string(),

@@ -7,6 +7,7 @@ import { join } from 'node:path'
 import { afterAll, beforeAll, describe, expect, it } from 'vitest'
 import { ClusterProfile } from '../../../src-main/contract/index.ts'
 import { createCore, type Core } from '../../../src-main/core.ts'
+import { ClusterRunState } from '../../../src-main/jobs/cluster/cluster-job.ts'
 import { nodeJobLauncher } from '../../../src-main/jobs/node-launcher.ts'
 import { jobHarness, type JobHarness } from '../../helpers/job-harness.ts'
 import { SlurmCluster, slurmAvailable } from '../../helpers/slurm-cluster.ts'
@@ -36,6 +37,32 @@ describe.skipIf(!slurmAvailable())('jobs on a SLURM cluster', () => {
   })
   const sweepParams = () => ({ model, strategy: 'grid' as const, grid: { from: 0.1, to: 100, count: 4 }, repeats: 1, limit: 300, seed: 7 })
   /** Each task's attempts, from the result files in the run's cluster folder. */
+  /** A host of its own: the CLI running the test sweep on a cluster, to be killed with -9. */
+  const cliSweep = (clusterName: string) =>
+    spawn(
+      process.execPath,
+      [
+        join(ROOT, 'bin', 'benchside.js'),
+        'sweep',
+        model,
+        '--strategy',
+        'grid',
+        '--sigmas',
+        '0.1:100:4',
+        '--repeats',
+        '1',
+        '--limit',
+        '300',
+        '--seed',
+        '7',
+        '--executor',
+        'slurm',
+        '--cluster',
+        clusterName,
+        '--json',
+      ],
+      { env: { ...process.env, BENCHSIDE_HOME: harness.dataDir }, stdio: 'ignore' },
+    )
   const attempts = (uuid: string) =>
     readdirSync(join(cluster.dir, 'work', uuid))
       .filter((f) => f.endsWith('.jsonl'))
@@ -108,30 +135,7 @@ describe.skipIf(!slurmAvailable())('jobs on a SLURM cluster', () => {
     const reference = await core.api.startJob({ kind: 'sweep', params: sweepParams() })
     expect((await finish(reference.uuid)).state).toBe('finished')
     core.store.clusters.save(ClusterProfile.parse(profile('serial', { maxParallel: 1 })))
-    const cli = spawn(
-      process.execPath,
-      [
-        join(ROOT, 'bin', 'benchside.js'),
-        'sweep',
-        model,
-        '--strategy',
-        'grid',
-        '--sigmas',
-        '0.1:100:4',
-        '--repeats',
-        '1',
-        '--limit',
-        '300',
-        '--seed',
-        '7',
-        '--executor',
-        'slurm',
-        '--cluster',
-        'serial',
-        '--json',
-      ],
-      { env: { ...process.env, BENCHSIDE_HOME: harness.dataDir }, stdio: 'ignore' },
-    )
+    const cli = cliSweep('serial')
     const run = await waitFor(() => core.store.runs.list({}).find((r) => r.kind === 'sweep' && r.status === 'RUNNING'), 60_000, 'the CLI sweep')
     // Some tasks done, others still queued (one at a time): the host dies mid-array.
     await waitFor(() => cells(core, run.uuid).length >= 10, 120_000, 'the first tasks')
@@ -153,6 +157,28 @@ describe.skipIf(!slurmAvailable())('jobs on a SLURM cluster', () => {
       next.close()
     }
   }, 420_000)
+
+  it('cancels a cluster job whose host died before anyone took it over, and its array with it', async () => {
+    core.store.clusters.save(ClusterProfile.parse(profile('orphan', { maxParallel: 1 })))
+    const cli = cliSweep('orphan')
+    const run = await waitFor(
+      () => core.store.runs.list({}).find((r) => r.status === 'RUNNING' && core.store.clusters.placementOf(r.uuid)?.cluster === 'orphan'),
+      60_000,
+      'the CLI sweep',
+    )
+    await waitFor(() => cells(core, run.uuid).length >= 5, 120_000, 'the first task')
+    cli.kill('SIGKILL')
+    await new Promise((resolve) => cli.once('exit', resolve))
+    const state = ClusterRunState.parse(core.store.clusters.placementOf(run.uuid)!.state)
+    const jobIds = [...new Set(state.tasks.flatMap((t) => (t.jobId ? [t.jobId] : [])))]
+    expect(jobIds.length).toBeGreaterThan(0)
+
+    // At once, before this host's periodic take-over: the array must not run on unowned.
+    await core.api.cancelJob({ run: run.uuid })
+    await waitFor(() => core.store.runs.summary(run.uuid).status === 'KILLED', 30_000, 'KILLED')
+    const queued = () => execFileSync('squeue', ['-h', '-j', jobIds.join(',')], { encoding: 'utf8' }).trim()
+    await waitFor(() => queued() === '', 10_000, 'the array to leave the queue')
+  }, 300_000)
 
   it('turns an outside scancel into KILLED with the reason, and resumes only the missing tasks', async () => {
     core.store.clusters.save(ClusterProfile.parse(profile('one', { maxParallel: 1 })))
