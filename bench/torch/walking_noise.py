@@ -3,8 +3,9 @@
 
 The network is rebuilt from Benchside's ModelSpec (JSON) and its weights NPZ (names `<point id>/<weight>`, dense
 kernels [in, out], conv kernels HWIO). Prints one JSON object. With --cells-per-point K only K cells per point are run
-(spread evenly over the σ × repeat grid) and the full sweep's time is extrapolated from them; --cells-per-point 0 runs
-every cell.
+(spread evenly over the σ × repeat grid) and the full sweep's time is extrapolated from them (labelled as such);
+the default, --cells-per-point 0, runs every cell. Run it through bench/python-baseline.ts, which removes the
+variables that force slower BLAS kernels; the JSON reports the kernel actually used (`baseline_env`).
 
 Run: /usr/bin/python3 bench/torch/walking_noise.py --spec spec.json --weights w.npz --data DIR --mean M --std S
 """
@@ -17,6 +18,7 @@ import time
 import numpy as np
 import torch
 import torch.nn.functional as F
+from blas_info import baseline_env
 
 
 def read_idx(path: str) -> np.ndarray:
@@ -147,6 +149,7 @@ def main() -> None:
         "measuredSeconds": total_measured,
         "sweepSeconds": total_estimated,
         "points": results,
+        "baseline_env": baseline_env(),
     }))
 
 

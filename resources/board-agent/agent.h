@@ -64,7 +64,7 @@ extern char g_error_context[128];
 /* ---- timing and utilities (agent_util.c) ---- */
 typedef struct {
   int warmup, number, repeat;
-  double min_repeat_s;
+  double min_repeat_s, warmup_s;
 } timing_cfg;
 typedef struct {
   int number, repeat;
@@ -87,7 +87,7 @@ int threads_from_args(void);
 /* ---- kernels (agent_kernels.c) ---- */
 typedef struct {
   const char *name;
-  int vw, mr, nr, default_kc;
+  int vw, mr, nr, default_kc, default_nc;
   float (*peak)(long iters);
   int peak_acc;
   float (*read)(const float *buf, size_t n, long passes);
@@ -101,7 +101,9 @@ typedef struct {
 } i8_impl;
 typedef struct {
   const char *name;
-  uint64_t (*and_popcount)(const uint64_t *a, const uint64_t *b, int words);
+  int rows, cols; /* bit-serial micro-tile: rows of A x columns of W */
+  void (*micro)(int kw, int a_bits, int w_bits, const uint64_t *A, size_t lda, int mr, const uint64_t *W,
+                size_t panel_words, int32_t *C, int ldc, int nr);
 } popcount_impl;
 
 const f32_impl *f32_select(const char *name);
@@ -115,6 +117,9 @@ void popcount_list(void);
 enum { LAYOUT_PLANES_OUTER = 0, LAYOUT_WORDS_OUTER = 1 };
 size_t bits_packed_words(int rows, int K, int bits);
 void bits_pack(const uint8_t *src, int rows, int K, int bits, int layout, uint64_t *dst);
+/* Weights in the layout gemm_bitserial reads (planes_outer: 8-column panels, padded); packed once, before timing. */
+size_t bits_weight_words(int N, int K, int bits, int layout);
+void bits_pack_weights(const uint8_t *W, int N, int K, int bits, int layout, uint64_t *dst);
 void gemm_bitserial(int M, int N, int K, const uint64_t *Ap, int a_bits, const uint64_t *Wp, int w_bits, int layout,
                     int32_t *C, int tn, int threads, const popcount_impl *pc);
 

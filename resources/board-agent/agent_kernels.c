@@ -32,6 +32,7 @@ static volatile float g_peak_operands[3] = {0.9999999f, 1e-7f, 1.0f};
 #define NV 4
 #define PEAK_ACC 8
 #define DEFAULT_KC 256
+#define DEFAULT_NC 512
 #include "agent_f32.inc"
 #undef SFX
 #undef VF
@@ -46,6 +47,7 @@ static volatile float g_peak_operands[3] = {0.9999999f, 1e-7f, 1.0f};
 #undef NV
 #undef PEAK_ACC
 #undef DEFAULT_KC
+#undef DEFAULT_NC
 
 #define SFX scalar
 #define I8V int32_t
@@ -80,6 +82,7 @@ static volatile float g_peak_operands[3] = {0.9999999f, 1e-7f, 1.0f};
 #define NV 2
 #define PEAK_ACC 12
 #define DEFAULT_KC 256
+#define DEFAULT_NC 512
 #include "agent_f32.inc"
 #undef SFX
 #undef VF
@@ -94,6 +97,7 @@ static volatile float g_peak_operands[3] = {0.9999999f, 1e-7f, 1.0f};
 #undef NV
 #undef PEAK_ACC
 #undef DEFAULT_KC
+#undef DEFAULT_NC
 
 static inline int32_t avx2_hsum_epi32(__m256i v) {
   __m128i s = _mm_add_epi32(_mm256_castsi256_si128(v), _mm256_extracti128_si256(v, 1));
@@ -135,6 +139,7 @@ static inline int32_t avx2_hsum_epi32(__m256i v) {
 #define NV 4
 #define PEAK_ACC 16
 #define DEFAULT_KC 128
+#define DEFAULT_NC 1024
 #include "agent_f32.inc"
 #undef SFX
 #undef VF
@@ -149,6 +154,7 @@ static inline int32_t avx2_hsum_epi32(__m256i v) {
 #undef NV
 #undef PEAK_ACC
 #undef DEFAULT_KC
+#undef DEFAULT_NC
 #endif
 
 #if defined(__AVX512BW__)
@@ -201,6 +207,7 @@ static inline int32_t avx2_hsum_epi32(__m256i v) {
 #define PEAK_ACC 8
 #endif
 #define DEFAULT_KC 256
+#define DEFAULT_NC 512
 #include "agent_f32.inc"
 #undef SFX
 #undef VF
@@ -215,6 +222,7 @@ static inline int32_t avx2_hsum_epi32(__m256i v) {
 #undef NV
 #undef PEAK_ACC
 #undef DEFAULT_KC
+#undef DEFAULT_NC
 
 static inline int32_t neon_hsum_s32(int32x4_t v) {
 #if defined(__aarch64__)
@@ -276,7 +284,7 @@ static const i8_impl *const i8_impls[] = {
 #endif
 };
 
-/* ================= popcount for bit-serial GEMM ================= */
+/* ================= bit-serial GEMM: popcount paths ================= */
 static inline uint64_t popcount64(uint64_t x) {
 #if defined(__GNUC__)
   return (uint64_t)__builtin_popcountll(x);
@@ -288,54 +296,114 @@ static inline uint64_t popcount64(uint64_t x) {
 #endif
 }
 
-static uint64_t and_popcount_scalar(const uint64_t *a, const uint64_t *b, int words) {
-  uint64_t s = 0;
-  for (int i = 0; i < words; i++) s += popcount64(a[i] & b[i]);
-  return s;
-}
+/* scalar: 4 rows x 4 columns of 64-bit counters (x86-64 has 16 general registers). */
+#define SFX scalar
+#define BV uint64_t
+#define VL 1
+#define BR 4
+#define BVN 4
+#define BZERO() 0
+#define BSHL1(x) ((x) << 1)
+#define BADD(a, b) ((a) + (b))
+#define BBCAST(x) (x)
+#define BLOADW(p) (*(p))
+#define BPOPAND(x, w) popcount64((x) & (w))
+#define BSTORE32(dst, acc, n) (*(dst) = (int32_t)(acc), (void)(n))
+#include "agent_bits.inc"
+#undef SFX
+#undef BV
+#undef VL
+#undef BR
+#undef BVN
+#undef BZERO
+#undef BSHL1
+#undef BADD
+#undef BBCAST
+#undef BLOADW
+#undef BPOPAND
+#undef BSTORE32
 
 #if defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__)
-static uint64_t and_popcount_avx512(const uint64_t *a, const uint64_t *b, int words) {
-  __m512i acc = _mm512_setzero_si512();
-  int i = 0;
-  for (; i + 8 <= words; i += 8)
-    acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(_mm512_loadu_si512(a + i), _mm512_loadu_si512(b + i))));
-  if (i < words) {
-    __mmask8 m = (__mmask8)((1u << (words - i)) - 1);
-    acc = _mm512_add_epi64(acc, _mm512_popcnt_epi64(_mm512_and_si512(_mm512_maskz_loadu_epi64(m, a + i),
-                                                                      _mm512_maskz_loadu_epi64(m, b + i))));
-  }
-  return (uint64_t)_mm512_reduce_add_epi64(acc);
+/* Micro-tile rows x 8-column vectors, chosen by measurement on Zen 5 (overridable for tuning with -D). */
+#ifndef BS_AVX512_ROWS
+#define BS_AVX512_ROWS 6
+#endif
+#ifndef BS_AVX512_VECS
+#define BS_AVX512_VECS 4
+#endif
+static inline void avx512_store32(int32_t *dst, __m512i acc, int n) {
+  _mm512_mask_cvtepi64_storeu_epi32(dst, (__mmask8)(n >= 8 ? 0xff : (1u << n) - 1), acc);
 }
+#define SFX avx512
+#define BV __m512i
+#define VL 8
+#define BR BS_AVX512_ROWS
+#define BVN BS_AVX512_VECS
+#define BZERO() _mm512_setzero_si512()
+#define BSHL1(x) _mm512_add_epi64((x), (x))
+#define BADD(a, b) _mm512_add_epi64((a), (b))
+#define BBCAST(x) _mm512_set1_epi64((long long)(x))
+#define BLOADW(p) _mm512_loadu_si512((const void *)(p))
+#define BPOPAND(x, w) _mm512_popcnt_epi64(_mm512_and_si512((x), (w)))
+#define BSTORE32(dst, acc, n) avx512_store32((dst), (acc), (n))
+#include "agent_bits.inc"
+#undef SFX
+#undef BV
+#undef VL
+#undef BR
+#undef BVN
+#undef BZERO
+#undef BSHL1
+#undef BADD
+#undef BBCAST
+#undef BLOADW
+#undef BPOPAND
+#undef BSTORE32
 #endif
 
 #if defined(__ARM_NEON)
-static uint64_t and_popcount_neon(const uint64_t *a, const uint64_t *b, int words) {
-  uint64_t s = 0;
-  int i = 0;
-  while (i + 2 <= words) {
-    uint16x8_t acc16 = vdupq_n_u16(0);
-    uint32x4_t acc32;
-    /* Each step adds at most 16 to a u16 lane, so flush to u32 well before 65535. */
-    for (int n = 0; n < 2048 && i + 2 <= words; n++, i += 2) {
-      uint8x16_t x = vandq_u8(vld1q_u8((const uint8_t *)(a + i)), vld1q_u8((const uint8_t *)(b + i)));
-      acc16 = vpadalq_u8(acc16, vcntq_u8(x));
-    }
-    acc32 = vpaddlq_u16(acc16);
-    s += (uint64_t)vgetq_lane_u32(acc32, 0) + vgetq_lane_u32(acc32, 1) + vgetq_lane_u32(acc32, 2) + vgetq_lane_u32(acc32, 3);
-  }
-  for (; i < words; i++) s += popcount64(a[i] & b[i]);
-  return s;
+/* vcnt counts bytes; pairwise widening adds bring the counts back to one per 64-bit lane. */
+static inline uint64x2_t neon_popand(uint64x2_t x, uint64x2_t w) {
+  return vpaddlq_u32(vpaddlq_u16(vpaddlq_u8(vcntq_u8(vreinterpretq_u8_u64(vandq_u64(x, w))))));
 }
+static inline void neon_store32(int32_t *dst, uint64x2_t acc, int n) {
+  dst[0] = (int32_t)vgetq_lane_u64(acc, 0);
+  if (n > 1) dst[1] = (int32_t)vgetq_lane_u64(acc, 1);
+}
+#define SFX neon
+#define BV uint64x2_t
+#define VL 2
+#define BR 4
+#define BVN 4
+#define BZERO() vdupq_n_u64(0)
+#define BSHL1(x) vshlq_n_u64((x), 1)
+#define BADD(a, b) vaddq_u64((a), (b))
+#define BBCAST(x) vdupq_n_u64(x)
+#define BLOADW(p) vld1q_u64(p)
+#define BPOPAND(x, w) neon_popand((x), (w))
+#define BSTORE32(dst, acc, n) neon_store32((dst), (acc), (n))
+#include "agent_bits.inc"
+#undef SFX
+#undef BV
+#undef VL
+#undef BR
+#undef BVN
+#undef BZERO
+#undef BSHL1
+#undef BADD
+#undef BBCAST
+#undef BLOADW
+#undef BPOPAND
+#undef BSTORE32
 #endif
 
-static const popcount_impl popcount_impls[] = {
-    {"scalar", and_popcount_scalar},
+static const popcount_impl *const popcount_impls[] = {
+    &popcount_impl_of_scalar,
 #if defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__)
-    {"avx512", and_popcount_avx512},
+    &popcount_impl_of_avx512,
 #endif
 #if defined(__ARM_NEON)
-    {"neon", and_popcount_neon},
+    &popcount_impl_of_neon,
 #endif
 };
 
@@ -360,9 +428,9 @@ const i8_impl *i8_select(const char *name) {
   die("int8 SIMD path '%s' is not compiled into this agent; the 'info' operation lists the available paths", name);
 }
 const popcount_impl *popcount_select(const char *name) {
-  if (!name || strcmp(name, "auto") == 0) return &popcount_impls[COUNT(popcount_impls) - 1];
+  if (!name || strcmp(name, "auto") == 0) return popcount_impls[COUNT(popcount_impls) - 1];
   for (int i = 0; i < COUNT(popcount_impls); i++)
-    if (strcmp(popcount_impls[i].name, name) == 0) return &popcount_impls[i];
+    if (strcmp(popcount_impls[i]->name, name) == 0) return popcount_impls[i];
   die("popcount path '%s' is not compiled into this agent; the 'info' operation lists the available paths", name);
 }
 void f32_list(void) {
@@ -377,12 +445,56 @@ void i8_list(void) {
 }
 void popcount_list(void) {
   const char *names[8];
-  for (int i = 0; i < COUNT(popcount_impls); i++) names[i] = popcount_impls[i].name;
+  for (int i = 0; i < COUNT(popcount_impls); i++) names[i] = popcount_impls[i]->name;
   list_names(names, COUNT(popcount_impls));
 }
 
 /* ================= bit-serial packing and GEMM ================= */
 size_t bits_packed_words(int rows, int K, int bits) { return (size_t)rows * (size_t)bits * (size_t)((K + 63) / 64); }
+
+/* Packs n <= 64 bytes into `bits` words, `stride` words apart: bit t of word b is bit b of src[t]; padding bits are 0. */
+static void pack_chunk(const uint8_t *src, int n, int bits, uint64_t *out, size_t stride) {
+#if defined(__AVX512BW__)
+  /* One byte-test per plane turns 64 elements into one word. */
+  __m512i v = _mm512_maskz_loadu_epi8(n >= 64 ? ~(__mmask64)0 : (((__mmask64)1 << n) - 1), src);
+  for (int b = 0; b < bits; b++) out[(size_t)b * stride] = (uint64_t)_mm512_test_epi8_mask(v, _mm512_set1_epi8((char)(1 << b)));
+#else
+  uint8_t tail[64];
+  if (n < 64) {
+    memset(tail, 0, sizeof tail);
+    memcpy(tail, src, (size_t)n);
+    src = tail;
+  }
+#if defined(__AVX2__)
+  {
+    __m256i lo = _mm256_loadu_si256((const __m256i *)(const void *)src), hi = _mm256_loadu_si256((const __m256i *)(const void *)(src + 32));
+    for (int b = 0; b < bits; b++) {
+      /* Shifting 16-bit lanes left by 7 - b moves bit b of each byte to that byte's top bit, which movemask collects. */
+      __m128i sh = _mm_cvtsi32_si128(7 - b);
+      uint32_t l = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(lo, sh)), h = (uint32_t)_mm256_movemask_epi8(_mm256_sll_epi16(hi, sh));
+      out[(size_t)b * stride] = (uint64_t)l | (uint64_t)h << 32;
+    }
+  }
+#elif defined(__BYTE_ORDER__) && defined(__ORDER_LITTLE_ENDIAN__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+  for (int b = 0; b < bits; b++) {
+    uint64_t word = 0;
+    for (int g = 0; g < 8; g++) {
+      uint64_t x;
+      memcpy(&x, src + 8 * g, 8);
+      /* Bit b of each of the 8 bytes lands, without carries, in the top byte in element order. */
+      word |= ((((x >> b) & 0x0101010101010101ULL) * 0x0102040810204080ULL) >> 56) << (8 * g);
+    }
+    out[(size_t)b * stride] = word;
+  }
+#else
+  for (int b = 0; b < bits; b++) {
+    uint64_t word = 0;
+    for (int t = 0; t < 64; t++) word |= (uint64_t)((src[t] >> b) & 1u) << t;
+    out[(size_t)b * stride] = word;
+  }
+#endif
+#endif
+}
 
 /* planes_outer: dst[row][bit][word]; words_outer: dst[row][word][bit]. Bit k%64 of a word is element k; padding is 0. */
 void bits_pack(const uint8_t *src, int rows, int K, int bits, int layout, uint64_t *dst) {
@@ -390,22 +502,65 @@ void bits_pack(const uint8_t *src, int rows, int K, int bits, int layout, uint64
   for (int r = 0; r < rows; r++) {
     const uint8_t *row = src + (size_t)r * K;
     for (int w = 0; w < kw; w++) {
-      int k0 = w * 64, n = K - k0 < 64 ? K - k0 : 64;
-      for (int b = 0; b < bits; b++) {
-        uint64_t word = 0;
-        for (int t = 0; t < n; t++) word |= (uint64_t)((row[k0 + t] >> b) & 1u) << t;
-        if (layout == LAYOUT_PLANES_OUTER)
-          dst[((size_t)r * bits + b) * kw + w] = word;
-        else
-          dst[((size_t)r * kw + w) * bits + b] = word;
-      }
+      int n = K - 64 * w < 64 ? K - 64 * w : 64;
+      if (layout == LAYOUT_PLANES_OUTER)
+        pack_chunk(row + 64 * w, n, bits, dst + (size_t)r * bits * kw + w, (size_t)kw);
+      else
+        pack_chunk(row + 64 * w, n, bits, dst + ((size_t)r * kw + w) * bits, 1);
     }
   }
 }
 
+/* Weight rows are padded to a multiple of BS_PANEL_PAD columns, the widest micro-tile of any path. */
+#define BS_PANEL_PAD 32
+size_t bits_weight_words(int N, int K, int bits, int layout) {
+  return bits_packed_words(layout == LAYOUT_PLANES_OUTER ? (N + BS_PANEL_PAD - 1) / BS_PANEL_PAD * BS_PANEL_PAD : N, K, bits);
+}
+
+/* words_outer: as bits_pack. planes_outer: 8-column panels [panel][word][bit][column], zero past column N. */
+void bits_pack_weights(const uint8_t *W, int N, int K, int bits, int layout, uint64_t *dst) {
+  int kw = (K + 63) / 64, panels = (N + BS_PANEL_PAD - 1) / BS_PANEL_PAD * BS_PANEL_PAD / 8;
+  uint64_t *rows;
+  if (layout != LAYOUT_PLANES_OUTER) {
+    bits_pack(W, N, K, bits, layout, dst);
+    return;
+  }
+  rows = xalloc(sizeof(uint64_t) * bits_packed_words(N, K, bits));
+  bits_pack(W, N, K, bits, LAYOUT_PLANES_OUTER, rows);
+  for (int p = 0; p < panels; p++)
+    for (int w = 0; w < kw; w++)
+      for (int b = 0; b < bits; b++)
+        for (int l = 0; l < 8; l++) {
+          int j = 8 * p + l;
+          dst[(((size_t)p * kw + w) * bits + b) * 8 + l] = j < N ? rows[((size_t)j * bits + b) * kw + w] : 0;
+        }
+  free(rows);
+}
+
+/* C[M][N] = sum over bit planes of popcount(A_i AND W_j) << (i + j). planes_outer runs the path's register-blocked
+   micro-kernel over column blocks of tn (one thread each); words_outer is the plain per-element loop. */
 void gemm_bitserial(int M, int N, int K, const uint64_t *Ap, int a_bits, const uint64_t *Wp, int w_bits, int layout,
                     int32_t *C, int tn, int threads, const popcount_impl *pc) {
   int kw = (K + 63) / 64;
+  if (layout == LAYOUT_PLANES_OUTER) {
+    size_t lda = (size_t)a_bits * kw, panel_words = (size_t)kw * w_bits * 8;
+    int tc = pc->cols, nblocks;
+    tn = (tn + tc - 1) / tc * tc;
+    nblocks = (N + tn - 1) / tn;
+#ifdef _OPENMP
+#pragma omp parallel for num_threads(threads) schedule(static) if (threads > 1)
+#endif
+    for (int jb = 0; jb < nblocks; jb++) {
+      int j1 = jb * tn + tn < N ? jb * tn + tn : N;
+      for (int i = 0; i < M; i += pc->rows)
+        for (int j0 = jb * tn; j0 < j1; j0 += tc)
+          pc->micro(kw, a_bits, w_bits, Ap + (size_t)i * lda, lda, M - i < pc->rows ? M - i : pc->rows,
+                    Wp + (size_t)(j0 / 8) * panel_words + j0 % 8, panel_words, C + (size_t)i * N + j0, N,
+                    N - j0 < tc ? N - j0 : tc);
+    }
+    (void)threads;
+    return;
+  }
   for (int jb = 0; jb < N; jb += tn) {
     int je = N - jb < tn ? N : jb + tn;
 #ifdef _OPENMP
@@ -414,16 +569,10 @@ void gemm_bitserial(int M, int N, int K, const uint64_t *Ap, int a_bits, const u
     for (int i = 0; i < M; i++) {
       for (int j = jb; j < je; j++) {
         uint64_t acc = 0;
-        if (layout == LAYOUT_PLANES_OUTER) {
-          const uint64_t *ar = Ap + (size_t)i * a_bits * kw, *wr = Wp + (size_t)j * w_bits * kw;
+        for (int w = 0; w < kw; w++) {
+          const uint64_t *av = Ap + ((size_t)i * kw + w) * a_bits, *wv = Wp + ((size_t)j * kw + w) * w_bits;
           for (int a = 0; a < a_bits; a++)
-            for (int b = 0; b < w_bits; b++) acc += pc->and_popcount(ar + (size_t)a * kw, wr + (size_t)b * kw, kw) << (a + b);
-        } else {
-          for (int w = 0; w < kw; w++) {
-            const uint64_t *av = Ap + ((size_t)i * kw + w) * a_bits, *wv = Wp + ((size_t)j * kw + w) * w_bits;
-            for (int a = 0; a < a_bits; a++)
-              for (int b = 0; b < w_bits; b++) acc += popcount64(av[a] & wv[b]) << (a + b);
-          }
+            for (int b = 0; b < w_bits; b++) acc += popcount64(av[a] & wv[b]) << (a + b);
         }
         C[(size_t)i * N + j] = (int32_t)acc;
       }

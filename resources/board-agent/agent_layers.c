@@ -67,7 +67,7 @@ static int round_up(int x, int m) { return (x + m - 1) / m * m; }
 static void f32_plan_init(f32_plan *g, const f32_impl *impl, int M, int N, int K, int mc, int nc, int kc, int threads) {
   g->impl = impl, g->M = M, g->N = N, g->K = K, g->threads = threads;
   g->mc = round_up(mc > 0 ? mc : 96, impl->mr);
-  g->nc = round_up(nc > 0 ? nc : 512, impl->nr);
+  g->nc = round_up(nc > 0 ? nc : impl->default_nc, impl->nr);
   g->kc = kc > 0 ? kc : impl->default_kc;
   g->bpack = xalloc(sizeof(float) * (size_t)(K < g->kc ? K : g->kc) * (size_t)round_up(N < g->nc ? N : g->nc, impl->nr));
   g->apack = xalloc(sizeof(float *) * (size_t)threads);
@@ -212,8 +212,8 @@ measured_t measure_gemm_bitserial(int M, int N, int K, int a_bits, int w_bits, i
   g.A = random_bits((size_t)M * K, a_bits, &seed);
   W = random_bits((size_t)N * K, w_bits, &seed);
   g.Ap = xalloc(sizeof(uint64_t) * bits_packed_words(M, K, a_bits));
-  Wp = xalloc(sizeof(uint64_t) * bits_packed_words(N, K, w_bits));
-  bits_pack(W, N, K, w_bits, layout, Wp);
+  Wp = xalloc(sizeof(uint64_t) * bits_weight_words(N, K, w_bits, layout));
+  bits_pack_weights(W, N, K, w_bits, layout, Wp);
   g.Wp = Wp;
   g.C = xalloc(sizeof(int32_t) * (size_t)M * N);
   m.t = time_op(run_bs, &g, cfg);
@@ -431,11 +431,11 @@ measured_t measure_conv(const conv_shape *s, int bits, int direct, const timing_
       m.bytes = (double)nin + (double)nwt + 4.0 * s->cout * P;
       m.byte_model = "input and weights read once (1 byte each), output written once (4 bytes; the im2col buffer is not counted)";
     } else {
-      uint64_t *Wp = xalloc(sizeof(uint64_t) * bits_packed_words(s->cout, (int)ckk, bits));
+      uint64_t *Wp = xalloc(sizeof(uint64_t) * bits_weight_words(s->cout, (int)ckk, bits, LAYOUT_PLANES_OUTER));
       if ((double)ckk * ((1 << bits) - 1) * ((1 << bits) - 1) > 2147483647.0) die("cin*kh*kw is too large for %d-bit sums", bits);
       c.qin = random_bits(nin, bits, &seed);
       c.qwt = (const int8_t *)random_bits(nwt, bits, &seed);
-      bits_pack((const uint8_t *)c.qwt, s->cout, (int)ckk, bits, LAYOUT_PLANES_OUTER, Wp);
+      bits_pack_weights((const uint8_t *)c.qwt, s->cout, (int)ckk, bits, LAYOUT_PLANES_OUTER, Wp);
       c.bg.M = (int)P, c.bg.N = s->cout, c.bg.K = (int)ckk, c.bg.a_bits = bits, c.bg.w_bits = bits;
       c.bg.layout = LAYOUT_PLANES_OUTER, c.bg.tn = 64, c.bg.threads = threads, c.bg.pc = popcount_select(NULL);
       c.bg.A = c.colT, c.bg.Wp = Wp, c.bg.C = c.qout;

@@ -240,7 +240,7 @@ void op_gemm_f32(void) {
   jw_key("tile");
   jw_obj_begin();
   jw_kint("m", (mc > 0 ? mc : 96 + impl->mr - 1) / impl->mr * impl->mr);
-  jw_kint("n", (nc > 0 ? nc : 512 + impl->nr - 1) / impl->nr * impl->nr);
+  jw_kint("n", ((nc > 0 ? nc : impl->default_nc) + impl->nr - 1) / impl->nr * impl->nr);
   jw_kint("k", kc > 0 ? kc : impl->default_kc);
   jw_kint("micro_m", impl->mr), jw_kint("micro_n", impl->nr);
   jw_obj_end();
@@ -290,7 +290,13 @@ void op_gemm_bitserial(void) {
   /* words_outer always counts bits with the scalar popcount; only planes_outer runs the vector popcount paths. */
   jw_kstr("popcount", layout == LAYOUT_PLANES_OUTER ? pc->name : "scalar");
   jw_kint("threads", threads);
-  jw_kint("tile_n", tn);
+  if (layout == LAYOUT_PLANES_OUTER) {
+    /* The column block is rounded up to whole micro-tiles. */
+    jw_kint("tile_n", (tn + pc->cols - 1) / pc->cols * pc->cols);
+    jw_kint("micro_m", pc->rows), jw_kint("micro_n", pc->cols);
+  } else {
+    jw_kint("tile_n", tn);
+  }
   jw_measured(&m);
 }
 

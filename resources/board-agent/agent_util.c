@@ -20,6 +20,7 @@ timing_cfg timing_from_args(void) {
   c.number = (int)arg_int("number", 0, 0, 1000000);
   c.repeat = (int)arg_int("repeat", 5, 1, 1000);
   c.min_repeat_s = arg_num("min_repeat_ms", 20, 0, 60000) / 1000.0;
+  c.warmup_s = arg_num("warmup_ms", 0, 0, 60000) / 1000.0;
   return c;
 }
 
@@ -39,7 +40,10 @@ timing_t time_op(run_fn fn, void *ctx, const timing_cfg *cfg) {
   timing_t t;
   double *samples;
   int number = cfg->number;
+  double warm_start = now_s();
   for (int i = 0; i < cfg->warmup; i++) fn(ctx);
+  /* A freshly started process can run slowly for a few hundred ms on a busy machine; warmup_ms keeps it untimed. */
+  while (now_s() - warm_start < cfg->warmup_s) fn(ctx);
   if (number == 0) {
     /* Like TVM's min_repeat_ms: grow `number` until one repeat lasts long enough for the clock to resolve it. */
     number = 1;

@@ -68,10 +68,19 @@ export function accuracyVariance(correct: number, total: number, repeats: number
   return Math.min(binomial, Math.max(binomial / repeats, combined))
 }
 
-/** Accuracy per σ (σ = 0 included), sorted by σ. */
+/**
+ * Accuracy per σ (σ = 0 included), sorted by σ. Where a σ has cells over different numbers of samples (a cell stopped
+ * early by sequential testing, then full repeats), only the largest-count cells give its accuracy: the early cell only
+ * placed that σ on one side of the threshold, and mixing sample sizes would break the variance model.
+ */
 export function accuracyCurve(cells: readonly CellCounts[]): CurvePoint[] {
   const bySigma = new Map<number, CellCounts[]>()
-  for (const cell of cells) bySigma.set(cell.sigma, [...(bySigma.get(cell.sigma) ?? []), cell])
+  for (const cell of cells) {
+    const group = bySigma.get(cell.sigma) ?? []
+    if (group.length === 0 || cell.count === group[0]!.count) group.push(cell)
+    else if (cell.count > group[0]!.count) group.splice(0, group.length, cell)
+    bySigma.set(cell.sigma, group)
+  }
   return [...bySigma.entries()]
     .sort(([a], [b]) => a - b)
     .map(([sigma, group]) => {
@@ -104,6 +113,23 @@ export function normalQuantile(p: number): number {
   return (
     ((((((a[0]! * r + a[1]!) * r + a[2]!) * r + a[3]!) * r + a[4]!) * r + a[5]!) * q) / (((((b[0]! * r + b[1]!) * r + b[2]!) * r + b[3]!) * r + b[4]!) * r + 1)
   )
+}
+
+/** Sequential testing: a noisy cell may stop once its accuracy is on one side of `threshold` by `z` standard errors. */
+export interface SequentialRule {
+  threshold: number
+  z: number
+}
+
+/**
+ * Whether `correct` of `count` samples already places a cell's accuracy on one side of the threshold. The binomial
+ * standard error over the samples seen is conservative for the accuracy on the whole split (no finite-population
+ * correction); the half-count continuity correction keeps it above 0 at accuracies of 0 or 1.
+ */
+export function decided(correct: number, count: number, rule: SequentialRule): boolean {
+  if (count <= 0) return false
+  const p = (correct + 0.5) / (count + 1)
+  return Math.abs(correct / count - rule.threshold) > rule.z * Math.sqrt((p * (1 - p)) / count)
 }
 
 /** Log10 σ where a piecewise-linear curve (on log σ) first falls below the threshold; index −1 when it never does. */
@@ -170,10 +196,21 @@ export interface AdaptiveOptions extends MidpointOptions {
   toleranceDecades?: number
   /** Stop before a pass would take the number of cells above this (default 150). */
   maxCells?: number
+  /**
+   * Sequential testing (default on): cells that only locate the crossing (the coarse pass and the bisection) stop as
+   * soon as their accuracy is known to be above or below the threshold; the test set is spent in full only on the
+   * cells placed around the crossing, which give the midpoint and its interval.
+   */
+  sequential?: boolean
+  /** Standard errors by which a stopped cell must clear the threshold (default 3.5: ≈ 5e-4 per look, two-sided). */
+  decisionZ?: number
 }
 
-/** Measures the requested cells of one scope (σ = 0 is the clean network); resolves with their counts. */
-export type CellEvaluator = (cells: readonly { sigma: number; repeat: number }[]) => Promise<CellCounts[]>
+/**
+ * Measures the requested cells of one scope (σ = 0 is the clean network); resolves with their counts. With a rule,
+ * noisy cells may stop early (their count is then the samples seen); σ = 0 and cells without a rule use the whole split.
+ */
+export type CellEvaluator = (cells: readonly { sigma: number; repeat: number }[], rule?: SequentialRule) => Promise<CellCounts[]>
 
 export type AdaptiveStop = 'tolerance' | 'budget' | 'out-of-range' | 'no-progress'
 
@@ -186,10 +223,13 @@ export interface AdaptiveResult {
 }
 
 /**
- * Coarse log-σ pass, then passes that bisect the bracket around the crossing: each adds points at the interpolated
- * crossing ± tolerance/2 (inside the bracket) and, while the bracket is wider than 4 tolerances, its log-midpoint,
- * so the bracket at least halves per pass. When the bracket is narrow enough but the interval is not, the bracket's
- * ends get more repeats.
+ * Coarse log-σ pass, then passes that narrow the bracket around the crossing, then passes that place full cells around
+ * it. Without sequential testing each narrowing pass adds points at the interpolated crossing m ± tolerance/2 (inside
+ * the bracket) and, while the bracket is wider than 4 tolerances, its log-midpoint, all with R repeats. With it (the
+ * default), σ = 0 is measured first, so the threshold is known; the coarse cells and one bisection cell per pass
+ * (while the bracket is wider than 4 tolerances) stop as soon as they fall clearly above or below the threshold, and
+ * only the m ± tolerance/2 cells take R repeats over the whole split. When the bracket is narrow enough but the
+ * interval is not, the bracket's ends get R more repeats over the whole split.
  */
 export async function adaptiveMidpoint(evaluate: CellEvaluator, options: AdaptiveOptions): Promise<AdaptiveResult> {
   const [from, to] = options.range ?? [1e-2, 1e10]
@@ -198,40 +238,59 @@ export async function adaptiveMidpoint(evaluate: CellEvaluator, options: Adaptiv
   const repeats = options.repeats ?? 5
   const tolerance = options.toleranceDecades ?? 0.05
   const maxCells = options.maxCells ?? 150
+  const sequential = options.sequential ?? true
+  const z = options.decisionZ ?? 3.5
   const cells: CellCounts[] = []
   let passes = 0
-  const measure = async (requests: { sigma: number; repeat: number }[]): Promise<void> => {
+  const measure = async (requests: { sigma: number; repeat: number }[], rule?: SequentialRule): Promise<void> => {
     passes++
-    cells.push(...(await evaluate(requests)))
+    cells.push(...(await evaluate(requests, rule)))
   }
+  const threshold = (): number => estimateMidpoint(cells, options).threshold
   const coarse = logGrid(from, to, Math.max(2, Math.round((Math.log10(to) - Math.log10(from)) / step) + 1))
-  await measure([{ sigma: 0, repeat: 0 }, ...coarse.flatMap((sigma) => Array.from({ length: coarseRepeats }, (_, repeat) => ({ sigma, repeat })))])
+  const coarseCells = coarse.flatMap((sigma) => Array.from({ length: coarseRepeats }, (_, repeat) => ({ sigma, repeat })))
+  if (sequential) {
+    if (options.clean === undefined) await measure([{ sigma: 0, repeat: 0 }])
+    await measure(coarseCells, { threshold: threshold(), z })
+  } else {
+    await measure([{ sigma: 0, repeat: 0 }, ...coarseCells])
+  }
+  // Samples per full cell: the largest count seen (σ = 0, when measured, always runs in full).
+  const full = (): number => Math.max(...cells.map((c) => c.count))
   for (;;) {
     const estimate = estimateMidpoint(cells, options)
     const result = (stopped: AdaptiveStop): AdaptiveResult => ({ estimate, cells, passes, stopped })
     if (estimate.status !== 'found') return result('out-of-range')
     // A hair of slack: a bracket built as m ± tolerance/2 must count as within tolerance despite rounding.
     const within = (decades: number): boolean => decades <= tolerance * (1 + 1e-9)
-    if (within(estimate.ciDecades) && within(estimate.bracketDecades)) return result('tolerance')
     const [la, lb] = estimate.bracket!.map(Math.log10) as [number, number]
+    const atSigma = (sigma: number): CellCounts[] => cells.filter((c) => c.sigma === sigma)
+    const fullAt = (sigma: number): number => atSigma(sigma).filter((c) => c.count === full()).length
+    if (within(estimate.ciDecades) && within(estimate.bracketDecades) && (!sequential || estimate.bracket!.every((s) => fullAt(s) > 0))) {
+      return result('tolerance')
+    }
     const requests: { sigma: number; repeat: number }[] = []
-    const measured = (sigma: number): number => cells.filter((c) => c.sigma === sigma).length
-    if (!within(estimate.bracketDecades)) {
+    let rule: SequentialRule | undefined
+    if (sequential && lb - la > 4 * tolerance) {
+      // Bisection: one cell, only to learn on which side of the threshold the bracket's log-midpoint lies.
+      requests.push({ sigma: 10 ** ((la + lb) / 2), repeat: 0 })
+      rule = { threshold: estimate.threshold, z }
+    } else if (!within(estimate.bracketDecades)) {
       const m = Math.log10(estimate.sigma!)
       const logs = [m - tolerance / 2, m + tolerance / 2, ...(lb - la > 4 * tolerance ? [(la + lb) / 2] : [])]
       const inside = logs.filter((l) => l > la + 1e-9 && l < lb - 1e-9).sort((a, b) => a - b)
       const distinct = inside.filter((l, i) => i === 0 || l - inside[i - 1]! > 1e-6)
       for (const l of distinct) for (let repeat = 0; repeat < repeats; repeat++) requests.push({ sigma: 10 ** l, repeat })
     } else {
-      // Narrow bracket, wide interval: more repeats at both ends.
+      // Narrow bracket, wide interval (or ends measured only sequentially): R more full repeats at both ends.
       for (const sigma of estimate.bracket!) {
-        const have = measured(sigma)
+        const have = atSigma(sigma).length
         for (let repeat = have; repeat < have + repeats; repeat++) requests.push({ sigma, repeat })
       }
     }
     if (requests.length === 0) return result('no-progress')
     if (cells.length + requests.length > maxCells) return result('budget')
-    await measure(requests)
+    await measure(requests, rule)
   }
 }
 

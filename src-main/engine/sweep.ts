@@ -2,8 +2,9 @@
 // computed once per pass and reused for every σ and repeat; only the nodes downstream of the noise are recomputed.
 import * as tf from '@tensorflow/tfjs'
 import { batchTensors, type Dataset, type Split } from './data/dataset.ts'
-import { downstreamOf } from './graph.ts'
+import { downstreamOf, nodeInputs } from './graph.ts'
 import { combineHooks } from './hooks.ts'
+import { decided, type SequentialRule } from './midpoint.ts'
 import type { Hooks, Network, PointHook } from './network.ts'
 import { noiseHook, scopeId, scopeScales, seededNormals, type NoiseModel, type NoiseScope, type NormalSource } from './noise.ts'
 
@@ -35,6 +36,39 @@ export interface SweepRequest {
   cellsPerPass?: number
   /** Hooks that are part of the network itself (a quantized model's quantization); noise comes after them. */
   base?: Hooks
+  /** Sequential testing: a noisy cell stops at the first batch after which it is decided; its count is the samples seen. */
+  sequential?: SequentialRule
+  /** Clean activations kept across passes of one scope, so a later pass does not recompute what noise starts from. */
+  prefix?: PrefixCache
+}
+
+/**
+ * Per batch, the clean values a scope's noisy cells start from (the first noisy point and whatever the nodes after it
+ * read that is not recomputed), kept while they fit in `maxBytes`. Owned by the caller, who disposes of it.
+ */
+export class PrefixCache {
+  private readonly batches = new Map<number, Map<string, tf.Tensor>>()
+  private bytes = 0
+  constructor(private readonly maxBytes = 256 << 20) {}
+
+  get(offset: number): ReadonlyMap<string, tf.Tensor> | undefined {
+    return this.batches.get(offset)
+  }
+
+  /** Keeps copies of `values` for the batch at `offset` if they fit; returns whether they were kept. */
+  keep(offset: number, values: ReadonlyMap<string, tf.Tensor>): boolean {
+    const size = [...values.values()].reduce((sum, t) => sum + t.size * 4, 0)
+    if (this.batches.has(offset) || this.bytes + size > this.maxBytes) return false
+    this.batches.set(offset, new Map([...values].map(([id, t]) => [id, tf.keep(t.clone())])))
+    this.bytes += size
+    return true
+  }
+
+  dispose(): void {
+    for (const values of this.batches.values()) tf.dispose([...values.values()])
+    this.batches.clear()
+    this.bytes = 0
+  }
 }
 
 export interface SweepCallbacks {
@@ -94,6 +128,8 @@ interface ScopePlan {
   /** Nodes computed per noisy cell. */
   nodesPerCell: number
   macsPerCell: number
+  /** With fromFirst: the clean values a noisy cell reads (the first point and inputs from outside its downstream). */
+  reads: string[]
 }
 
 function planScope(net: Network, scope: NoiseScope): ScopePlan {
@@ -105,7 +141,12 @@ function planScope(net: Network, scope: NoiseScope): ScopePlan {
   const downstream = downstreamOf(net.spec, first)
   const fromFirst = ids.every((id) => downstream.has(id))
   const computed = net.points.filter((p) => p.op !== 'input' && (!fromFirst || (downstream.has(p.id) && p.id !== first)))
-  return { scales, first, fromFirst, nodesPerCell: computed.length, macsPerCell: computed.reduce((sum, p) => sum + p.macs, 0) }
+  const reads = new Set([first])
+  for (const node of net.spec.nodes) {
+    if (!downstream.has(node.id) || node.id === first) continue
+    for (const input of nodeInputs(node)) if (!downstream.has(input) || input === first) reads.add(input)
+  }
+  return { scales, first, fromFirst, nodesPerCell: computed.length, macsPerCell: computed.reduce((sum, p) => sum + p.macs, 0), reads: [...reads] }
 }
 
 /** Normals memoised per (point, stream) for one repeat of one batch, kept outside the cells' tidies, so every σ reuses them. */
@@ -152,29 +193,40 @@ export async function runSweep(net: Network, dataset: Dataset, split: Split, req
   let work = 0
   let cost = emptyCost()
   const results: CellResult[] = []
+  const rule = request.sequential
   for (const chunk of chunks) {
     const plan = planScope(net, chunk[0]!.scope)
     const correct = new Array<number>(chunk.length).fill(0)
-    for (let start = 0; start < count; start += batchSize) {
+    const seen = new Array<number>(chunk.length).fill(0)
+    // Indices of the chunk's cells still being measured; with a sequential rule, decided noisy cells leave it.
+    let active = chunk.map((_, i) => i)
+    let layerEvaluations = 0
+    let macs = 0
+    for (let start = 0; start < count && active.length > 0; start += batchSize) {
       if (callbacks.signal?.aborted) throw callbacks.signal.reason
-      const indices = Array.from({ length: Math.min(batchSize, count - start) }, (_, i) => start + i)
-      const counts = evaluateBatch(net, dataset, split, indices, start, chunk, plan, request)
-      counts.forEach((c, i) => (correct[i]! += c))
-      work += chunk.length
+      const size = Math.min(batchSize, count - start)
+      const indices = Array.from({ length: size }, (_, i) => start + i)
+      const cells = active.map((i) => chunk[i]!)
+      const { counts, prefixComputed } = evaluateBatch(net, dataset, split, indices, start, cells, plan, request)
+      counts.forEach((c, k) => {
+        correct[active[k]!]! += c
+        seen[active[k]!]! += size
+      })
+      const noisy = cells.filter((cell) => cell.sigma !== 0).length
+      layerEvaluations += ((prefixComputed ? nonInput.length : 0) + noisy * plan.nodesPerCell) * (size / count)
+      macs += ((prefixComputed ? forwardMacs : 0) + noisy * plan.macsPerCell) * size
+      const before = active.length
+      if (rule) active = active.filter((i) => chunk[i]!.sigma === 0 || !decided(correct[i]!, seen[i]!, rule))
+      // A decided cell's remaining batches count as done.
+      work += cells.length + (before - active.length) * (batches - 1 - start / batchSize)
       callbacks.onProgress?.(work / totalWork)
       // Yield so that cancel messages and progress get through between batches.
       await new Promise((resolve) => setImmediate(resolve))
     }
-    const noisyCells = chunk.filter((cell) => cell.sigma !== 0).length
-    cost = addCost(cost, {
-      layerEvaluations: nonInput.length + noisyCells * plan.nodesPerCell,
-      macs: (forwardMacs + noisyCells * plan.macsPerCell) * count,
-      passes: 1,
-      cells: chunk.length,
-    })
+    cost = addCost(cost, { layerEvaluations, macs, passes: 1, cells: chunk.length })
     for (let i = 0; i < chunk.length; i++) {
       const cell = chunk[i]!
-      const result: CellResult = { scope: scopeId(cell.scope), sigma: cell.sigma, repeat: cell.repeat, correct: correct[i]!, count }
+      const result: CellResult = { scope: scopeId(cell.scope), sigma: cell.sigma, repeat: cell.repeat, correct: correct[i]!, count: seen[i]! }
       results.push(result)
       await callbacks.onCell?.(result)
     }
@@ -182,7 +234,11 @@ export async function runSweep(net: Network, dataset: Dataset, split: Split, req
   return { results, skipped, cost }
 }
 
-/** Correct predictions of every cell of a chunk on one batch. */
+/**
+ * Correct predictions of every cell of a chunk on one batch. The clean activations come from the request's prefix
+ * cache when the chunk has no σ = 0 cell and the scope's noise starts at one point; `prefixComputed` says whether the
+ * clean forward pass ran.
+ */
 function evaluateBatch(
   net: Network,
   dataset: Dataset,
@@ -192,18 +248,20 @@ function evaluateBatch(
   chunk: readonly SweepCell[],
   plan: ScopePlan,
   request: SweepRequest,
-): number[] {
+): { counts: number[]; prefixComputed: boolean } {
   const { x, y } = batchTensors(dataset, split, indices)
-  const cache = new Map(Object.entries(tf.tidy(() => Object.fromEntries(net.activations(x, { hooks: request.base })))))
+  const cached = plan.fromFirst && chunk.every((cell) => cell.sigma !== 0) ? request.prefix?.get(offset) : undefined
+  const cache = cached ?? new Map(Object.entries(tf.tidy(() => Object.fromEntries(net.activations(x, { hooks: request.base })))))
+  if (!cached && plan.fromFirst) request.prefix?.keep(offset, new Map(plan.reads.map((id) => [id, cache.get(id)!])))
   const firstPoint = net.point(plan.first)
   const counted: tf.Tensor[] = []
   let memo: ReturnType<typeof memoised> | null = null
-  const cleanCorrect = tf.tidy(() => cache.get(net.outputId)!.argMax(-1).equal(y).sum())
+  const cleanCorrect = cached ? null : tf.tidy(() => cache.get(net.outputId)!.argMax(-1).equal(y).sum())
   try {
     let memoRepeat = -1
     for (const cell of chunk) {
       if (cell.sigma === 0) {
-        counted.push(cleanCorrect)
+        counted.push(cleanCorrect!)
         continue
       }
       if (cell.repeat !== memoRepeat) {
@@ -230,10 +288,11 @@ function evaluateBatch(
         }),
       )
     }
-    const values = tf.tidy(() => tf.stack(counted).dataSync())
-    return Array.from(values, Number)
+    const values = counted.length === 0 ? [] : tf.tidy(() => tf.stack(counted).dataSync())
+    return { counts: Array.from(values, Number), prefixComputed: !cached }
   } finally {
     memo?.dispose()
-    tf.dispose([...new Set([...counted, cleanCorrect, ...cache.values(), x, y])])
+    const owned = cached ? [] : [...cache.values(), cleanCorrect!]
+    tf.dispose([...new Set([...counted, ...owned, x, y])])
   }
 }

@@ -4,7 +4,7 @@ import type { Dataset, Split } from './data/dataset.ts'
 import { adaptiveMidpoint, denseMidpoint, type AdaptiveOptions, type AdaptiveResult, type CellCounts, type CellEvaluator } from './midpoint.ts'
 import type { Hooks, Network } from './network.ts'
 import { scopeId, type NoiseModel, type NoiseScope } from './noise.ts'
-import { addCost, cellKey, emptyCost, runSweep, type CellResult, type SweepCallbacks, type SweepCost } from './sweep.ts'
+import { addCost, cellKey, emptyCost, PrefixCache, runSweep, type CellResult, type SweepCallbacks, type SweepCost } from './sweep.ts'
 
 export interface MidpointSearch {
   noise: NoiseModel
@@ -45,13 +45,15 @@ export async function searchMidpoints(
   for (const scope of scopes) {
     const id = scopeId(scope)
     let cost = emptyCost()
-    const evaluate: CellEvaluator = async (requests) => {
+    // The adaptive search makes several passes over the same scope: its clean prefix is computed once.
+    const prefix = new PrefixCache()
+    const evaluate: CellEvaluator = async (requests, sequential) => {
       const cells = requests.map(({ sigma, repeat }) => ({ scope, sigma, repeat }))
       const report = await runSweep(
         net,
         dataset,
         split,
-        { cells, noise: search.noise, seed: search.seed, batchSize: search.batchSize, limit: search.limit, base: search.base },
+        { cells, noise: search.noise, seed: search.seed, batchSize: search.batchSize, limit: search.limit, base: search.base, sequential, prefix },
         { ...callbacks, done: new Set(known.keys()) },
       )
       cost = addCost(cost, report.cost)
@@ -59,11 +61,15 @@ export async function searchMidpoints(
       return requests.map(({ sigma, repeat }): CellCounts => known.get(cellKey({ scope: id, sigma, repeat }))!)
     }
     const classes = dataset.classNames.length
-    const result =
-      search.strategy === 'dense'
-        ? await denseMidpoint(evaluate, { classes, sigmas: search.sigmas, repeats: search.repeats })
-        : await adaptiveMidpoint(evaluate, { classes, ...search.adaptive })
-    out.push({ ...result, scope: id, cost })
+    try {
+      const result =
+        search.strategy === 'dense'
+          ? await denseMidpoint(evaluate, { classes, sigmas: search.sigmas, repeats: search.repeats })
+          : await adaptiveMidpoint(evaluate, { classes, ...search.adaptive })
+      out.push({ ...result, scope: id, cost })
+    } finally {
+      prefix.dispose()
+    }
   }
   return out
 }

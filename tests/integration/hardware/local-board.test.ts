@@ -92,6 +92,54 @@ describe('local board', requires('cc'), () => {
     }
   })
 
+  it('checks every fp32 and bit-serial kernel on sizes that are not multiples of its micro-tile or blocks', async () => {
+    const info = await board.info()
+    // Each of 1, 17, 33, 100, 513 appears as M, N and K: edge tiles in every direction, K tails inside 64-bit words.
+    const shapes = [
+      [1, 1, 1],
+      [17, 33, 100],
+      [33, 17, 513],
+      [100, 513, 17],
+      [513, 100, 33],
+    ] as const
+    for (const [m, n, k] of shapes) {
+      for (const simd of info.simdPaths) {
+        expect(await board.run('gemm_f32', { m, n, k, simd, ...quick }), `fp32 ${simd} ${m}x${n}x${k}`).toMatchObject({ ok: true })
+      }
+      for (const popcount of info.popcountPaths) {
+        for (const [aBits, wBits] of [
+          [1, 1],
+          [2, 2],
+          [4, 4],
+          [4, 1],
+          [1, 3],
+        ] as const) {
+          for (const layout of ['planes_outer', 'words_outer']) {
+            const args = { m, n, k, a_bits: aBits, w_bits: wBits, layout, popcount, ...quick }
+            expect(await board.run('gemm_bitserial', args), JSON.stringify(args)).toMatchObject({ ok: true })
+          }
+        }
+      }
+    }
+    // K and N split into blocks with partial last blocks: C accumulates over K blocks and is stored per N block.
+    const simd = info.simd
+    expect(await board.run('gemm_f32', { m: 100, n: 513, k: 513, simd, tile_m: 20, tile_n: 100, tile_k: 60, ...quick })).toMatchObject({ ok: true })
+    const blocked = { m: 33, n: 100, k: 513, a_bits: 2, w_bits: 2, tile_n: 40, ...quick }
+    const answer = await board.run('gemm_bitserial', blocked)
+    expect(answer).toMatchObject({ ok: true })
+    // The column block is whole micro-tiles: 40 rounds up to the next multiple of the tile width.
+    const width = answer.micro_n as number
+    expect(answer.tile_n).toBe(Math.ceil(40 / width) * width)
+  })
+
+  it('keeps warming up for warmup_ms before it times', async () => {
+    const started = performance.now()
+    const r = await board.run('gemm_f32', { m: 8, n: 8, k: 8, ...quick, warmup_ms: 300 })
+    expect(r).toMatchObject({ ok: true, repeat: 2 })
+    // A lower bound on wall time is behaviour (the warm-up loop ran), not a performance figure.
+    expect(performance.now() - started).toBeGreaterThanOrEqual(300)
+  })
+
   it('runs conv2d with im2col and direct methods at fp32, int8 and 2 bits', async () => {
     const shape = { cin: 3, cout: 5, h: 9, w: 7, k: 3, stride: 2, pad: 1 }
     for (const [method, bits] of [
@@ -166,6 +214,42 @@ describe('local board', requires('cc'), () => {
     expect(error.reason).toBe('CANCELLED')
     expect(board.runningPids()).toEqual([])
   })
+})
+
+describe('local board built without -march=native', () => {
+  let work: string
+  beforeAll(() => {
+    work = mkdtempSync(join(tmpdir(), 'benchside-local-portable-'))
+  })
+  afterAll(() => rmSync(work, { recursive: true, force: true }))
+
+  // The fallback flag sets compile the portable packing and kernels (no AVX2/AVX-512 intrinsics): they must still agree
+  // with the agent's references. A compiler wrapper forces one flag set by refusing -march=native and -fopenmp probes.
+  for (const flags of ['-O3', '-O2']) {
+    it(`compiles with ${flags} and checks fp32 and bit-serial GEMM on odd sizes`, requires('cc'), async () => {
+      expect(FLAG_SETS).toContain(flags)
+      const dir = join(work, flags.slice(1))
+      const wrapper = join(work, `cc${flags}`)
+      writeFileSync(wrapper, `#!/bin/sh\nfor a in "$@"; do case "$a" in -march=native|-fopenmp|-O3) [ "$a" = "${flags}" ] || exit 1 ;; esac; done\nexec cc "$@"\n`, { mode: 0o755 })
+      const board = new LocalBoard({ dataDir: dir, compiler: wrapper })
+      try {
+        expect((await board.info()).cflags).toBe(flags)
+        for (const [m, n, k] of [
+          [17, 33, 100],
+          [33, 17, 513],
+        ] as const) {
+          expect(await board.run('gemm_f32', { m, n, k, ...quick })).toMatchObject({ ok: true })
+          for (const bits of [1, 2, 4]) {
+            for (const layout of ['planes_outer', 'words_outer']) {
+              expect(await board.run('gemm_bitserial', { m, n, k, a_bits: bits, w_bits: bits, layout, ...quick })).toMatchObject({ ok: true })
+            }
+          }
+        }
+      } finally {
+        await board.close()
+      }
+    })
+  }
 })
 
 describe('local board compile failures', () => {

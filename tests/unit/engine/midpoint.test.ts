@@ -10,6 +10,7 @@ import {
   estimateMidpoint,
   logGrid,
   normalQuantile,
+  decided,
   type CellCounts,
   type CellEvaluator,
 } from '../../../src-main/engine/midpoint.ts'
@@ -84,6 +85,69 @@ function syntheticEvaluator(mu: number, width: number, clean: number, classes: n
       return { sigma, repeat, correct, count: n }
     })
 }
+
+/** The same curve measured the way the sweep engine does it: batches of samples, stopping when a rule decides the cell. */
+function sequentialEvaluator(mu: number, width: number, clean: number, classes: number, n: number, batch: number, seed: number): CellEvaluator {
+  const chance = 1 / classes
+  return async (requests, rule) =>
+    requests.map(({ sigma, repeat }) => {
+      const p = sigma === 0 ? clean : chance + (clean - chance) * (1 - phi((Math.log10(sigma) - mu) / width))
+      const random = seededRandom(Math.round(seed * 1e6 + Math.log10(sigma + 1e-300) * 1e4) ^ (repeat * 7919))
+      let correct = 0
+      let count = 0
+      while (count < n) {
+        for (let i = 0; i < batch && count < n; i++, count++) if (random() < p) correct++
+        if (rule && sigma !== 0 && decided(correct, count, rule)) break
+      }
+      return { sigma, repeat, correct, count }
+    })
+}
+
+describe('adaptive search with sequential testing', () => {
+  for (const [mu, width] of [
+    [1.37, 0.4],
+    [-0.8, 0.15],
+    [6.2, 1.0],
+  ] as const) {
+    it(`spends fewer samples for the same midpoint, and its interval still holds the truth (μ = ${mu}, width ${width})`, async () => {
+      const options = { classes: 10, toleranceDecades: 0.05, maxCells: 200 }
+      const evaluate = sequentialEvaluator(mu, width, 0.9, 10, 10_000, 1000, 3)
+      const sequential = await adaptiveMidpoint(evaluate, options)
+      const plain = await adaptiveMidpoint(evaluate, { ...options, sequential: false })
+      const samples = (r: { cells: CellCounts[] }) => r.cells.reduce((s, c) => s + (c.sigma === 0 ? 0 : c.count), 0)
+      expect(sequential.stopped).toBe('tolerance')
+      expect(sequential.estimate.ciDecades).toBeLessThanOrEqual(0.05)
+      expect(Math.log10(sequential.estimate.ci[0]!)).toBeLessThanOrEqual(mu)
+      expect(Math.log10(sequential.estimate.ci[1]!)).toBeGreaterThanOrEqual(mu)
+      expect(Math.abs(Math.log10(sequential.estimate.sigma!) - Math.log10(plain.estimate.sigma!))).toBeLessThan(0.05)
+      // The bracket's ends were measured over the whole split: early-stopped cells only located the crossing.
+      for (const sigma of sequential.estimate.bracket!) expect(sequential.cells.some((c) => c.sigma === sigma && c.count === 10_000)).toBe(true)
+      expect(samples(sequential)).toBeLessThan(0.7 * samples(plain))
+      // Cells far from the threshold stopped after the first batch.
+      expect(sequential.cells.filter((c) => c.count === 1000).length).toBeGreaterThanOrEqual(8)
+    })
+  }
+
+  it("takes a σ's accuracy from its full cells once it has any", () => {
+    const curve = accuracyCurve([
+      { sigma: 0, repeat: 0, correct: 900, count: 1000 },
+      { sigma: 1, repeat: 0, correct: 50, count: 100 },
+      { sigma: 1, repeat: 1, correct: 700, count: 1000 },
+      { sigma: 1, repeat: 2, correct: 720, count: 1000 },
+    ])
+    expect(curve[1]).toMatchObject({ sigma: 1, repeats: 2, count: 1000, accuracy: 0.71 })
+  })
+
+  it('decides only when the accuracy clears the threshold by z standard errors', () => {
+    const rule = { threshold: 0.5, z: 3 }
+    expect(decided(900, 1000, rule)).toBe(true)
+    expect(decided(120, 1000, rule)).toBe(true)
+    // 0.54 over 1000 samples: se ≈ 0.0158, 0.04 / se ≈ 2.5 < 3.
+    expect(decided(540, 1000, rule)).toBe(false)
+    expect(decided(5400, 10_000, rule)).toBe(true)
+    expect(decided(0, 0, rule)).toBe(false)
+  })
+})
 
 describe('adaptive search', () => {
   for (const [mu, width] of [

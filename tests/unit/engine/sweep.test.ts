@@ -5,7 +5,8 @@ import type { ModelSpec } from '../../../src-main/engine/graph.ts'
 import { Network } from '../../../src-main/engine/network.ts'
 import { scopeHooks, scopeId, seededNormals, type NoiseModel, type NoiseScope } from '../../../src-main/engine/noise.ts'
 import { seededRandom } from '../../../src-main/engine/random.ts'
-import { cellKey, gridCells, runSweep, type CellResult, type SweepCell } from '../../../src-main/engine/sweep.ts'
+import { decided } from '../../../src-main/engine/midpoint.ts'
+import { cellKey, gridCells, PrefixCache, runSweep, type CellResult, type SweepCell } from '../../../src-main/engine/sweep.ts'
 
 const spec: ModelSpec = {
   architecture: 'tiny-cnn',
@@ -141,6 +142,61 @@ describe('runSweep', () => {
     expect(computed.some((c) => storedKeys.has(cellKey(c)))).toBe(false)
     const byKey = (list: CellResult[]) => new Map(list.map((c) => [cellKey(c), c]))
     expect(byKey([...stored, ...computed])).toEqual(byKey(full.results))
+  })
+
+  it('stops decided cells early with a sequential rule, counting exactly the batches they saw', async () => {
+    const cells = gridCells([{ kind: 'point', point: 'fc1' }], [0, 0.01, 0.6, 50], 2)
+    const base = { cells, noise: { kind: 'additive' } as NoiseModel, seed: 3, batchSize: BATCH }
+    // Per batch, from a run that sees every batch of every cell (one cell per pass, so batches can be summed).
+    const perBatch = new Map<string, number[]>()
+    for (const cell of cells) {
+      const counts: number[] = []
+      for (let start = 0; start < COUNT; start += BATCH) {
+        const report = await runSweep(net, dataset, dataset.test, { ...base, cells: [cell], limit: Math.min(COUNT, start + BATCH) })
+        counts.push(report.results[0]!.correct - counts.reduce((a, b) => a + b, 0))
+      }
+      perBatch.set(cellKey({ ...cell, scope: scopeId(cell.scope) }), counts)
+    }
+    const rule = { threshold: (1 + 1 / 3) / 2, z: 2 }
+    const sequential = await runSweep(net, dataset, dataset.test, { ...base, sequential: rule })
+    const full = await runSweep(net, dataset, dataset.test, base)
+    for (const result of sequential.results) {
+      const counts = perBatch.get(cellKey(result))!
+      // Replay the rule on the per-batch counts: the cell must stop at the first batch after which it is decided.
+      let correct = 0
+      let seen = 0
+      for (let b = 0; b < counts.length; b++) {
+        correct += counts[b]!
+        seen += Math.min(BATCH, COUNT - b * BATCH)
+        if (result.sigma !== 0 && decided(correct, seen, rule)) break
+      }
+      expect(result).toMatchObject({ correct, count: seen })
+    }
+    // σ = 0 always runs in full; the tiny σ is decided on the first batch, so work was saved.
+    expect(sequential.results.find((r) => r.sigma === 0)!.count).toBe(COUNT)
+    expect(sequential.results.filter((r) => r.sigma === 0.01).every((r) => r.count === BATCH)).toBe(true)
+    expect(sequential.results.filter((r) => r.sigma > 0 && r.count < COUNT).length).toBeGreaterThanOrEqual(4)
+    expect(sequential.cost.layerEvaluations).toBeLessThan(full.cost.layerEvaluations)
+  })
+
+  it("reuses a scope's clean prefix across passes: same counts, no prefix work, nothing left behind", async () => {
+    const before = tf.memory().numTensors
+    const prefix = new PrefixCache()
+    const request = (sigmas: number[]) => ({ cells: gridCells([{ kind: 'point', point: 'pool1' }], sigmas, 2), noise: { kind: 'additive' } as NoiseModel, seed: 9, batchSize: BATCH })
+    const first = await runSweep(net, dataset, dataset.test, { ...request([0.3]), prefix })
+    const second = await runSweep(net, dataset, dataset.test, { ...request([0.7, 1.1]), prefix })
+    const reference = await runSweep(net, dataset, dataset.test, request([0.7, 1.1]))
+    expect(second.results).toEqual(reference.results)
+    // pool1 is followed by flatten, fc1, fc1.relu, logits: 4 nodes per noisy cell, and no clean forward the second time.
+    expect(first.cost.layerEvaluations).toBeCloseTo(8 + 2 * 4, 9)
+    expect(second.cost.layerEvaluations).toBeCloseTo(4 * 4, 9)
+    // A cache too small to hold anything changes nothing but the work.
+    const tiny = new PrefixCache(16)
+    const uncached = await runSweep(net, dataset, dataset.test, { ...request([0.7, 1.1]), prefix: tiny })
+    expect(uncached.results).toEqual(reference.results)
+    prefix.dispose()
+    tiny.dispose()
+    expect(tf.memory().numTensors).toBe(before)
   })
 
   it('reports progress and stops on an aborted signal before doing work', async () => {
