@@ -15,6 +15,8 @@ export default defineConfig({
           cli: resolve('src-main/cli.ts'),
           'job-host': resolve('src-main/jobs/job-host.ts'),
           'sweep-worker': resolve('src-main/jobs/sweep-worker.ts'),
+          // Data-parallel training threads; engine/parallel-train/coordinator.ts finds it next to its own chunk.
+          'train-worker': resolve('src-main/engine/parallel-train/worker.ts'),
           'emulator-process': resolve('src-main/hardware/emulator/emulator-process.ts'),
         },
         // Shared chunks sit next to the entries, not in a chunks/ folder: code that finds a sibling entry from its own

@@ -1,6 +1,8 @@
 """PyTorch reference for bench/train-step.ts: the same workloads, batch sizes and optimiser on CPU with 2 threads.
 
-Prints one JSON object. Run: /usr/bin/python3 bench/torch/train_step.py [--steps N] [--threads T]
+Prints one JSON object (with baseline_env: BLAS kernel, threads, load). Run through bench/python-baseline.ts, which
+unsets the variables that force slower BLAS kernels and puts bench/python on PYTHONPATH:
+PYTHONPATH=bench/python /usr/bin/python3 bench/torch/train_step.py [--steps N] [--threads T]
 """
 import argparse
 import json
@@ -8,6 +10,7 @@ import statistics
 import time
 
 import torch
+from blas_info import baseline_env
 from torch import nn
 
 
@@ -96,7 +99,7 @@ def main() -> None:
             })
     print(json.dumps({
         "torch": torch.__version__, "threads": torch.get_num_threads(),
-        "blas": loaded_blas(), "results": results,
+        "blas": loaded_blas(), "results": results, "baseline_env": baseline_env(),
     }))
 
 

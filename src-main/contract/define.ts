@@ -45,6 +45,9 @@ export interface EventMessage {
   payload: unknown
 }
 
+/** Worker threads sharing each training batch on wasm (default: BENCHSIDE_TRAIN_WORKERS, else min(2, cores) when the training is big enough); 1: one. */
+export const TrainWorkers = z.number().int().min(1).max(64).optional()
+
 /** A random seed as every job takes it: a non-negative 31-bit integer. */
 export const Seed = z
   .number()

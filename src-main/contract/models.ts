@@ -1,6 +1,6 @@
 // Models & Data: datasets, architectures, trained or imported models, and the train / evaluate jobs.
 import { z } from 'zod'
-import { method, Seed } from './define.ts'
+import { method, Seed, TrainWorkers } from './define.ts'
 import { NoiseModel } from './robustness.ts'
 import { AnalogTraining } from './analog.ts'
 import { RunSummary } from './runs.ts'
@@ -81,6 +81,7 @@ export const TrainParams = z.object({
   patience: z.number().int().min(0).max(1000).default(0),
   /** Training loss and accuracy are logged every this many batches (step_loss, step_accuracy), besides per epoch. */
   logEverySteps: z.number().int().min(1).max(100_000).default(10),
+  workers: TrainWorkers,
   /** Quantization-aware training: fake-quantized weights and ReLU activations, kept for evaluation and sweeps. */
   qat: z
     .object({

@@ -2,7 +2,7 @@
 // and walking noise) and its results, grouped per method and bit width.
 import { z } from 'zod'
 import { toCsv } from './csv.ts'
-import { method, Seed } from './define.ts'
+import { method, Seed, TrainWorkers } from './define.ts'
 import { MidpointInfo, Sigma } from './robustness.ts'
 
 const Id = z.string().trim().min(1).max(200)
@@ -14,6 +14,7 @@ export const StudyParams = z.object({
   epochs: z.number().int().min(1).max(200).default(5),
   batchSize: z.number().int().min(1).max(4096).default(64),
   learningRate: z.number().positive().max(10).default(2e-3),
+  workers: TrainWorkers,
   /** Trainings per grid cell, with seeds seed, seed+1, …: the spread between them gives the intervals. */
   repeats: z.number().int().min(1).max(20).default(2),
   seed: Seed.default(1),

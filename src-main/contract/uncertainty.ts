@@ -1,7 +1,7 @@
 // Uncertainty: repulsive last-layer ensembles (and their baselines), the uncertainty and OOD metrics they are judged
 // by, uncertainty under hardware noise, and pool-based active learning. See docs/uncertainty.md.
 import { z } from 'zod'
-import { Seed } from './define.ts'
+import { Seed, TrainWorkers } from './define.ts'
 import { NoiseModel } from './robustness.ts'
 import { AnalogTraining } from './analog.ts'
 
@@ -32,6 +32,7 @@ export const EnsembleTrainParams = z
     epochs: z.number().int().min(1).max(200).default(5),
     batchSize: z.number().int().min(8).max(1024).default(64),
     learningRate: z.number().positive().max(1).default(1e-3),
+      workers: TrainWorkers,
     weightDecay: z.number().min(0).max(1).default(1e-4),
     /** Training samples used (null: the whole training split). */
     trainSamples: z.number().int().min(100).nullable().default(null),

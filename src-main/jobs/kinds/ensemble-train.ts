@@ -87,8 +87,21 @@ export default async function ensembleTrainJob(context: JobContext<'ensemble-tra
           await train(
             member,
             withValidation(training, 0, p.seed + m),
-            { epochs: p.epochs, batchSize: p.batchSize, optimizer: 'adam', learningRate: 2e-3, schedule: 'cosine', seed: p.seed + m, patience: 0 },
-            { signal: context.signal, onBatch: (f, _e, loss) => progress((m + f) / p.heads, `member ${m + 1} of ${p.heads} · loss ${loss.toFixed(3)}`) },
+            {
+              epochs: p.epochs,
+              batchSize: p.batchSize,
+              optimizer: 'adam',
+              learningRate: 2e-3,
+              schedule: 'cosine',
+              seed: p.seed + m,
+              patience: 0,
+              workers: p.workers,
+            },
+            {
+              signal: context.signal,
+              onBatch: (f, _e, loss) => progress((m + f) / p.heads, `member ${m + 1} of ${p.heads} · loss ${loss.toFixed(3)}`),
+              onWorkers: (plan) => m === 0 && context.metric('train_workers', plan.workers, 0),
+            },
           )
           const saved = await layersModelFiles(member, metadata)
           for (const [name, content] of Object.entries(saved)) context.artifact(`ensemble/member-${m}/${name}`, content)

@@ -18,6 +18,7 @@ import { NoiseModel } from '../../contract/index.ts'
 import { frozenQuantHooks } from '../../engine/quant.ts'
 import { studyVariants } from '../../engine/robustness-study.ts'
 import type { CellResult } from '../../engine/sweep.ts'
+import { threadNoiseOf } from '../../engine/parallel-train/thread-noise.ts'
 import { train } from '../../engine/train.ts'
 import { searchMidpoints, walkingScopes } from '../../engine/walking-noise.ts'
 import { architecture } from '../../engine/zoo.ts'
@@ -94,7 +95,10 @@ async function trainedVariant(
   const spec = architecture(p.architecture).build(dataset.sampleShape, dataset.classNames.length)
   const metadata: ModelMetadata = { spec, classNames: dataset.classNames, normalization: dataset.normalization, sampleShape: dataset.sampleShape }
   const net = new Network(spec, variant.seed)
-  const hooks = await trainingHooks(net, dataset, recipeOf(variant))
+  const recipe = recipeOf(variant)
+  const hooks = await trainingHooks(net, dataset, recipe)
+  // Noisy float variants pass their noise as data, so they train on worker threads too; QAT variants stay on one.
+  const trainingNoise = recipe.noise && !recipe.qat ? threadNoiseOf(recipe.noise, variant.seed) : undefined
   await train(
     net,
     dataset,
@@ -106,10 +110,14 @@ async function trainedVariant(
       schedule: 'cosine',
       seed: variant.seed,
       patience: 0,
-      hooksForEpoch: hooks.hooksForEpoch,
+      hooksForEpoch: trainingNoise ? undefined : hooks.hooksForEpoch,
+      trainingNoise,
+      workers: p.workers,
     },
     {
       signal: context.signal,
+      // Float and noisy variants train on threads; QAT ones on one (their hooks are functions).
+      onWorkers: (plan) => context.metric(`train_workers:${variant.id}`, plan.workers, 0),
       onBatch: (fraction, epoch, loss) => progress(fraction, `epoch ${epoch + 1} of ${p.epochs} · loss ${loss.toFixed(3)}`),
     },
   )

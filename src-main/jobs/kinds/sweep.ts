@@ -3,9 +3,10 @@
 // stopped sweep resumes from its stored cells.
 import { availableParallelism } from 'node:os'
 import { dirname, join } from 'node:path'
-import { fileURLToPath, pathToFileURL } from 'node:url'
-import { Worker } from 'node:worker_threads'
+import { fileURLToPath } from 'node:url'
+import type { Worker } from 'node:worker_threads'
 import { initBackend } from '../../engine/backend.ts'
+import { startEntryWorker } from '../../engine/entry-worker.ts'
 import { importLayersModel } from '../../engine/model-files.ts'
 import type { NoiseScope } from '../../engine/noise.ts'
 import { addCost, emptyCost, type CellResult } from '../../engine/sweep.ts'
@@ -68,12 +69,7 @@ const sweepJob: JobFunction<'sweep'> = async (context: JobContext<'sweep'>) => {
 /** The worker sits next to the job host: sweep-worker.js in a build, or sweep-worker.ts run through tsx. */
 function startWorker(share: SweepShare): Worker {
   const hostDir = process.env.BENCHSIDE_JOB_DIR ?? join(dirname(fileURLToPath(import.meta.url)), '..')
-  if (!import.meta.url.endsWith('.ts')) return new Worker(join(hostDir, 'sweep-worker.js'), { workerData: share })
-  // Loader hooks do not carry over into worker threads: register tsx there first.
-  const tsx = import.meta.resolve('tsx/esm/api')
-  const entry = pathToFileURL(join(hostDir, 'sweep-worker.ts')).href
-  const bootstrap = `import(${JSON.stringify(tsx)}).then((m) => { m.register(); return import(${JSON.stringify(entry)}) })`
-  return new Worker(bootstrap, { eval: true, workerData: share })
+  return startEntryWorker(import.meta.url, { built: join(hostDir, 'sweep-worker.js'), source: join(hostDir, 'sweep-worker.ts') }, share)
 }
 
 function inWorker(share: SweepShare, onCell: (cell: CellResult) => void, onProgress: (fraction: number) => void): Promise<ScopeSummary[]> {

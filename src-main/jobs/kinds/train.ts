@@ -8,6 +8,7 @@ import { loadDataset } from '../../engine/data/registry.ts'
 import { evaluate } from '../../engine/evaluate.ts'
 import { importLayersModel, layersModelFiles, type ModelMetadata } from '../../engine/model-files.ts'
 import { Network } from '../../engine/network.ts'
+import { threadNoiseOf } from '../../engine/parallel-train/thread-noise.ts'
 import { train } from '../../engine/train.ts'
 import { networkWeightStats } from '../../engine/weight-stats.ts'
 import { architecture } from '../../engine/zoo.ts'
@@ -49,14 +50,22 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
   }
 
   const hooks = await trainingHooks(net, dataset, p, context.inputs.analogDevice)
+  // Noise alone goes in as data, so worker threads can train with it; QAT and analog hooks are closures (one thread).
+  const trainingNoise = p.noise && !p.qat && !p.analog ? threadNoiseOf(p.noise, p.seed) : undefined
 
   await train(
     net,
     dataset,
-    { ...p, hooks: undefined, hooksForEpoch: hooks.hooksForEpoch },
+    { ...p, hooks: undefined, hooksForEpoch: trainingNoise ? undefined : hooks.hooksForEpoch, trainingNoise },
     {
       signal: context.signal,
       startEpoch,
+      // Why training used one thread (hooks, backend) is kept with the run: never a silent fallback. A metric at the
+      // first epoch trained, since a resumed attempt (another machine, say) may use a different count.
+      onWorkers: (plan) => {
+        context.metric('train_workers', plan.workers, startEpoch)
+        if (plan.reason && !context.resume) context.param('train_workers_note', plan.reason)
+      },
       onBatch: (fraction, epoch, loss) => context.progress(fraction * 0.97, 'training', `epoch ${epoch + 1} of ${p.epochs} · loss ${loss.toFixed(3)}`),
       // Per-step curves: step = batches done since the start, so they share an axis with the epochs (epoch e ends at step (e+1)·steps_per_epoch).
       onStep: (r) => {
