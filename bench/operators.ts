@@ -132,8 +132,14 @@ try {
           ...own,
           intensity: round(bitserialIntensity.get(n * 10 + bits)!),
           fraction_of_l1_bandwidth_bound: round(own.best_gops_per_s / (bitserialIntensity.get(n * 10 + bits)! * bestL1), 3),
-          speedup_over_agent_f32: { best: round(own.best_gops_per_s / agent.best_gops_per_s, 3), median: round(own.median_gops_per_s / agent.median_gops_per_s, 3) },
-          speedup_over_numpy_f32: np && { best: round(own.best_gops_per_s / np.best_gops_per_s, 3), median: round(own.median_gops_per_s / np.median_gops_per_s, 3) },
+          speedup_over_agent_f32: {
+            best: round(own.best_gops_per_s / agent.best_gops_per_s, 3),
+            median: round(own.median_gops_per_s / agent.median_gops_per_s, 3),
+          },
+          speedup_over_numpy_f32: np && {
+            best: round(own.best_gops_per_s / np.best_gops_per_s, 3),
+            median: round(own.median_gops_per_s / np.median_gops_per_s, 3),
+          },
         }
       }),
     ),
@@ -179,7 +185,7 @@ try {
           'GOP/s count 2*M*N*K for every kernel, so speed-ups compare equal work; bit-serial times include packing the activations.',
           'Byte models: fp32 4*(MK+KN+MN); int8 MK+KN+4MN; bit-serial MK (uint8 activations) + packed weight planes + 4MN.',
           'Quantized kernels are not FMAs, so the fp32 peak does not bound them: their L1 bound is AI x L1 bandwidth only.',
-          'interleaved: each round runs agent fp32, numpy fp32 (OpenBLAS native kernels, OPENBLAS_CORETYPE/L2_SIZE unset for numpy only) and agent bit-serial per size, one thread; best = max over rounds of each call\'s best sample, median = median over rounds of each call\'s median; the L1 ceiling there uses the rounds\' best peak and L1 bandwidth.',
+          "interleaved: each round runs agent fp32, numpy fp32 (OpenBLAS native kernels, OPENBLAS_CORETYPE/L2_SIZE unset for numpy only) and agent bit-serial per size, one thread; best = max over rounds of each call's best sample, median = median over rounds of each call's median; the L1 ceiling there uses the rounds' best peak and L1 bandwidth.",
         ],
       },
       null,

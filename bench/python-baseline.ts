@@ -38,8 +38,13 @@ export function runPythonBaseline<T>(script: string, args: string[], timeoutMs =
   const before = loadavg()[0]!
   const run = spawnSync(PYTHON, [join(benchFolder, script), ...args], { encoding: 'utf8', env: nativeBlasEnv(), timeout: timeoutMs, maxBuffer: 64 << 20 })
   const after = loadavg()[0]!
-  if (run.status !== 0) throw new Error(`${script} failed: ${(run.stderr || run.error?.message || `exit ${run.status}`).trim().split('\n').slice(-3).join(' | ')}`)
-  return { report: JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as T, load: { before: round2(before), after: round2(after) }, unsetVariables: FORCED_BLAS_VARIABLES }
+  if (run.status !== 0)
+    throw new Error(`${script} failed: ${(run.stderr || run.error?.message || `exit ${run.status}`).trim().split('\n').slice(-3).join(' | ')}`)
+  return {
+    report: JSON.parse(run.stdout.trim().split('\n').at(-1) ?? '{}') as T,
+    load: { before: round2(before), after: round2(after) },
+    unsetVariables: FORCED_BLAS_VARIABLES,
+  }
 }
 
 const round2 = (x: number) => Math.round(x * 100) / 100

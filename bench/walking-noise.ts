@@ -126,7 +126,15 @@ try {
       const weights = join(folder, `${id}.npz`)
       exportWeightsNpz(net, weights)
       const model = await bench.finished((await bench.core.api.importModel({ path: weights, architecture: id, dataset: 'fashion-mnist' })).uuid)
-      const sweepParams = { model, dataset: 'fashion-mnist', noise: { kind: 'additive' as const }, strategy: 'adaptive' as const, repeats: REPEATS, seed: SEED, toleranceDecades: TOLERANCE_DECADES }
+      const sweepParams = {
+        model,
+        dataset: 'fashion-mnist',
+        noise: { kind: 'additive' as const },
+        strategy: 'adaptive' as const,
+        repeats: REPEATS,
+        seed: SEED,
+        toleranceDecades: TOLERANCE_DECADES,
+      }
       const sweepJob = async (): Promise<[SweepResult, number]> => {
         const [uuid, time] = await seconds(() => bench.run({ kind: 'sweep', params: sweepParams }))
         return [SweepResult.parse(await bench.core.api.getSweep({ run: uuid })), time]
@@ -154,7 +162,13 @@ try {
             const m = Math.log10(centre)
             const count = Math.round((2 * REFERENCE.halfWidthDecades) / REFERENCE.spacingDecades) + 1
             const sigmas = logGrid(10 ** (m - REFERENCE.halfWidthDecades), 10 ** (m + REFERENCE.halfWidthDecades), count)
-            const [result] = await searchMidpoints(net, data, data.test, [scope], { ...search, seed: REFERENCE.seed, strategy: 'dense', sigmas, repeats: REFERENCE.repeats })
+            const [result] = await searchMidpoints(net, data, data.test, [scope], {
+              ...search,
+              seed: REFERENCE.seed,
+              strategy: 'dense',
+              sigmas,
+              repeats: REFERENCE.repeats,
+            })
             out.push(result!)
           }
           return out
@@ -242,7 +256,13 @@ console.log(
         training: `${epochs} epochs on the full Fashion-MNIST training set (${data.train.count} images), adam 1e-3 cosine, batch 128, with train()`,
         test: `full Fashion-MNIST test set (${data.test.count} samples) from ${SYSTEM_FASHION_MNIST}`,
         noise: 'additive, one point at a time (walking noise); every point but the input, on both sides',
-        sweepJob: { strategy: 'adaptive (sequential testing)', repeats: REPEATS, toleranceDecades: TOLERANCE_DECADES, seed: SEED, workers: 'one per core (the default)' },
+        sweepJob: {
+          strategy: 'adaptive (sequential testing)',
+          repeats: REPEATS,
+          toleranceDecades: TOLERANCE_DECADES,
+          seed: SEED,
+          workers: 'one per core (the default)',
+        },
         reference: `${REFERENCE.spacingDecades}-decade grid over ±${REFERENCE.halfWidthDecades} decades around each adaptive midpoint, ${REFERENCE.repeats} repeats, noise seed ${REFERENCE.seed} (the adaptive search uses ${SEED})`,
         batchSize: BATCH,
         torch:

@@ -32,7 +32,7 @@ export const EnsembleTrainParams = z
     epochs: z.number().int().min(1).max(200).default(5),
     batchSize: z.number().int().min(8).max(1024).default(64),
     learningRate: z.number().positive().max(1).default(1e-3),
-      workers: TrainWorkers,
+    workers: TrainWorkers,
     weightDecay: z.number().min(0).max(1).default(1e-4),
     /** Training samples used (null: the whole training split). */
     trainSamples: z.number().int().min(100).nullable().default(null),

@@ -122,7 +122,10 @@ export function workerPlan(
   }
   if (options.batchSize < 2 * asked) return { workers: 1, reason: `Trained on one thread: batches of ${options.batchSize} are too small to share.` }
   if (explicit === null && options.samples !== undefined && options.samples < MIN_SAMPLES_FOR_THREADS) {
-    return { workers: 1, reason: `Trained on one thread: ${options.samples} samples in all are too little work to repay starting threads (ask for workers to force them).` }
+    return {
+      workers: 1,
+      reason: `Trained on one thread: ${options.samples} samples in all are too little work to repay starting threads (ask for workers to force them).`,
+    }
   }
   return { workers: asked, reason: null }
 }

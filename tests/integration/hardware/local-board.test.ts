@@ -230,7 +230,11 @@ describe('local board built without -march=native', () => {
       expect(FLAG_SETS).toContain(flags)
       const dir = join(work, flags.slice(1))
       const wrapper = join(work, `cc${flags}`)
-      writeFileSync(wrapper, `#!/bin/sh\nfor a in "$@"; do case "$a" in -march=native|-fopenmp|-O3) [ "$a" = "${flags}" ] || exit 1 ;; esac; done\nexec cc "$@"\n`, { mode: 0o755 })
+      writeFileSync(
+        wrapper,
+        `#!/bin/sh\nfor a in "$@"; do case "$a" in -march=native|-fopenmp|-O3) [ "$a" = "${flags}" ] || exit 1 ;; esac; done\nexec cc "$@"\n`,
+        { mode: 0o755 },
+      )
       const board = new LocalBoard({ dataDir: dir, compiler: wrapper })
       try {
         expect((await board.info()).cflags).toBe(flags)

@@ -182,7 +182,12 @@ describe('runSweep', () => {
   it("reuses a scope's clean prefix across passes: same counts, no prefix work, nothing left behind", async () => {
     const before = tf.memory().numTensors
     const prefix = new PrefixCache()
-    const request = (sigmas: number[]) => ({ cells: gridCells([{ kind: 'point', point: 'pool1' }], sigmas, 2), noise: { kind: 'additive' } as NoiseModel, seed: 9, batchSize: BATCH })
+    const request = (sigmas: number[]) => ({
+      cells: gridCells([{ kind: 'point', point: 'pool1' }], sigmas, 2),
+      noise: { kind: 'additive' } as NoiseModel,
+      seed: 9,
+      batchSize: BATCH,
+    })
     const first = await runSweep(net, dataset, dataset.test, { ...request([0.3]), prefix })
     const second = await runSweep(net, dataset, dataset.test, { ...request([0.7, 1.1]), prefix })
     const reference = await runSweep(net, dataset, dataset.test, request([0.7, 1.1]))

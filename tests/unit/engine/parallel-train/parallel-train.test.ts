@@ -9,7 +9,15 @@ import { take, type Dataset } from '../../../../src-main/engine/data/dataset.ts'
 import { builtinDatasets, loadDataset } from '../../../../src-main/engine/data/registry.ts'
 import { evaluate } from '../../../../src-main/engine/evaluate.ts'
 import { Network } from '../../../../src-main/engine/network.ts'
-import { MIN_SAMPLES_FOR_THREADS, train, workerPlan, workersFromEnv, type EpochReport, type TrainOptions, type WorkerPlan } from '../../../../src-main/engine/train.ts'
+import {
+  MIN_SAMPLES_FOR_THREADS,
+  train,
+  workerPlan,
+  workersFromEnv,
+  type EpochReport,
+  type TrainOptions,
+  type WorkerPlan,
+} from '../../../../src-main/engine/train.ts'
 import { architecture } from '../../../../src-main/engine/zoo.ts'
 import { NoiseModel } from '../../../../src-main/contract/index.ts'
 
