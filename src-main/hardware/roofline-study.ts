@@ -81,7 +81,7 @@ export async function measureRoofline(board: Board, latency: MeasurementCache, o
   const operators: OperatorResult[] = []
   const point = (kernel: OperatorResult['kernel'], n: number, bits: number | null, r: AgentAnswer, f32Seconds: number | null): OperatorResult => {
     const name = kernel === 'gemm_f32' ? `fp32 GEMM ${n}` : kernel === 'gemm_i8' ? `int8 GEMM ${n}` : `bit-serial a${bits}w${bits} GEMM ${n}`
-    const [judged] = roofline(ceilings, [
+    const [judged] = roofline(kernel === 'gemm_bitserial' ? bitSerialCeilings(ceilings, bits!) : ceilings, [
       { name, ops: r.ops as number, bytes: r.bytes as number, seconds: r.median_s as number, workingSetBytes: r.bytes as number },
     ])
     return { ...judged!, kernel, n, bits, medianS: r.median_s as number, speedupOverF32: f32Seconds === null ? null : f32Seconds / (r.median_s as number) }
@@ -158,4 +158,13 @@ function memoryLevels(info: BoardInfo): { level: string; bytes: number; capacity
     { level: 'L2', bytes: l2 / 2, capacity: l2 },
     { level: 'DRAM', bytes: Math.max(4 * last, 64 * 1024 * 1024), capacity: undefined },
   ]
+}
+
+/**
+ * A bit-serial GEMM's compute ceiling. Its ops are counted as 2·M·N·K like fp32's, but a 32-bit lane carries 32 one-bit
+ * operands and an a-bit × w-bit product takes a·w of them, so its peak is the fp32 peak × 32 / (a·w); judged against the
+ * fp32 peak, a fast 1-bit kernel would sit at 10–20× "its" ceiling.
+ */
+export function bitSerialCeilings(ceilings: Ceilings, bits: number): Ceilings {
+  return { ...ceilings, peakOpsPerSecond: (ceilings.peakOpsPerSecond * 32) / (bits * bits) }
 }

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest'
 import { ridgePoints, roofline, type Ceilings } from '../../../src-main/hardware/roofline.ts'
+import { bitSerialCeilings } from '../../../src-main/hardware/roofline-study.ts'
 
 const ceilings: Ceilings = {
   peakOpsPerSecond: 100e9,
@@ -56,5 +57,14 @@ describe('roofline', () => {
     expect(() => roofline(ceilings, [{ name: 'g', ops: 1, bytes: 0, seconds: 1 }])).toThrow('The bytes of g must be a positive number, got 0.')
     expect(() => roofline(ceilings, [{ name: 'g', ops: 1, bytes: 1, seconds: 1, memoryLevel: 'L3' }])).toThrow(/names memory level L3/)
     expect(() => ridgePoints({ peakOpsPerSecond: 1, memory: [] })).toThrow(/at least one memory bandwidth/)
+  })
+})
+
+describe('bitSerialCeilings', () => {
+  it('scales the compute peak by the one-bit operands a 32-bit lane carries, and leaves the memory levels alone', () => {
+    expect(bitSerialCeilings(ceilings, 1).peakOpsPerSecond).toBe(3200e9)
+    expect(bitSerialCeilings(ceilings, 2).peakOpsPerSecond).toBe(800e9)
+    expect(bitSerialCeilings(ceilings, 4).peakOpsPerSecond).toBe(200e9)
+    expect(bitSerialCeilings(ceilings, 2).memory).toEqual(ceilings.memory)
   })
 })
