@@ -206,8 +206,9 @@ describe('Uncertainty room in web mode (Chromium)', requires('chromium'), () => 
     expect(underNoise.noise!.curve.map((p) => p.sigma)).toEqual([0, 0.5, 2])
     await expect.poll(() => page.getByTestId('evaluation-name').textContent(), { timeout: 20_000 }).toBe(noisy.name)
     await expect.poll(async () => (await traces('noise-curve'))?.length ?? 0, { timeout: 20_000 }).toBe(6)
+    // The plot follows the run through the change feed: while it was still running it drew the σ done so far.
+    await expect.poll(async () => (await traces('noise-curve'))![0]!.x, { timeout: 20_000 }).toEqual([0.5, 2])
     const noiseTraces = (await traces('noise-curve'))!
-    expect(noiseTraces[0]!.x).toEqual([0.5, 2])
     expect(noiseTraces[0]!.y).toEqual(underNoise.noise!.curve.slice(1).map((p) => p.accuracy))
     // σ = 0 is its own marker, a decade left of the smallest σ, labelled 0 on the axis.
     expect(noiseTraces[1]!.x).toEqual([0.05])
