@@ -100,7 +100,7 @@ export default async function ensembleTrainJob(context: JobContext<'ensemble-tra
             {
               signal: context.signal,
               onBatch: (f, _e, loss) => progress((m + f) / p.heads, `member ${m + 1} of ${p.heads} · loss ${loss.toFixed(3)}`),
-              onWorkers: (plan) => m === 0 && context.metric('train_workers', plan.workers, 0),
+              onWorkers: (plan) => m === 0 && !context.resume && context.param('train_workers', plan.workers),
             },
           )
           const saved = await layersModelFiles(member, metadata)

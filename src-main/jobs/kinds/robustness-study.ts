@@ -117,7 +117,7 @@ async function trainedVariant(
     {
       signal: context.signal,
       // Float and noisy variants train on threads; QAT ones on one (their hooks are functions).
-      onWorkers: (plan) => context.metric(`train_workers:${variant.id}`, plan.workers, 0),
+      onWorkers: (plan) => !context.resume && context.param(`train_workers:${variant.id}`, plan.workers),
       onBatch: (fraction, epoch, loss) => progress(fraction, `epoch ${epoch + 1} of ${p.epochs} · loss ${loss.toFixed(3)}`),
     },
   )

@@ -60,11 +60,12 @@ export default async function trainJob(context: JobContext<'train'>): Promise<vo
     {
       signal: context.signal,
       startEpoch,
-      // Why training used one thread (hooks, backend) is kept with the run: never a silent fallback. A metric at the
-      // first epoch trained, since a resumed attempt (another machine, say) may use a different count.
+      // How many threads trained, and why one when more could have (hooks, backend, size), is kept with the run: never
+      // a silent fallback. Params are a setting, written by the first attempt (a resumed one keeps them).
       onWorkers: (plan) => {
-        context.metric('train_workers', plan.workers, startEpoch)
-        if (plan.reason && !context.resume) context.param('train_workers_note', plan.reason)
+        if (context.resume) return
+        context.param('train_workers', plan.workers)
+        if (plan.reason) context.param('train_workers_note', plan.reason)
       },
       onBatch: (fraction, epoch, loss) => context.progress(fraction * 0.97, 'training', `epoch ${epoch + 1} of ${p.epochs} · loss ${loss.toFixed(3)}`),
       // Per-step curves: step = batches done since the start, so they share an axis with the epochs (epoch e ends at step (e+1)·steps_per_epoch).
