@@ -310,18 +310,6 @@ static inline uint64_t popcount64(uint64_t x) {
 #define BPOPAND(x, w) popcount64((x) & (w))
 #define BSTORE32(dst, acc, n) (*(dst) = (int32_t)(acc), (void)(n))
 #include "agent_bits.inc"
-#undef SFX
-#undef BV
-#undef VL
-#undef BR
-#undef BVN
-#undef BZERO
-#undef BSHL1
-#undef BADD
-#undef BBCAST
-#undef BLOADW
-#undef BPOPAND
-#undef BSTORE32
 
 #if defined(__AVX512F__) && defined(__AVX512VPOPCNTDQ__)
 /* Micro-tile rows x 8-column vectors, chosen by measurement on Zen 5 (overridable for tuning with -D). */
@@ -347,18 +335,6 @@ static inline void avx512_store32(int32_t *dst, __m512i acc, int n) {
 #define BPOPAND(x, w) _mm512_popcnt_epi64(_mm512_and_si512((x), (w)))
 #define BSTORE32(dst, acc, n) avx512_store32((dst), (acc), (n))
 #include "agent_bits.inc"
-#undef SFX
-#undef BV
-#undef VL
-#undef BR
-#undef BVN
-#undef BZERO
-#undef BSHL1
-#undef BADD
-#undef BBCAST
-#undef BLOADW
-#undef BPOPAND
-#undef BSTORE32
 #endif
 
 #if defined(__ARM_NEON)
@@ -383,18 +359,6 @@ static inline void neon_store32(int32_t *dst, uint64x2_t acc, int n) {
 #define BPOPAND(x, w) neon_popand((x), (w))
 #define BSTORE32(dst, acc, n) neon_store32((dst), (acc), (n))
 #include "agent_bits.inc"
-#undef SFX
-#undef BV
-#undef VL
-#undef BR
-#undef BVN
-#undef BZERO
-#undef BSHL1
-#undef BADD
-#undef BBCAST
-#undef BLOADW
-#undef BPOPAND
-#undef BSTORE32
 #endif
 
 static const popcount_impl *const popcount_impls[] = {

@@ -45,8 +45,9 @@ export async function searchMidpoints(
   for (const scope of scopes) {
     const id = scopeId(scope)
     let cost = emptyCost()
-    // The adaptive search makes several passes over the same scope: its clean prefix is computed once.
-    const prefix = new PrefixCache()
+    // The adaptive search makes several passes over the same scope: its clean prefix is computed once. A dense grid
+    // makes one pass, so copying the prefix would be work for nothing.
+    const prefix = search.strategy === 'dense' ? undefined : new PrefixCache()
     const evaluate: CellEvaluator = async (requests, sequential) => {
       const cells = requests.map(({ sigma, repeat }) => ({ scope, sigma, repeat }))
       const report = await runSweep(
@@ -68,7 +69,7 @@ export async function searchMidpoints(
           : await adaptiveMidpoint(evaluate, { classes, ...search.adaptive })
       out.push({ ...result, scope: id, cost })
     } finally {
-      prefix.dispose()
+      prefix?.dispose()
     }
   }
   return out
