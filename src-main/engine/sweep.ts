@@ -38,36 +38,61 @@ export interface SweepRequest {
   base?: Hooks
   /** Sequential testing: a noisy cell stops at the first batch after which it is decided; its count is the samples seen. */
   sequential?: SequentialRule
-  /** Clean activations kept across passes of one scope, so a later pass does not recompute what noise starts from. */
-  prefix?: PrefixCache
+  /** Clean activations and normals kept across passes of one scope, so a later pass does not recompute them. */
+  cache?: ScopeCache
 }
 
 /**
- * Per batch, the clean values a scope's noisy cells start from (the first noisy point and whatever the nodes after it
- * read that is not recomputed), kept while they fit in `maxBytes`. Owned by the caller, who disposes of it.
+ * What a scope's passes share, kept while it fits in `maxBytes`: per batch, the clean values its noisy cells start
+ * from (the first noisy point and whatever the nodes after it read that is not recomputed), and the normals drawn for
+ * each repeat (they depend on the seed, repeat, batch and point, never on σ). Owned by the caller, who disposes of it.
  */
-export class PrefixCache {
-  private readonly batches = new Map<number, Map<string, tf.Tensor>>()
+export class ScopeCache {
+  private readonly prefixes = new Map<number, Map<string, tf.Tensor>>()
+  private readonly draws = new Map<string, tf.Tensor>()
   private bytes = 0
   constructor(private readonly maxBytes = 256 << 20) {}
 
-  get(offset: number): ReadonlyMap<string, tf.Tensor> | undefined {
-    return this.batches.get(offset)
+  prefix(offset: number): ReadonlyMap<string, tf.Tensor> | undefined {
+    return this.prefixes.get(offset)
   }
 
   /** Keeps copies of `values` for the batch at `offset` if they fit; returns whether they were kept. */
-  keep(offset: number, values: ReadonlyMap<string, tf.Tensor>): boolean {
+  keepPrefix(offset: number, values: ReadonlyMap<string, tf.Tensor>): boolean {
     const size = [...values.values()].reduce((sum, t) => sum + t.size * 4, 0)
-    if (this.batches.has(offset) || this.bytes + size > this.maxBytes) return false
-    this.batches.set(offset, new Map([...values].map(([id, t]) => [id, tf.keep(t.clone())])))
-    this.bytes += size
+    if (this.prefixes.has(offset) || !this.fits(size)) return false
+    this.prefixes.set(offset, new Map([...values].map(([id, t]) => [id, tf.keep(t.clone())])))
     return true
   }
 
+  normals(key: string): tf.Tensor | undefined {
+    return this.draws.get(key)
+  }
+
+  /** Takes ownership of a kept tensor of normals if it fits; returns whether it did. */
+  keepNormals(key: string, normals: tf.Tensor): boolean {
+    if (this.draws.has(key) || !this.fits(normals.size * 4)) return false
+    this.draws.set(key, normals)
+    return true
+  }
+
+  /** How many batches' prefixes and how many draws of normals are held. */
+  kept(): { prefixes: number; normals: number } {
+    return { prefixes: this.prefixes.size, normals: this.draws.size }
+  }
+
   dispose(): void {
-    for (const values of this.batches.values()) tf.dispose([...values.values()])
-    this.batches.clear()
+    for (const values of this.prefixes.values()) tf.dispose([...values.values()])
+    tf.dispose([...this.draws.values()])
+    this.prefixes.clear()
+    this.draws.clear()
     this.bytes = 0
+  }
+
+  private fits(size: number): boolean {
+    if (this.bytes + size > this.maxBytes) return false
+    this.bytes += size
+    return true
   }
 }
 
@@ -149,19 +174,30 @@ function planScope(net: Network, scope: NoiseScope): ScopePlan {
   return { scales, first, fromFirst, nodesPerCell: computed.length, macsPerCell: computed.reduce((sum, p) => sum + p.macs, 0), reads: [...reads] }
 }
 
-/** Normals memoised per (point, stream) for one repeat of one batch, kept outside the cells' tidies, so every σ reuses them. */
-function memoised(source: NormalSource): { source: NormalSource; dispose: () => void } {
-  const cache = new Map<string, tf.Tensor>()
+/** Multiply-accumulates per sample of one noisy cell of `scope`: what a cell of it costs relative to another scope's. */
+export function cellMacs(net: Network, scope: NoiseScope): number {
+  return planScope(net, scope).macsPerCell
+}
+
+/**
+ * Normals for one repeat of one batch, drawn once, outside the cells' tidies, so every σ reuses them; kept in the
+ * scope's cache for later passes while it has room, else disposed of with the batch.
+ */
+function memoised(source: NormalSource, cache: ScopeCache | undefined, batch: string): { source: NormalSource; dispose: () => void } {
+  const local = new Map<string, tf.Tensor>()
   return {
     source: (point, shape, stream) => {
-      const key = `${point.id}|${stream}|${shape.join('x')}`
-      let tensor = cache.get(key)
-      if (!tensor) cache.set(key, (tensor = tf.keep(source(point, shape, stream))))
+      const key = `${batch}|${point.id}|${stream}|${shape.join('x')}`
+      let tensor = cache?.normals(key) ?? local.get(key)
+      if (!tensor) {
+        tensor = tf.keep(source(point, shape, stream))
+        if (!cache?.keepNormals(key, tensor)) local.set(key, tensor)
+      }
       return tensor
     },
     dispose: () => {
-      tf.dispose([...cache.values()])
-      cache.clear()
+      tf.dispose([...local.values()])
+      local.clear()
     },
   }
 }
@@ -250,9 +286,9 @@ function evaluateBatch(
   request: SweepRequest,
 ): { counts: number[]; prefixComputed: boolean } {
   const { x, y } = batchTensors(dataset, split, indices)
-  const cached = plan.fromFirst && chunk.every((cell) => cell.sigma !== 0) ? request.prefix?.get(offset) : undefined
+  const cached = plan.fromFirst && chunk.every((cell) => cell.sigma !== 0) ? request.cache?.prefix(offset) : undefined
   const cache = cached ?? new Map(Object.entries(tf.tidy(() => Object.fromEntries(net.activations(x, { hooks: request.base })))))
-  if (!cached && plan.fromFirst) request.prefix?.keep(offset, new Map(plan.reads.map((id) => [id, cache.get(id)!])))
+  if (!cached && plan.fromFirst) request.cache?.keepPrefix(offset, new Map(plan.reads.map((id) => [id, cache.get(id)!])))
   const firstPoint = net.point(plan.first)
   const counted: tf.Tensor[] = []
   let memo: ReturnType<typeof memoised> | null = null
@@ -266,7 +302,7 @@ function evaluateBatch(
       }
       if (cell.repeat !== memoRepeat) {
         memo?.dispose()
-        memo = memoised(seededNormals(request.seed, cell.repeat, offset))
+        memo = memoised(seededNormals(request.seed, cell.repeat, offset), request.cache, `${offset}|${cell.repeat}`)
         memoRepeat = cell.repeat
       }
       const source = memo!.source

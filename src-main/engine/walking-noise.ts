@@ -4,7 +4,7 @@ import type { Dataset, Split } from './data/dataset.ts'
 import { adaptiveMidpoint, denseMidpoint, type AdaptiveOptions, type AdaptiveResult, type CellCounts, type CellEvaluator } from './midpoint.ts'
 import type { Hooks, Network } from './network.ts'
 import { scopeId, type NoiseModel, type NoiseScope } from './noise.ts'
-import { addCost, cellKey, emptyCost, PrefixCache, runSweep, type CellResult, type SweepCallbacks, type SweepCost } from './sweep.ts'
+import { addCost, cellKey, emptyCost, runSweep, ScopeCache, type CellResult, type SweepCallbacks, type SweepCost } from './sweep.ts'
 
 export interface MidpointSearch {
   noise: NoiseModel
@@ -45,16 +45,16 @@ export async function searchMidpoints(
   for (const scope of scopes) {
     const id = scopeId(scope)
     let cost = emptyCost()
-    // The adaptive search makes several passes over the same scope: its clean prefix is computed once. A dense grid
-    // makes one pass, so copying the prefix would be work for nothing.
-    const prefix = search.strategy === 'dense' ? undefined : new PrefixCache()
+    // The adaptive search makes several passes over the same scope: its clean prefix and normals are computed once. A
+    // dense grid makes one pass, so keeping them would be work for nothing.
+    const cache = search.strategy === 'dense' ? undefined : new ScopeCache()
     const evaluate: CellEvaluator = async (requests, sequential) => {
       const cells = requests.map(({ sigma, repeat }) => ({ scope, sigma, repeat }))
       const report = await runSweep(
         net,
         dataset,
         split,
-        { cells, noise: search.noise, seed: search.seed, batchSize: search.batchSize, limit: search.limit, base: search.base, sequential, prefix },
+        { cells, noise: search.noise, seed: search.seed, batchSize: search.batchSize, limit: search.limit, base: search.base, sequential, cache },
         { ...callbacks, done: new Set(known.keys()) },
       )
       cost = addCost(cost, report.cost)
@@ -69,7 +69,7 @@ export async function searchMidpoints(
           : await adaptiveMidpoint(evaluate, { classes, ...search.adaptive })
       out.push({ ...result, scope: id, cost })
     } finally {
-      prefix?.dispose()
+      cache?.dispose()
     }
   }
   return out

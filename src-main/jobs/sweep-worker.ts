@@ -5,7 +5,7 @@ import { runSweepShare, type SweepShare } from './sweep-study.ts'
 
 runSweepShare(workerData as SweepShare, {
   onCell: (cell) => parentPort!.postMessage({ type: 'cell', cell }),
-  onProgress: (fraction) => parentPort!.postMessage({ type: 'progress', fraction }),
+  onProgress: (scope, fraction) => parentPort!.postMessage({ type: 'progress', scope, fraction }),
 }).then(
   (summaries) => parentPort!.postMessage({ type: 'done', summaries }),
   (error: unknown) => parentPort!.postMessage({ type: 'error', message: error instanceof Error ? error.message : String(error) }),

@@ -9,9 +9,9 @@ import { initBackend } from '../../engine/backend.ts'
 import { startEntryWorker } from '../../engine/entry-worker.ts'
 import { importLayersModel } from '../../engine/model-files.ts'
 import type { NoiseScope } from '../../engine/noise.ts'
-import { addCost, emptyCost, type CellResult } from '../../engine/sweep.ts'
+import { addCost, cellMacs, emptyCost, type CellResult } from '../../engine/sweep.ts'
 import type { JobContext, JobFunction } from '../context.ts'
-import { runSweepShare, type ScopeSummary, type SweepShare } from '../sweep-study.ts'
+import { runSweepShare, ScopeQueue, type ScopeSummary, type SweepShare } from '../sweep-study.ts'
 import { inShare } from '../cluster/task-plan.ts'
 
 const sweepJob: JobFunction<'sweep'> = async (context: JobContext<'sweep'>) => {
@@ -27,28 +27,32 @@ const sweepJob: JobFunction<'sweep'> = async (context: JobContext<'sweep'>) => {
       : p.scope.kind === 'global'
         ? [{ kind: 'global' }]
         : [{ kind: 'set', name: p.scope.name, scales: p.scope.scales }]
+  // Costliest first, so the threads that claim them finish together (ScopeQueue).
+  const macs = new Map(allScopes.map((scope) => [scope, cellMacs(net, scope)]))
   net.dispose()
-  const scopes = inShare(allScopes, context.share)
+  const scopes = inShare(allScopes, context.share).sort((a, b) => macs.get(b)! - macs.get(a)!)
 
   const workers = Math.max(1, Math.min(p.workers ?? availableParallelism(), scopes.length))
   context.param('workers', workers)
-  const shares = Array.from({ length: workers }, (_, w): SweepShare => ({
+  const share: SweepShare = {
     modelJson: context.inputs.modelJson,
     dataset: context.inputs.dataset,
     params: p,
-    scopes: scopes.filter((_, i) => i % workers === w),
+    scopes,
+    queue: new ScopeQueue().buffer,
     known: context.resume?.sweepCells ?? [],
-  }))
-  const progress = new Array<number>(workers).fill(0)
-  const report = (w: number, fraction: number) => {
-    progress[w] = fraction
-    context.progress(progress.reduce((a, b) => a + b, 0) / workers, 'sweeping', `${scopes.length} scope(s) on ${workers} worker(s)`)
+  }
+  const progress = new Array<number>(scopes.length).fill(0)
+  // A scope's search makes passes of unknown number, each reporting 0…1: its share only ever grows, to 1 when it ends.
+  const onProgress = (scope: number, fraction: number) => {
+    progress[scope] = Math.max(progress[scope]!, fraction)
+    context.progress(progress.reduce((a, b) => a + b, 0) / scopes.length, 'sweeping', `${scopes.length} scope(s) on ${workers} worker(s)`)
   }
   const onCell = (cell: CellResult) => context.cells([cell])
 
   const results = await Promise.all(
-    shares.map((share, w) =>
-      workers === 1 ? runSweepShare(share, { onCell, onProgress: (f) => report(w, f), signal: context.signal }) : inWorker(share, onCell, (f) => report(w, f)),
+    Array.from({ length: workers }, () =>
+      workers === 1 ? runSweepShare(share, { onCell, onProgress, signal: context.signal }) : inWorker(share, onCell, onProgress),
     ),
   )
   const summaries = results.flat().sort((a, b) => order.indexOf(a.scope) - order.indexOf(b.scope))
@@ -72,12 +76,12 @@ function startWorker(share: SweepShare): Worker {
   return startEntryWorker(import.meta.url, { built: join(hostDir, 'sweep-worker.js'), source: join(hostDir, 'sweep-worker.ts') }, share)
 }
 
-function inWorker(share: SweepShare, onCell: (cell: CellResult) => void, onProgress: (fraction: number) => void): Promise<ScopeSummary[]> {
+function inWorker(share: SweepShare, onCell: (cell: CellResult) => void, onProgress: (scope: number, fraction: number) => void): Promise<ScopeSummary[]> {
   return new Promise((resolve, reject) => {
     const worker = startWorker(share)
-    worker.on('message', (message: { type: string; cell?: CellResult; fraction?: number; summaries?: ScopeSummary[]; message?: string }) => {
+    worker.on('message', (message: { type: string; cell?: CellResult; scope?: number; fraction?: number; summaries?: ScopeSummary[]; message?: string }) => {
       if (message.type === 'cell') onCell(message.cell!)
-      else if (message.type === 'progress') onProgress(message.fraction!)
+      else if (message.type === 'progress') onProgress(message.scope!, message.fraction!)
       else if (message.type === 'done') resolve(message.summaries!)
       else if (message.type === 'error') reject(new Error(message.message))
     })

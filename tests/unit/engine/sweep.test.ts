@@ -6,7 +6,7 @@ import { Network } from '../../../src-main/engine/network.ts'
 import { scopeHooks, scopeId, seededNormals, type NoiseModel, type NoiseScope } from '../../../src-main/engine/noise.ts'
 import { seededRandom } from '../../../src-main/engine/random.ts'
 import { decided } from '../../../src-main/engine/midpoint.ts'
-import { cellKey, gridCells, PrefixCache, runSweep, type CellResult, type SweepCell } from '../../../src-main/engine/sweep.ts'
+import { cellKey, gridCells, runSweep, ScopeCache, type CellResult, type SweepCell } from '../../../src-main/engine/sweep.ts'
 
 const spec: ModelSpec = {
   architecture: 'tiny-cnn',
@@ -179,27 +179,33 @@ describe('runSweep', () => {
     expect(sequential.cost.layerEvaluations).toBeLessThan(full.cost.layerEvaluations)
   })
 
-  it("reuses a scope's clean prefix across passes: same counts, no prefix work, nothing left behind", async () => {
+  it("reuses a scope's clean prefix and normals across passes: same counts, no prefix work, nothing left behind", async () => {
     const before = tf.memory().numTensors
-    const prefix = new PrefixCache()
+    const cache = new ScopeCache()
     const request = (sigmas: number[]) => ({
       cells: gridCells([{ kind: 'point', point: 'pool1' }], sigmas, 2),
       noise: { kind: 'additive' } as NoiseModel,
       seed: 9,
       batchSize: BATCH,
     })
-    const first = await runSweep(net, dataset, dataset.test, { ...request([0.3]), prefix })
-    const second = await runSweep(net, dataset, dataset.test, { ...request([0.7, 1.1]), prefix })
+    const batches = Math.ceil(COUNT / BATCH)
+    const first = await runSweep(net, dataset, dataset.test, { ...request([0.3]), cache })
+    // One prefix per batch, one draw of normals per batch and repeat (pool1 is the only noisy point).
+    expect(cache.kept()).toEqual({ prefixes: batches, normals: batches * 2 })
+    const second = await runSweep(net, dataset, dataset.test, { ...request([0.7, 1.1]), cache })
+    // Nothing more is kept by the second pass, and its counts equal those of a sweep that drew everything afresh.
+    expect(cache.kept()).toEqual({ prefixes: batches, normals: batches * 2 })
     const reference = await runSweep(net, dataset, dataset.test, request([0.7, 1.1]))
     expect(second.results).toEqual(reference.results)
     // pool1 is followed by flatten, fc1, fc1.relu, logits: 4 nodes per noisy cell, and no clean forward the second time.
     expect(first.cost.layerEvaluations).toBeCloseTo(8 + 2 * 4, 9)
     expect(second.cost.layerEvaluations).toBeCloseTo(4 * 4, 9)
     // A cache too small to hold anything changes nothing but the work.
-    const tiny = new PrefixCache(16)
-    const uncached = await runSweep(net, dataset, dataset.test, { ...request([0.7, 1.1]), prefix: tiny })
+    const tiny = new ScopeCache(16)
+    const uncached = await runSweep(net, dataset, dataset.test, { ...request([0.7, 1.1]), cache: tiny })
     expect(uncached.results).toEqual(reference.results)
-    prefix.dispose()
+    expect(tiny.kept()).toEqual({ prefixes: 0, normals: 0 })
+    cache.dispose()
     tiny.dispose()
     expect(tf.memory().numTensors).toBe(before)
   })
