@@ -20,8 +20,8 @@ interface NumpyReport {
   baseline_env: unknown
 }
 
-/** Seconds per N×N×N matMul on the current backend: median and best of SAMPLES samples of `number` calls each. */
-function timeWasm(n: number): { median: number; best: number } {
+/** Seconds per N×N×N matMul on the current backend: the best of SAMPLES samples of `number` calls each. */
+function timeWasm(n: number): number {
   const a = tf.randomUniform([n, n])
   const b = tf.randomUniform([n, n])
   const call = () => tf.matMul(a, b).dispose()
@@ -37,9 +37,9 @@ function timeWasm(n: number): { median: number; best: number } {
     const start = performance.now()
     for (let i = 0; i < number; i++) call()
     return (performance.now() - start) / 1000 / number
-  }).sort((x, y) => x - y)
+  })
   tf.dispose([a, b])
-  return { median: samples[SAMPLES >> 1]!, best: samples[0]! }
+  return Math.min(...samples)
 }
 
 const gflops = (n: number, seconds: number) => Number(((2 * n ** 3) / seconds / 1e9).toFixed(1))
@@ -50,7 +50,7 @@ const wasm = new Map<number, number[]>(sizes.map((n) => [n, []]))
 const numpy = new Map<number, number[]>(sizes.map((n) => [n, []]))
 let numpyEnv: unknown = missing ? { skipped: missing } : null
 for (let round = 0; round < rounds; round++) {
-  for (const n of sizes) wasm.get(n)!.push(timeWasm(n).best)
+  for (const n of sizes) wasm.get(n)!.push(timeWasm(n))
   if (missing) continue
   const run = runPythonBaseline<NumpyReport>('numpy/gemm.py', [...sizes.flatMap((n) => ['--n', String(n)]), '--warmup-ms', '200'])
   for (const r of run.report.gemm_f32) numpy.get(r.n)!.push(r.min_s)

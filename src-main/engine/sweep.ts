@@ -60,7 +60,7 @@ export class ScopeCache {
   /** Keeps copies of `values` for the batch at `offset` if they fit; returns whether they were kept. */
   keepPrefix(offset: number, values: ReadonlyMap<string, tf.Tensor>): boolean {
     const size = [...values.values()].reduce((sum, t) => sum + t.size * 4, 0)
-    if (this.prefixes.has(offset) || !this.fits(size)) return false
+    if (this.prefixes.has(offset) || !this.reserve(size)) return false
     this.prefixes.set(offset, new Map([...values].map(([id, t]) => [id, tf.keep(t.clone())])))
     return true
   }
@@ -71,7 +71,7 @@ export class ScopeCache {
 
   /** Takes ownership of a kept tensor of normals if it fits; returns whether it did. */
   keepNormals(key: string, normals: tf.Tensor): boolean {
-    if (this.draws.has(key) || !this.fits(normals.size * 4)) return false
+    if (this.draws.has(key) || !this.reserve(normals.size * 4)) return false
     this.draws.set(key, normals)
     return true
   }
@@ -89,7 +89,8 @@ export class ScopeCache {
     this.bytes = 0
   }
 
-  private fits(size: number): boolean {
+  /** Counts `size` bytes against the budget if they fit. */
+  private reserve(size: number): boolean {
     if (this.bytes + size > this.maxBytes) return false
     this.bytes += size
     return true
